@@ -1,0 +1,1 @@
+"""MTTQ work-program tracker."""

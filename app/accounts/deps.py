@@ -1,0 +1,160 @@
+"""Who is calling, and what they may touch: one `Principal` for web sessions and API tokens.
+
+Scope rule: a caller reads its unit's subtree; an admin or editor writes its own unit, and
+the units below when `can_edit_below`; a read-write token writes its unit's subtree.
+"""
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import select
+
+from app.accounts.models import ApiToken, User
+from app.accounts.security import hash_api_token, new_csrf_token, same_token
+from app.core.db import SessionDep
+from app.core.problems import Problem
+from app.core.time import utcnow
+from app.units.models import Unit
+
+CSRF_SESSION_KEY = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass
+class Principal:
+    unit: Unit  # the root of what the caller may see
+    role: str  # admin | editor | viewer | token
+    via: str  # web | api
+    user: User | None = None
+    token: ApiToken | None = None
+    token_writes: bool = False
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user else None
+
+    @property
+    def token_id(self) -> int | None:
+        return self.token.id if self.token else None
+
+    def can_read(self, unit: Unit) -> bool:
+        return unit.path.startswith(self.unit.path)
+
+    def can_write(self, unit: Unit) -> bool:
+        if not self.can_read(unit):
+            return False
+        if self.token is not None:
+            return self.token_writes
+        if self.role == "admin":
+            return True
+        if self.role == "editor":
+            return unit.id == self.unit.id or bool(self.user and self.user.can_edit_below)
+        return False
+
+    def can_admin(self, unit: Unit) -> bool:
+        return self.role == "admin" and self.can_read(unit)
+
+    def can_reopen(self, unit: Unit) -> bool:
+        """Reopening a submitted month belongs to the level above the unit."""
+        return unit.id != self.unit.id and self.can_write(unit) and self.role in ("admin", "editor")
+
+
+class LoginRequired(Exception):
+    """Raised on a page that needs a signed-in user; answered with a redirect to /login."""
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get(CSRF_SESSION_KEY)
+    if not token:
+        token = new_csrf_token()
+        request.session[CSRF_SESSION_KEY] = token
+    return token
+
+
+async def verify_csrf(request: Request) -> None:
+    """Unsafe requests from a browser session must carry the session's CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if not sent and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        sent = (await request.form()).get(CSRF_FIELD)  # cached on the request for the route
+    if not same_token(request.session.get(CSRF_SESSION_KEY), sent if isinstance(sent, str) else None):
+        raise Problem(403, "CSRF check failed",
+                      "Tải lại trang rồi thử lại (phiên làm việc đã hết hạn hoặc yêu cầu không hợp lệ).")
+
+
+def _session_user(request: Request, session: SessionDep) -> User | None:
+    uid = request.session.get("uid")
+    if not uid:
+        return None
+    user = session.get(User, uid)
+    if user is None or not user.is_active or request.session.get("pwd") != _pwd_stamp(user):
+        request.session.clear()
+        return None
+    return user
+
+
+def _pwd_stamp(user: User) -> str:
+    """Changes when the password changes, so a reset ends every other session."""
+    return user.password_hash[-12:]
+
+
+def start_session(request: Request, user: User) -> None:
+    request.session.clear()
+    request.session.update(uid=user.id, pwd=_pwd_stamp(user), csrf=new_csrf_token())
+
+
+def _principal_for_user(session: SessionDep, user: User, via: str) -> Principal:
+    unit = session.get(Unit, user.unit_id)
+    assert unit is not None
+    return Principal(unit=unit, role=user.role, via=via, user=user)
+
+
+def optional_web_user(request: Request, session: SessionDep) -> Principal | None:
+    user = _session_user(request, session)
+    return _principal_for_user(session, user, "web") if user else None
+
+
+def web_user(request: Request, session: SessionDep) -> Principal:
+    principal = optional_web_user(request, session)
+    if principal is None:
+        raise LoginRequired()
+    request.state.principal = principal
+    return principal
+
+
+def api_principal(request: Request, session: SessionDep) -> Principal:
+    """A bearer token, or a browser session (whose unsafe calls then need the CSRF header)."""
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        token = session.exec(
+            select(ApiToken).where(ApiToken.token_hash == hash_api_token(auth[7:].strip()))
+        ).first()
+        now = utcnow()
+        if token is None or token.revoked_at is not None or (
+            token.expires_at is not None and token.expires_at <= now
+        ):
+            raise Problem(401, "Unauthorized", "The bearer token is unknown, expired or revoked.",
+                          headers={"WWW-Authenticate": "Bearer"})
+        unit = session.get(Unit, token.unit_id)
+        assert unit is not None
+        return Principal(unit=unit, role="token", via="api", token=token,
+                         token_writes=token.mode == "write")
+    user = _session_user(request, session)
+    if user is None:
+        raise Problem(401, "Unauthorized",
+                      "Send `Authorization: Bearer <token>` with a token an administrator created.")
+    if request.method not in SAFE_METHODS and not same_token(
+        request.session.get(CSRF_SESSION_KEY), request.headers.get(CSRF_HEADER)
+    ):
+        raise Problem(403, "CSRF check failed", f"Browser calls must send the {CSRF_HEADER} header.")
+    return _principal_for_user(session, user, "api")
+
+
+WebUser = Annotated[Principal, Depends(web_user)]
+OptionalWebUser = Annotated[Principal | None, Depends(optional_web_user)]
+ApiCaller = Annotated[Principal, Depends(api_principal)]

