@@ -1,0 +1,38 @@
+"""Pre-aggregated roll-up tables (see `app.rollup.service` for the design).
+
+rollup_cell: for a unit A, an indicator and a month, the aggregate of the *effective* figures
+of every unit of A's subtree (A included) that counts toward the indicator. Effective: a flow's
+figure of that month; a stock's (and a yes/no's) latest figure at or before that month within
+the year (carried forward). `value_sum` is Σ value (for yes/no: the units answering yes),
+`num_sum`/`den_sum` Σ numerator / Σ denominator, `reported_count` the units with an effective
+figure. Units at the deepest entry level of an indicator hold no cells: their subtree figure is
+their own, read from `data_value`.
+
+rollup_unit_count: for a unit A and a depth d below it, how many units of A's subtree sit at
+depth d (`units`) and how many of those are new-rural communes (`new_rural`): the denominators
+of share-of-units indicators, read in one indexed row instead of counting the tree.
+"""
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer
+from sqlmodel import Field, SQLModel
+
+
+class RollupCell(SQLModel, table=True):
+    __tablename__ = "rollup_cell"
+    unit_id: int = Field(sa_column=Column(Integer, ForeignKey("unit.id", ondelete="CASCADE"),
+                                          primary_key=True))
+    indicator_id: int = Field(sa_column=Column(Integer, ForeignKey("indicator.id", ondelete="CASCADE"),
+                                               primary_key=True))
+    period: str = Field(primary_key=True, max_length=7)
+    value_sum: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    num_sum: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    den_sum: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    reported_count: int = 0
+
+
+class RollupUnitCount(SQLModel, table=True):
+    __tablename__ = "rollup_unit_count"
+    unit_id: int = Field(sa_column=Column(Integer, ForeignKey("unit.id", ondelete="CASCADE"),
+                                          primary_key=True))
+    depth: int = Field(primary_key=True)
+    units: int = 0
+    new_rural: int = 0
