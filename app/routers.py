@@ -1,6 +1,9 @@
 """Every router, in one list each for the JSON API (/api/v1) and the HTML pages."""
+from app.accounts import admin_pages as account_admin_pages
+from app.accounts import api as accounts_api
 from app.accounts import pages as account_pages
 from app.core import pages as core_pages
+from app.values import pages as values_pages
 
-api_routers = []
-page_routers = [core_pages.router, account_pages.router]
+api_routers = [accounts_api.router]
+page_routers = [core_pages.router, account_pages.router, account_admin_pages.router, values_pages.router]

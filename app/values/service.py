@@ -113,8 +113,8 @@ def parse_figure(indicator: Indicator, raw: dict[str, Any]) -> Figure:
     return Figure(value=parse_int(raw.get("value")), comment=comment)
 
 
-def check_figure(program: Program, unit: Unit, indicator: Indicator, period: str, fig: Figure) -> None:
-    """Raise the first rule the figure breaks; the same rules for forms, API and import."""
+def check_period(program: Program, period: str) -> None:
+    """Raise unless `period` is a month ("YYYY-MM") of the program's year."""
     parsed = rules.parse_period(period)
     if parsed is None:
         raise EntryError("bad_period", "The month “{period}” is not valid; write it as YYYY-MM.",
@@ -123,6 +123,11 @@ def check_figure(program: Program, unit: Unit, indicator: Indicator, period: str
         raise EntryError("period_outside_program",
                          "The month {period} is outside the {year} program; enter months "
                          "{year}-01 to {year}-12.", "period", period=period, year=program.year)
+
+
+def check_figure(program: Program, unit: Unit, indicator: Indicator, period: str, fig: Figure) -> None:
+    """Raise the first rule the figure breaks; the same rules for forms, API and import."""
+    check_period(program, period)
     if indicator.program_id != program.id:
         raise EntryError("indicator_not_in_program", "The indicator is not part of this program.",
                          "indicator")
@@ -165,6 +170,13 @@ def check_figure(program: Program, unit: Unit, indicator: Indicator, period: str
                          n=f"{fig.value:,}".replace(",", "."), max=f"{limit:,}".replace(",", "."))
 
 
+def _same_figure(current: DataValue | None, fig: Figure) -> bool:
+    if current is None:
+        return fig.is_empty
+    return (current.value, current.numerator, current.denominator) == (
+        fig.value, fig.numerator, fig.denominator)
+
+
 def snapshot(dv: DataValue | None) -> dict[str, Any] | None:
     if dv is None:
         return None
@@ -196,6 +208,14 @@ def audit(session: Session, principal: Principal | None, via: str, entity: str, 
     ))
 
 
+def _value_changed(session: Session, unit: Unit, indicator: Indicator, period: str,
+                   old: Any, new: Any, changes: list[Any] | None) -> None:
+    if changes is None:
+        rollup.on_value_changed(session, unit, indicator, period, old, new)
+    else:
+        changes.append(rollup.ValueChange(unit, indicator, period, old, new))
+
+
 def save_value(
     session: Session,
     principal: Principal,
@@ -208,23 +228,29 @@ def save_value(
     expected_version: int | None = None,
     via: str = "web",
     existing: DataValue | None | bool = False,
+    submitted: bool | None = None,
+    changes: list[Any] | None = None,
 ) -> SaveResult:
     """Validate and save one figure (an empty figure clears it). Does not commit.
 
     expected_version: the version the user saw (0 when they saw no value); None skips the check.
     existing: the current row if the caller already loaded it (None for "known absent").
+    submitted: whether the unit's month is submitted, if the caller already knows (batches).
+    changes: a batch collects roll-up changes here for one `rollup.on_values_changed` call.
     Raises EntryError, Conflict, or PermissionError when the caller may not write the unit.
     """
     if not principal.can_write(unit):
         raise PermissionError(unit.code)
     check_figure(program, unit, indicator, period, fig)
     current = get_value(session, unit.id, indicator.id, period) if existing is False else existing
-    if expected_version is not None and (current.version if current else 0) != expected_version:
+    # A stale version is only a conflict when the save would change what is stored now.
+    if expected_version is not None and (current.version if current else 0) != expected_version \
+            and not _same_figure(current, fig):
         if current is None:
             raise EntryError("deleted_meanwhile",
                              "This figure was cleared by someone else meanwhile; reload the page.")
         raise Conflict(current)
-    if is_submitted(session, unit.id, period):
+    if is_submitted(session, unit.id, period) if submitted is None else submitted:
         raise EntryError("period_submitted",
                          "{unit} has submitted {period}; ask the level above to reopen it first.",
                          unit=unit.name, period=period)
@@ -234,7 +260,7 @@ def save_value(
         if current is None:
             return SaveResult(None, "unchanged")
         session.delete(current)
-        rollup.on_value_changed(session, unit, indicator, period, old, None)
+        _value_changed(session, unit, indicator, period, old, None, changes)
         audit(session, principal, via, "data_value", current.id, "delete", old, None, **where)
         return SaveResult(None, "deleted")
     if current is not None and (current.value, current.numerator, current.denominator) == (
@@ -256,7 +282,235 @@ def save_value(
     session.add(current)
     session.flush()
     new = snapshot(current)
-    rollup.on_value_changed(session, unit, indicator, period, old, new)
+    _value_changed(session, unit, indicator, period, old, new, changes)
     audit(session, principal, via, "data_value", current.id, "create" if action == "created" else "update",
           old, new, **where)
     return SaveResult(current, action)
+
+
+# --- Entry pages: what a unit enters for a month, monthly submission, history ---------------
+
+
+def program_for(session: Session, period: str) -> Program | None:
+    """The program of the period's year, else the latest program (whose rules then refuse it)."""
+    parsed = rules.parse_period(period)
+    if parsed is not None:
+        program = session.exec(select(Program).where(Program.year == parsed[0])).first()
+        if program is not None:
+            return program
+    return session.exec(select(Program).order_by(Program.year.desc())).first()  # type: ignore[attr-defined]
+
+
+def entry_indicators(session: Session, program: Program, unit: Unit) -> list[Indicator]:
+    """The indicators the unit's level enters, in the program's order."""
+    indicators = session.exec(select(Indicator).where(Indicator.program_id == program.id)
+                              .order_by(Indicator.number)).all()
+    return [i for i in indicators if rules.enters(i, unit.depth)]
+
+
+def values_for(session: Session, unit_id: int, period: str) -> dict[int, DataValue]:
+    """The unit's figures for a month, by indicator id."""
+    rows = session.exec(select(DataValue).where(DataValue.unit_id == unit_id,
+                                                DataValue.period == period)).all()
+    return {dv.indicator_id: dv for dv in rows}
+
+
+def previous_period(period: str) -> str | None:
+    """The month before, within the same year ("2023-01" has none)."""
+    parsed = rules.parse_period(period)
+    if parsed is None or parsed[1] == 1:
+        return None
+    return f"{parsed[0]}-{parsed[1] - 1:02d}"
+
+
+def get_submission(session: Session, unit_id: int, period: str) -> PeriodSubmission | None:
+    return session.exec(select(PeriodSubmission).where(
+        PeriodSubmission.unit_id == unit_id, PeriodSubmission.period == period)).first()
+
+
+def default_period(session: Session, program: Program, unit: Unit) -> str:
+    """The earliest month of the program the unit has not submitted; December when all are."""
+    submitted = set(session.exec(select(PeriodSubmission.period).where(
+        PeriodSubmission.unit_id == unit.id, PeriodSubmission.status == "submitted")).all())
+    for period in rules.program_periods(program):
+        if period not in submitted:
+            return period
+    return rules.program_periods(program)[-1]
+
+
+def submit_period(session: Session, principal: Principal, program: Program, unit: Unit,
+                  period: str, *, via: str = "web") -> PeriodSubmission:
+    """Mark the unit's month as submitted (audited); later changes need a reopen. No commit."""
+    if not principal.can_write(unit):
+        raise PermissionError(unit.code)
+    check_period(program, period)
+    sub = get_submission(session, unit.id, period)
+    if sub is not None and sub.status == "submitted":
+        raise EntryError("already_submitted", "{unit} has already submitted {period}.",
+                         unit=unit.name, period=period)
+    old = None if sub is None else {"status": sub.status}
+    now = utcnow()
+    if sub is None:
+        sub = PeriodSubmission(unit_id=unit.id, period=period)
+    sub.status, sub.submitted_at, sub.submitted_by_id = "submitted", now, principal.user_id
+    session.add(sub)
+    session.flush()
+    audit(session, principal, via, "submission", sub.id, "submit", old,
+          {"status": "submitted"}, unit_id=unit.id, period=period)
+    return sub
+
+
+def reopen_period(session: Session, principal: Principal, program: Program, unit: Unit,
+                  period: str, *, via: str = "web") -> PeriodSubmission:
+    """Reopen a submitted month: only the level above may (audited). No commit."""
+    if not principal.can_reopen(unit):
+        raise PermissionError(unit.code)
+    check_period(program, period)
+    sub = get_submission(session, unit.id, period)
+    if sub is None or sub.status != "submitted":
+        raise EntryError("not_submitted", "{unit} has not submitted {period}; there is nothing to reopen.",
+                         unit=unit.name, period=period)
+    sub.status, sub.reopened_at, sub.reopened_by_id = "reopened", utcnow(), principal.user_id
+    session.add(sub)
+    session.flush()
+    audit(session, principal, via, "submission", sub.id, "reopen", {"status": "submitted"},
+          {"status": "reopened"}, unit_id=unit.id, period=period)
+    return sub
+
+
+@dataclass
+class FieldInput:
+    """One indicator's part of a posted entry form: the raw strings and the version seen."""
+
+    indicator: Indicator
+    raw: dict[str, Any]
+    expected_version: int | None
+    figure: Figure | None = None
+    error: EntryError | None = None
+    conflict: DataValue | None = None
+
+
+def read_field(indicator: Indicator, form: Any) -> FieldInput:
+    """Read `<code>.value|numerator|denominator|version` from a form (a Mapping)."""
+    code = indicator.code
+    raw = {k: form.get(f"{code}.{k}") for k in ("value", "numerator", "denominator")}
+    version_text = str(form.get(f"{code}.version") or "").strip()
+    version = int(version_text) if version_text.isdigit() else None
+    return FieldInput(indicator, raw, version)
+
+
+def save_fields(session: Session, principal: Principal, program: Program, unit: Unit, period: str,
+                fields: list[FieldInput], *, via: str = "web") -> bool:
+    """Save a whole entry page all-or-nothing. No commit.
+
+    Every field is parsed and checked first; if any is invalid or in conflict, the errors are
+    set on the fields and nothing is written (the caller rolls back). Returns True when saved.
+    """
+    if not principal.can_write(unit):
+        raise PermissionError(unit.code)
+    check_period(program, period)
+    if is_submitted(session, unit.id, period):
+        raise EntryError("period_submitted",
+                         "{unit} has submitted {period}; ask the level above to reopen it first.",
+                         unit=unit.name, period=period)
+    ok = True
+    for f in fields:
+        try:
+            f.figure = parse_figure(f.indicator, f.raw)
+            check_figure(program, unit, f.indicator, period, f.figure)
+        except EntryError as e:
+            f.error, ok = e, False
+    if not ok:
+        return False
+    for f in fields:
+        assert f.figure is not None
+        try:
+            save_value(session, principal, program, unit, f.indicator, period, f.figure,
+                       expected_version=f.expected_version, via=via)
+        except Conflict as c:
+            f.conflict, ok = c.current, False
+        except EntryError as e:
+            f.error, ok = e, False
+    return ok
+
+
+@dataclass
+class HistoryRow:
+    at: Any
+    who: str
+    via: str
+    action: str
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+
+
+def history(session: Session, unit_id: int, indicator_id: int, period: str) -> list[HistoryRow]:
+    """The audit rows of one figure, newest first, with the name of who made each change."""
+    from app.accounts.models import ApiToken, User
+
+    rows = session.exec(
+        select(AuditLog, User.full_name, ApiToken.name)
+        .join(User, AuditLog.user_id == User.id, isouter=True)  # type: ignore[arg-type]
+        .join(ApiToken, AuditLog.token_id == ApiToken.id, isouter=True)  # type: ignore[arg-type]
+        .where(AuditLog.entity == "data_value", AuditLog.unit_id == unit_id,
+               AuditLog.indicator_id == indicator_id, AuditLog.period == period)
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())  # type: ignore[attr-defined]
+    ).all()
+    return [HistoryRow(a.at, user_name or token_name or "—", a.via, a.action,
+                       json.loads(a.old) if a.old else None, json.loads(a.new) if a.new else None)
+            for a, user_name, token_name in rows]
+
+
+def figure_text(indicator: Indicator, snap: dict[str, Any] | None) -> str:
+    """A stored figure as a person reads it: "45/50 (90,0 %)", "Có", "10.000.000 đ", "12"."""
+    from app.core.i18n import fmt_number, fmt_percent, fmt_vnd
+
+    if snap is None:
+        return "—"
+    if indicator.measure == "ratio":
+        num, den = snap.get("numerator"), snap.get("denominator")
+        if num is None or den is None:
+            return "—"
+        pct = f" ({fmt_percent(num / den)})" if den else ""
+        return f"{fmt_number(num)}/{fmt_number(den)}{pct}"
+    value = snap.get("value")
+    if value is None:
+        return "—"
+    if indicator.measure == "yes_no":
+        return _("Yes") if value else _("No")
+    if indicator.measure == "amount":
+        return fmt_vnd(value)
+    return fmt_number(value)
+
+
+@dataclass
+class VillageState:
+    unit: Unit
+    filled: int
+    total: int
+    submission: PeriodSubmission | None
+
+
+def village_states(session: Session, program: Program, commune: Unit, period: str) -> list[VillageState]:
+    """The commune's villages with how many of their indicators are filled for the month."""
+    from sqlalchemy import func
+
+    villages = session.exec(select(Unit).where(Unit.parent_id == commune.id)
+                            .order_by(Unit.sort_order, Unit.name)).all()
+    if not villages:
+        return []
+    ids = [v.id for v in villages]
+    indicator_ids = [i.id for i in entry_indicators(session, program, villages[0])]
+    counts = dict(session.exec(
+        select(DataValue.unit_id, func.count())
+        .where(DataValue.unit_id.in_(ids), DataValue.period == period,  # type: ignore[attr-defined]
+               DataValue.indicator_id.in_(indicator_ids))  # type: ignore[attr-defined]
+        .group_by(DataValue.unit_id)).all()) if indicator_ids else {}
+    subs = {s.unit_id: s for s in session.exec(select(PeriodSubmission).where(
+        PeriodSubmission.unit_id.in_(ids), PeriodSubmission.period == period)).all()}  # type: ignore[attr-defined]
+    return [VillageState(v, counts.get(v.id, 0), len(indicator_ids), subs.get(v.id)) for v in villages]
+
+
+def all_indicators(session: Session, program: Program) -> list[Indicator]:
+    return list(session.exec(select(Indicator).where(Indicator.program_id == program.id)
+                             .order_by(Indicator.number)).all())

@@ -1,0 +1,385 @@
+"""Entry pages: a unit's figures for a month, one field at a time (htmx) or as one plain form.
+
+Thin: every rule lives in `app.values.service`. A field's save answers with the re-rendered
+field (200 saved, 422 invalid, 409 conflict); the whole-page post answers 303 or re-renders.
+"""
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from app.accounts.deps import Principal, WebUser, verify_csrf
+from app.accounts.models import User
+from app.core.db import SessionDep
+from app.core.i18n import _, fmt_number
+from app.core.problems import Problem
+from app.core.templates import is_htmx, render
+from app.program import rules
+from app.program.models import Indicator, Program
+from app.units.deps import readable_unit, writable_unit
+from app.units.models import Unit
+from app.values import service
+from app.values.models import DataValue
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+
+
+@dataclass
+class FieldView:
+    """What one indicator's field shows: current figure, last month, typed input, state."""
+
+    indicator: Indicator
+    url: str
+    current: DataValue | None
+    previous: DataValue | None
+    version: int
+    inputs: dict[str, str]
+    read_only: bool = False
+    saved: bool = False
+    error: str | None = None
+    error_field: str | None = None
+    conflict_text: str | None = None  # their figure as text
+    conflict_who: str | None = None
+    conflict_at: Any = None
+    mine_text: str | None = None
+
+    @property
+    def code(self) -> str:
+        return self.indicator.code
+
+    @property
+    def previous_text(self) -> str:
+        return service.figure_text(self.indicator, service.snapshot(self.previous))
+
+    @property
+    def percent_text(self) -> str | None:
+        if self.indicator.measure != "ratio":
+            return None
+        try:
+            num = service.parse_int(self.inputs.get("numerator"))
+            den = service.parse_int(self.inputs.get("denominator"))
+        except service.EntryError:
+            return None
+        if num is None or not den:
+            return None
+        from app.core.i18n import fmt_percent
+
+        return fmt_percent(num / den)
+
+
+def _inputs_from(indicator: Indicator, dv: DataValue | None) -> dict[str, str]:
+    if dv is None:
+        return {"value": "", "numerator": "", "denominator": ""}
+
+    def text(n: int | None, grouped: bool = False) -> str:
+        if n is None:
+            return ""
+        return fmt_number(n).replace(",", ".") if grouped else str(n)
+
+    return {"value": text(dv.value, indicator.measure == "amount"),
+            "numerator": text(dv.numerator), "denominator": text(dv.denominator)}
+
+
+def _field_url(unit: Unit, period: str, indicator: Indicator) -> str:
+    return f"/entry/{unit.code}/{period}/{indicator.code}"
+
+
+def _field_view(session: Session, unit: Unit, period: str, indicator: Indicator,
+                current: DataValue | None, previous: DataValue | None, read_only: bool) -> FieldView:
+    return FieldView(indicator, _field_url(unit, period, indicator), current, previous,
+                     current.version if current else 0, _inputs_from(indicator, current),
+                     read_only=read_only)
+
+
+def unit_label(session: Session, unit: Unit) -> str:
+    """ "Xã Xuân Long", "Thôn 1": the kind's name before the unit's own name."""
+    from app.units.models import UnitKind
+
+    kind = session.get(UnitKind, unit.kind)
+    if kind is None or unit.name.lower().startswith(kind.name.lower()):
+        return unit.name
+    return f"{kind.name} {unit.name}"
+
+
+def _user_name(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id else None
+    return user.full_name if user else "—"
+
+
+def _mark_conflict(session: Session, view: FieldView, mine: service.Figure | None,
+                   theirs: DataValue) -> None:
+    """Show both figures; the field keeps my typed figure and now carries their version."""
+    view.current, view.version = theirs, theirs.version
+    view.conflict_text = service.figure_text(view.indicator, service.snapshot(theirs))
+    view.conflict_who = _user_name(session, theirs.updated_by_id)
+    view.conflict_at = theirs.updated_at
+    view.mine_text = service.figure_text(view.indicator, None if mine is None else {
+        "value": mine.value, "numerator": mine.numerator, "denominator": mine.denominator})
+
+
+def _load(session: Session, principal: Principal, unit_code: str, period: str
+          ) -> tuple[Program, Unit]:
+    unit = readable_unit(session, principal, unit_code)
+    program = service.program_for(session, period)
+    if program is None:
+        raise Problem(404, "Not Found", "No program.")
+    return program, unit
+
+
+def _period_error(request: Request, exc: service.EntryError) -> HTMLResponse:
+    return render(request, "error.html", {"status": 400, "title": _("The request is not valid"),
+                                           "detail": exc.text()}, status_code=400)
+
+
+def _page_context(session: Session, principal: Principal, program: Program, unit: Unit,
+                  period: str, views: list[FieldView] | None = None) -> dict[str, Any]:
+    submission = service.get_submission(session, unit.id, period)
+    submitted = submission is not None and submission.status == "submitted"
+    read_only = submitted or not principal.can_write(unit)
+    if views is None:
+        current = service.values_for(session, unit.id, period)
+        prev_period = service.previous_period(period)
+        previous = service.values_for(session, unit.id, prev_period) if prev_period else {}
+        views = [_field_view(session, unit, period, ind, current.get(ind.id), previous.get(ind.id),
+                             read_only)
+                 for ind in service.entry_indicators(session, program, unit)]
+    parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
+    has_villages = unit.depth == 2 and principal.can_write(unit)
+    return {
+        "unit": unit, "period": period, "program": program, "fields": views,
+        "periods": rules.program_periods(program), "submission": submission,
+        "submitted": submitted, "read_only": read_only,
+        "submitted_by": _user_name(session, submission.submitted_by_id) if submission else None,
+        "reopened_by": _user_name(session, submission.reopened_by_id) if submission else None,
+        "can_submit": not submitted and principal.can_write(unit),
+        "can_reopen": submitted and principal.can_reopen(unit),
+        "parent": parent if parent is not None and principal.can_read(parent) else None,
+        "unit_label": unit_label(session, unit),
+        "parent_label": unit_label(session, parent) if parent is not None else "",
+        "has_villages": has_villages,
+        "filled": sum(1 for v in views if v.current is not None),
+        "month": rules.month_of(period) if rules.parse_period(period) else None,
+    }
+
+
+@router.get("/entry")
+def entry_start(session: SessionDep, principal: WebUser, unit: str | None = None,
+                period: str | None = None, view: str | None = None) -> RedirectResponse:
+    """The user's own unit (or `unit`), at `period` or the earliest month not yet submitted."""
+    target = readable_unit(session, principal, unit) if unit else principal.unit
+    program = service.program_for(session, period or "")
+    if program is None:
+        raise Problem(404, "Not Found", "No program.")
+    month = period if period else service.default_period(session, program, target)
+    suffix = "/villages" if view == "villages" else ""
+    return RedirectResponse(f"/entry/{target.code}/{month}{suffix}", status_code=303)
+
+
+@router.get("/entry/{unit_code}/{period}")
+def entry_page(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+               period: str) -> Response:
+    program, unit = _load(session, principal, unit_code, period)
+    try:
+        service.check_period(program, period)
+    except service.EntryError as e:
+        return _period_error(request, e)
+    saved = request.query_params.get("saved") == "1"
+    return render(request, "values/entry.html",
+                  {**_page_context(session, principal, program, unit, period), "saved": saved})
+
+
+@router.post("/entry/{unit_code}/{period}")
+async def entry_page_post(request: Request, session: SessionDep, principal: WebUser,
+                          unit_code: str, period: str) -> Response:
+    """The whole page as one form: all figures saved, or none (errors shown in place)."""
+    form = await request.form()
+    return _save_page(request, session, principal, unit_code, period, form)
+
+
+def _save_page(request: Request, session: Session, principal: Principal, unit_code: str,
+               period: str, form: Any) -> Response:
+    program, unit = _load(session, principal, unit_code, period)
+    writable_unit(session, principal, unit_code)
+    indicators = service.entry_indicators(session, program, unit)
+    codes = {i.code for i in indicators}
+    page_errors: list[str] = []
+    # A figure for an indicator this level does not enter: refuse the page, say why.
+    posted = {k.split(".", 1)[0] for k in form.keys() if "." in k}
+    by_code = {i.code: i for i in service.all_indicators(session, program)}
+    for code in sorted(posted - codes):
+        if code in by_code:
+            try:
+                service.check_figure(program, unit, by_code[code], period, service.Figure())
+            except service.EntryError as e:
+                page_errors.append(e.text())
+        else:
+            page_errors.append(_("There is no indicator {code} in the program.", code=code[:20]))
+    fields = [service.read_field(i, form) for i in indicators]
+    saved = False
+    try:
+        if not page_errors:
+            saved = service.save_fields(session, principal, program, unit, period, fields)
+    except service.EntryError as e:
+        page_errors.append(e.text())
+    if saved:
+        session.commit()
+        return RedirectResponse(f"/entry/{unit.code}/{period}?saved=1", status_code=303)
+    session.rollback()
+    try:
+        service.check_period(program, period)
+    except service.EntryError as e:
+        return render(request, "error.html", {"status": 422, "title": _("The request is not valid"),
+                                               "detail": e.text()}, status_code=422)
+    views = _views_after_post(session, unit, period, fields)
+    ctx = _page_context(session, principal, program, unit, period, views)
+    return render(request, "values/entry.html", {**ctx, "saved": False, "page_errors": page_errors,
+                                                 "not_saved": True}, status_code=422)
+
+
+def _views_after_post(session: Session, unit: Unit, period: str,
+                      fields: list[service.FieldInput]) -> list[FieldView]:
+    current = service.values_for(session, unit.id, period)
+    prev_period = service.previous_period(period)
+    previous = service.values_for(session, unit.id, prev_period) if prev_period else {}
+    views = []
+    for f in fields:
+        ind = f.indicator
+        view = _field_view(session, unit, period, ind, current.get(ind.id), previous.get(ind.id), False)
+        # Keep what was typed; keep the version the user saw unless a conflict is shown.
+        view.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
+        view.version = f.expected_version if f.expected_version is not None else view.version
+        if f.error is not None:
+            view.error, view.error_field = f.error.text(), f.error.field
+        if f.conflict is not None:
+            _mark_conflict(session, view, f.figure, f.conflict)
+        views.append(view)
+    return views
+
+
+@router.get("/entry/{unit_code}/{period}/villages")
+def villages_page(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+                  period: str) -> Response:
+    program, unit = _load(session, principal, unit_code, period)
+    try:
+        service.check_period(program, period)
+    except service.EntryError as e:
+        return _period_error(request, e)
+    states = service.village_states(session, program, unit, period)
+    return render(request, "values/villages.html", {
+        "unit": unit, "period": period, "states": states, "periods": rules.program_periods(program),
+        "month": rules.month_of(period), "unit_label": unit_label(session, unit)})
+
+
+@router.post("/entry/{unit_code}/{period}/submit")
+def submit(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+           period: str) -> Response:
+    program, unit = _load(session, principal, unit_code, period)
+    writable_unit(session, principal, unit_code)
+    try:
+        service.submit_period(session, principal, program, unit, period)
+    except service.EntryError as e:
+        session.rollback()
+        return _period_error(request, e)
+    session.commit()
+    return RedirectResponse(f"/entry/{unit.code}/{period}", status_code=303)
+
+
+@router.post("/entry/{unit_code}/{period}/reopen")
+def reopen(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+           period: str) -> Response:
+    program, unit = _load(session, principal, unit_code, period)
+    try:
+        service.reopen_period(session, principal, program, unit, period)
+    except PermissionError:
+        raise Problem(403, _("Not allowed"), _("Only the level above can reopen a submitted month."))
+    except service.EntryError as e:
+        session.rollback()
+        return _period_error(request, e)
+    session.commit()
+    return RedirectResponse(f"/entry/{unit.code}/{period}", status_code=303)
+
+
+def _indicator(session: Session, program: Program, code: str) -> Indicator:
+    for ind in service.all_indicators(session, program):
+        if ind.code == code:
+            return ind
+    raise Problem(404, "Not Found", f"No indicator {code!r} in the program.")
+
+
+def _field_response(request: Request, view: FieldView, status: int = 200) -> Response:
+    return render(request, "values/field.html", {"f": view}, status_code=status)
+
+
+@router.get("/entry/{unit_code}/{period}/{code}")
+def field_get(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+              period: str, code: str) -> Response:
+    """One field as stored now (htmx: "take theirs"); without htmx, the whole page."""
+    program, unit = _load(session, principal, unit_code, period)
+    if not is_htmx(request):
+        return RedirectResponse(f"/entry/{unit.code}/{period}", status_code=303)
+    indicator = _indicator(session, program, code)
+    try:
+        service.check_period(program, period)
+        service.check_figure(program, unit, indicator, period, service.Figure())
+    except service.EntryError as e:
+        return _period_error(request, e)
+    ctx = _page_context(session, principal, program, unit, period, views=[])
+    current = service.get_value(session, unit.id, indicator.id, period)
+    prev_period = service.previous_period(period)
+    previous = service.get_value(session, unit.id, indicator.id, prev_period) if prev_period else None
+    return _field_response(request, _field_view(session, unit, period, indicator, current, previous,
+                                                ctx["read_only"]))
+
+
+@router.post("/entry/{unit_code}/{period}/{code}")
+async def field_post(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+                     period: str, code: str) -> Response:
+    """Save one figure: 200 with "saved", 422 with the error in place, 409 with both figures."""
+    form = await request.form()
+    program, unit = _load(session, principal, unit_code, period)
+    writable_unit(session, principal, unit_code)
+    indicator = _indicator(session, program, code)
+    if not is_htmx(request):
+        # Without JavaScript the field posts as part of the page.
+        return _save_page(request, session, principal, unit_code, period, form)
+    f = service.read_field(indicator, form)
+    current = service.get_value(session, unit.id, indicator.id, period)
+    prev_period = service.previous_period(period)
+    previous = (service.get_value(session, unit.id, indicator.id, prev_period)
+                if prev_period and rules.parse_period(period) else None)
+    view = _field_view(session, unit, period, indicator, current, previous, False)
+    view.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
+    if f.expected_version is not None:
+        view.version = f.expected_version
+    fig: service.Figure | None = None
+    try:
+        fig = service.parse_figure(indicator, f.raw)
+        service.save_value(session, principal, program, unit, indicator, period, fig,
+                           expected_version=f.expected_version, via="web")
+    except service.EntryError as e:
+        session.rollback()
+        view.error, view.error_field = e.text(), e.field
+        return _field_response(request, view, 422)
+    except service.Conflict as c:
+        session.rollback()
+        _mark_conflict(session, view, fig, c.current)
+        return _field_response(request, view, 409)
+    session.commit()
+    current = service.get_value(session, unit.id, indicator.id, period)
+    saved = _field_view(session, unit, period, indicator, current, previous, False)
+    saved.saved = True
+    return _field_response(request, saved)
+
+
+@router.get("/entry/{unit_code}/{period}/{code}/history")
+def field_history(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+                  period: str, code: str) -> Response:
+    """Who changed this figure, when, old → new, via web, API or import."""
+    program, unit = _load(session, principal, unit_code, period)
+    indicator = _indicator(session, program, code)
+    rows = service.history(session, unit.id, indicator.id, period)
+    ctx = {"unit": unit, "period": period, "indicator": indicator, "rows": rows,
+           "text": lambda snap: service.figure_text(indicator, snap)}
+    return render(request, "values/history.html", ctx, block="history")
