@@ -5,5 +5,7 @@ from app.accounts import pages as account_pages
 from app.core import pages as core_pages
 from app.values import pages as values_pages
 
-api_routers = [accounts_api.router]
+from app.api import ROUTERS as resource_api_routers
+
+api_routers = [accounts_api.router, *resource_api_routers]
 page_routers = [core_pages.router, account_pages.router, account_admin_pages.router, values_pages.router]

@@ -1,0 +1,175 @@
+"""What every /api/v1 route shares: pagination, problem responses, scope filters, parameters."""
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, select
+
+from app.accounts.deps import Principal
+from app.core.problems import PROBLEM_JSON, Problem
+from app.program.models import Program
+from app.program.periods import PeriodRange
+from app.units.deps import readable_unit
+from app.units.models import Unit
+
+T = TypeVar("T")
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: `count` is the total matching rows, before limit/offset."""
+
+    data: list[T]
+    count: int = Field(ge=0, description="Rows matching the filters, all pages together.")
+    limit: int = Field(ge=1, le=MAX_LIMIT)
+    offset: int = Field(ge=0)
+
+
+class Paging(BaseModel):
+    limit: int
+    offset: int
+
+
+def paging(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (at most {MAX_LIMIT}).",
+                                examples=[100])] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.", examples=[0])] = 0,
+) -> Paging:
+    return Paging(limit=limit, offset=offset)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+
+def page(session: Session, stmt: Any, p: Paging, order_by: list[Any]) -> tuple[list[Any], int]:
+    """Run `stmt` for one page in a deterministic order, and count all its rows."""
+    from sqlalchemy import func
+
+    count = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
+    rows = session.exec(stmt.order_by(*order_by).limit(p.limit).offset(p.offset)).all()
+    return list(rows), int(count)
+
+
+# --- problem+json (RFC 9457) in the OpenAPI document ---------------------------------------
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details; `detail` says what to change.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "example": "about:blank"},
+        "title": {"type": "string", "example": "Not Found"},
+        "status": {"type": "integer", "example": 404},
+        "detail": {"type": "string", "example": "No unit with code '999' in your scope."},
+        "instance": {"type": "string", "example": "/api/v1/units/999"},
+        "errors": {"type": "array", "description": "Validation errors: where and what.",
+                   "items": {"type": "object", "properties": {
+                       "loc": {"type": "array", "items": {}},
+                       "msg": {"type": "string"}, "type": {"type": "string"}}}},
+    },
+    "additionalProperties": True,
+}
+
+_DESCRIPTIONS = {
+    400: "Bad request: a parameter cannot be read (see `detail`).",
+    401: "No valid credentials: send `Authorization: Bearer <token>`.",
+    403: "Authenticated, but not allowed (e.g. a read-only token writing).",
+    404: "Not found, or outside the caller's scope (the two are not told apart).",
+    409: "Conflict with another request (e.g. the same Idempotency-Key in flight).",
+    413: "The batch is too large.",
+    415: "Unsupported Content-Type.",
+    422: "The request does not match the schema, or a value is not valid (see `errors`).",
+}
+
+
+def problems(*statuses: int, schemas: dict[int, dict[str, Any]] | None = None) -> dict[int | str, Any]:
+    """OpenAPI `responses` entries for the given error statuses, as application/problem+json."""
+    out: dict[int | str, Any] = {}
+    for status in sorted({401, 422, *statuses}):
+        schema = (schemas or {}).get(status, PROBLEM_SCHEMA)
+        out[status] = {"description": _DESCRIPTIONS.get(status, "Error"),
+                       "content": {PROBLEM_JSON: {"schema": schema}}}
+    return out
+
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's JSON schema with its `$defs` inlined, for use in `openapi_extra`."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)
+
+
+# --- parameters shared by several resources -------------------------------------------------
+
+UNIT_EXAMPLES = ["15", "141", "04720", "04720-01"]
+PERIOD_EXAMPLES = ["2023-04", "2023-Q2", "2023", "2023-01..2023-04"]
+
+UnitParam = Annotated[str | None, Query(
+    max_length=32, description="Only this unit (GSO code), not the units below it.",
+    examples=["04720"])]
+SubtreeParam = Annotated[str | None, Query(
+    max_length=32, description="This unit and every unit below it (GSO code).", examples=["141"])]
+IndicatorParam = Annotated[str | None, Query(
+    max_length=32, description="Indicator code.", examples=["CT17"])]
+
+
+def parse_period_range(text: str, name: str = "period") -> PeriodRange:
+    """A month, quarter, year or span; 422 with the parser's message otherwise."""
+    try:
+        return PeriodRange.parse(text)
+    except ValueError as exc:
+        raise Problem(422, "Unprocessable Content", f"Parameter `{name}`: {exc}",
+                      errors=[{"loc": ["query", name], "msg": str(exc), "type": "value_error"}]) from None
+
+
+def period_bounds(period: str | None, from_: str | None, to: str | None) -> tuple[str | None, str | None]:
+    """First and last month ("YYYY-MM") of the asked span, or None for open ends."""
+    lo = hi = None
+    if period:
+        r = parse_period_range(period, "period")
+        lo, hi = r.start, r.end
+    if from_:
+        start = parse_period_range(from_, "from").start
+        lo = max(lo, start) if lo else start
+    if to:
+        end = parse_period_range(to, "to").end
+        hi = min(hi, end) if hi else end
+    return lo, hi
+
+
+def in_subtree(column_path: Any, unit: Unit) -> ColumnElement[bool]:
+    """SQL: the unit whose path is `column_path` lies in `unit`'s subtree (paths are digits and /)."""
+    return column_path.like(unit.path + "%")
+
+
+def scope_root(session: Session, principal: Principal, unit: str | None, subtree: str | None
+               ) -> tuple[Unit | None, Unit]:
+    """(exact unit or None, subtree root) for a list filter, both within the caller's scope."""
+    exact = readable_unit(session, principal, unit) if unit else None
+    root = readable_unit(session, principal, subtree) if subtree else principal.unit
+    return exact, root
+
+
+def program_for_year(session: Session, year: int | None) -> Program:
+    """The program of `year`, or the latest one when no year is given; 404 if none."""
+    stmt = select(Program)
+    stmt = stmt.where(Program.year == year) if year is not None else stmt.order_by(Program.year.desc())
+    program = session.exec(stmt).first()
+    if program is None:
+        raise Problem(404, "Not Found", f"No program for year {year}." if year is not None
+                      else "No program has been set up yet.")
+    return program

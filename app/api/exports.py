@@ -1,0 +1,168 @@
+"""Exports: data values and roll-ups as CSV (UTF-8 with BOM, for Excel) and XLSX, same filters."""
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import func
+from sqlmodel import select
+
+from app.accounts.deps import ApiCaller
+from app.api.common import IndicatorParam, SubtreeParam, UnitParam, problems
+from app.api.data_values import ORDER, FromParam, PeriodParam, ToParam, data_values_query
+from app.api.rollups import ChildrenQuery, FigureOut, IndicatorQuery, PeriodQuery, UnitQuery, compute
+from app.core.db import SessionDep
+from app.core.i18n import _
+from app.core.problems import Problem
+from app.program.models import Indicator
+from app.units.models import Unit
+
+router = APIRouter(tags=["exports"])
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_EXPORT_ROWS = 500_000
+
+# (column name in CSV, header msgid in XLSX)
+DV_COLUMNS = [
+    ("orgUnit", "Unit code"), ("orgUnitName", "Unit"), ("dataElement", "Indicator code"),
+    ("dataElementName", "Indicator"), ("period", "Month"), ("value", "Value"),
+    ("numerator", "Numerator"), ("denominator", "Denominator"), ("comment", "Comment"),
+    ("version", "Version"), ("lastUpdated", "Last updated (UTC)"), ("updatedVia", "Entered via"),
+]
+ROLLUP_COLUMNS = [
+    ("unit", "Unit code"), ("unitName", "Unit"), ("period", "Period"), ("indicator", "Indicator code"),
+    ("indicatorName", "Indicator"), ("measure", "Measure"), ("status", "Status"), ("value", "Value"),
+    ("numerator", "Numerator"), ("denominator", "Denominator"), ("reported", "Units reported"),
+    ("expected", "Units expected"), ("ownValue", "Own value"), ("ownNumerator", "Own numerator"),
+    ("ownDenominator", "Own denominator"), ("targets", "Targets"),
+]
+
+
+def _file_response(body: bytes, media_type: str, filename: str) -> Response:
+    return Response(body, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def to_csv(columns: Sequence[tuple[str, str]], rows: list[list[Any]]) -> bytes:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow([c for c, _h in columns])
+    for row in rows:
+        w.writerow(["" if v is None else v for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(columns: Sequence[tuple[str, str]], rows: list[list[Any]], title: str) -> bytes:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31])
+    ws.append([_(h) for _c, h in columns])
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _bold_header(body: bytes) -> bytes:
+    """Re-open a small workbook to bold its header row (write-only sheets cannot style cells later)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(body))
+    for ws in wb.worksheets:
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _dv_rows(session: SessionDep, principal: ApiCaller, unit: str | None, subtree: str | None,
+             indicator: str | None, period: str | None, from_: str | None, to: str | None) -> list[list[Any]]:
+    stmt = data_values_query(session, principal, unit, subtree, indicator, period, from_, to)
+    n = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    if n > MAX_EXPORT_ROWS:
+        raise Problem(413, "Content Too Large", f"{n} figures match; export at most {MAX_EXPORT_ROWS} at once "
+                      "(narrow by subtree or period).")
+    stmt = stmt.add_columns(Unit.name, Indicator.short_name)
+    return [[uc, un, ic, iname, dv.period, dv.value, dv.numerator, dv.denominator, dv.comment, dv.version,
+             dv.updated_at.strftime("%Y-%m-%d %H:%M:%S"), dv.updated_via]
+            for dv, uc, ic, un, iname in session.exec(stmt.order_by(*ORDER)).all()]
+
+
+_DV_DOC = ("Same filters and scope as GET /data-values, all matching rows. The CSV columns start with "
+           "the import's columns, so a file can be edited and sent back to POST /data-values.")
+_CSV_RESP = {200: {"description": "CSV file, UTF-8 with BOM.",
+                   "content": {"text/csv": {"schema": {"type": "string"}}}}}
+_XLSX_RESP = {200: {"description": "Excel workbook.",
+                    "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+def _name(prefix: str, *parts: str | None) -> str:
+    return "-".join([prefix, *[p.replace("..", "_") for p in parts if p]])
+
+
+@router.get("/data-values.csv", response_class=Response, summary="Export figures as CSV",
+            description=_DV_DOC, responses={**_CSV_RESP, **problems(404, 413)})
+def export_data_values_csv(session: SessionDep, principal: ApiCaller, unit: UnitParam = None,
+                           subtree: SubtreeParam = None, indicator: IndicatorParam = None,
+                           period: PeriodParam = None, from_: FromParam = None, to: ToParam = None) -> Response:
+    rows = _dv_rows(session, principal, unit, subtree, indicator, period, from_, to)
+    return _file_response(to_csv(DV_COLUMNS, rows), CSV,
+                          _name("data-values", unit or subtree or principal.unit.code, period) + ".csv")
+
+
+@router.get("/data-values.xlsx", response_class=Response, summary="Export figures as XLSX",
+            description=_DV_DOC, responses={**_XLSX_RESP, **problems(404, 413)})
+def export_data_values_xlsx(session: SessionDep, principal: ApiCaller, unit: UnitParam = None,
+                            subtree: SubtreeParam = None, indicator: IndicatorParam = None,
+                            period: PeriodParam = None, from_: FromParam = None, to: ToParam = None) -> Response:
+    rows = _dv_rows(session, principal, unit, subtree, indicator, period, from_, to)
+    body = to_xlsx(DV_COLUMNS, rows, _("Figures"))
+    if len(rows) <= 20_000:
+        body = _bold_header(body)
+    return _file_response(body, XLSX, _name("data-values", unit or subtree or principal.unit.code, period) + ".xlsx")
+
+
+def _fig(f: FigureOut | None) -> list[Any]:
+    return [None, None, None] if f is None else [f.value, f.numerator, f.denominator]
+
+
+def _rollup_rows(session: SessionDep, principal: ApiCaller, unit: str, period: str, indicator: str | None,
+                 children: bool) -> tuple[str, list[list[Any]]]:
+    u, _program, pr, results = compute(session, principal, unit, period, indicator, children)
+    rows: list[list[Any]] = []
+    for r in results:
+        targets = "; ".join(f"{t.comparator} {t.value:g}{'–' + format(t.value_high, 'g') if t.value_high else ''}"
+                            f" ({t.scope}): {t.status}" for t in r.targets)
+        rows.append([u.code, u.name, pr.key, r.code, r.short_name, r.measure, r.status, *_fig(r.subtree),
+                     r.subtree.reported, r.subtree.expected, *_fig(r.own), targets])
+        for c in r.children or []:
+            rows.append([c.unit, c.name, pr.key, r.code, r.short_name, r.measure, c.status, *_fig(c.subtree),
+                         c.subtree.reported, c.subtree.expected, *_fig(c.own), None])
+    return _name("rollups", u.code, pr.key), rows
+
+
+_ROLLUP_DOC = ("The figures of GET /rollups, one row per indicator (and, with children=true, one row per "
+               "child unit after it). `value` is a share 0…1 for ratios and yes/no.")
+
+
+@router.get("/rollups.csv", response_class=Response, summary="Export a roll-up as CSV",
+            description=_ROLLUP_DOC, responses={**_CSV_RESP, **problems(404)})
+def export_rollups_csv(session: SessionDep, principal: ApiCaller, unit: UnitQuery, period: PeriodQuery,
+                       indicator: IndicatorQuery = None, children: ChildrenQuery = False) -> Response:
+    name, rows = _rollup_rows(session, principal, unit, period, indicator, children)
+    return _file_response(to_csv(ROLLUP_COLUMNS, rows), CSV, name + ".csv")
+
+
+@router.get("/rollups.xlsx", response_class=Response, summary="Export a roll-up as XLSX",
+            description=_ROLLUP_DOC, responses={**_XLSX_RESP, **problems(404)})
+def export_rollups_xlsx(session: SessionDep, principal: ApiCaller, unit: UnitQuery, period: PeriodQuery,
+                        indicator: IndicatorQuery = None, children: ChildrenQuery = False) -> Response:
+    name, rows = _rollup_rows(session, principal, unit, period, indicator, children)
+    return _file_response(_bold_header(to_xlsx(ROLLUP_COLUMNS, rows, _("Roll-up"))), XLSX, name + ".xlsx")

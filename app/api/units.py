@@ -1,0 +1,100 @@
+"""GET /api/v1/units: the unit tree, by GSO code, within the caller's scope."""
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from app.accounts.deps import ApiCaller
+from app.api.common import Page, PagingDep, in_subtree, page, problems
+from app.core.db import SessionDep
+from app.core.problems import Problem
+from app.units.deps import readable_unit
+from app.units.models import Unit, UnitLevel
+
+router = APIRouter(tags=["units"])
+
+
+class UnitOut(BaseModel):
+    code: str = Field(examples=["04720"], description="GSO code (generated for demo villages).")
+    name: str = Field(examples=["Xuân Long"])
+    kind: str = Field(examples=["xa"], description="Kind of unit: tinh, huyen, thi-xa, xa, thon …")
+    depth: int = Field(examples=[2], description="0 province, 1 district, 2 commune, 3 village.")
+    level: str = Field(examples=["commune"])
+    parent: str | None = Field(examples=["141"], description="GSO code of the parent unit.")
+    new_rural: Literal["recognised", "expected"] | None = Field(
+        default=None, description="Commune: new-rural status (recognised, expected in the year).")
+    front_led: bool = Field(default=False, description="Commune: the province Front leads it.")
+    households: int | None = None
+    population: int | None = None
+    is_demo: bool = Field(default=False, description="Generated demo village, to be replaced.")
+
+
+def levels(session: Session) -> dict[int, str]:
+    return dict(session.exec(select(UnitLevel.depth, UnitLevel.key)).all())
+
+
+def unit_out(unit: Unit, parent_code: str | None, level_keys: dict[int, str]) -> UnitOut:
+    return UnitOut(code=unit.code, name=unit.name, kind=unit.kind, depth=unit.depth,
+                   level=level_keys.get(unit.depth, str(unit.depth)), parent=parent_code,
+                   new_rural=unit.new_rural if unit.new_rural in ("recognised", "expected") else None,
+                   front_led=unit.front_led, households=unit.households, population=unit.population,
+                   is_demo=unit.is_demo)
+
+
+@router.get("/units", response_model=Page[UnitOut], summary="List units",
+            responses=problems(404))
+def list_units(
+    session: SessionDep,
+    principal: ApiCaller,
+    paging: PagingDep,
+    level: Annotated[str | None, Query(max_length=32, description="Level key or depth.",
+                                       examples=["district", "2"])] = None,
+    depth: Annotated[int | None, Query(ge=0, le=10, description="Depth (0 is the root).",
+                                       examples=[1])] = None,
+    parent: Annotated[str | None, Query(max_length=32, description="Children of this unit.",
+                                        examples=["141"])] = None,
+    code: Annotated[str | None, Query(max_length=32, description="Exactly this code.",
+                                      examples=["04720"])] = None,
+    subtree: Annotated[str | None, Query(max_length=32, description="This unit and all below it.",
+                                         examples=["141"])] = None,
+) -> Page[UnitOut]:
+    """Units of the caller's subtree, ordered by depth, then position, then code."""
+    level_keys = levels(session)
+    Parent = aliased(Unit)
+    stmt = (select(Unit, Parent.code).outerjoin(Parent, Parent.id == Unit.parent_id)
+            .where(in_subtree(Unit.path, principal.unit)))
+    if level is not None:
+        by_key = {v: k for k, v in level_keys.items()}
+        if level in by_key:
+            stmt = stmt.where(Unit.depth == by_key[level])
+        elif level.isdigit():
+            stmt = stmt.where(Unit.depth == int(level))
+        else:
+            raise Problem(422, "Unprocessable Content",
+                          f"Unknown level {level!r}; use one of {', '.join(by_key)} or a depth.",
+                          errors=[{"loc": ["query", "level"], "msg": "unknown level", "type": "enum"}])
+    if depth is not None:
+        stmt = stmt.where(Unit.depth == depth)
+    if parent:
+        stmt = stmt.where(Unit.parent_id == readable_unit(session, principal, parent).id)
+    if code:
+        stmt = stmt.where(Unit.code == code)
+    if subtree:
+        stmt = stmt.where(in_subtree(Unit.path, readable_unit(session, principal, subtree)))
+    rows, count = page(session, stmt, paging, [Unit.depth, Unit.sort_order, Unit.code])
+    return Page(data=[unit_out(u, pc, level_keys) for u, pc in rows], count=count,
+                limit=paging.limit, offset=paging.offset)
+
+
+@router.get("/units/{code}", response_model=UnitOut, summary="One unit by GSO code",
+            responses=problems(404))
+def get_unit(
+    session: SessionDep,
+    principal: ApiCaller,
+    code: Annotated[str, Path(max_length=32, description="GSO code.", examples=["04720"])],
+) -> UnitOut:
+    unit = readable_unit(session, principal, code)
+    parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
+    return unit_out(unit, parent.code if parent else None, levels(session))

@@ -1,0 +1,262 @@
+"""Batch import of figures (API dataValueSets, CSV files): all-or-nothing, idempotent, fast.
+
+Every row goes through `service.save_value`, the same rules as the entry forms. What makes
+10,000 rows fast is loading what the rows need in a few queries first (units, indicators,
+current values, submitted months) and handing it to the service, then one roll-up update for
+the whole batch. The import runs in a savepoint: if any row is rejected, or on a dry run, the
+savepoint is rolled back and nothing stays written. Does not commit (the caller does).
+"""
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.accounts.deps import Principal
+from app.program import rules
+from app.program.models import Indicator, Program
+from app.rollup import service as rollup
+from app.units.models import Unit
+from app.values import service
+from app.values.models import DataValue, PeriodSubmission
+
+CSV_COLUMNS = ("orgUnit", "dataElement", "period", "value", "numerator", "denominator", "comment")
+REQUIRED_COLUMNS = ("orgUnit", "dataElement", "period")
+# Columns of the CSV export that an edited export may still carry: read past them.
+EXPORT_ONLY_COLUMNS = ("orgUnitName", "dataElementName", "version", "lastUpdated", "updatedVia")
+MAX_ROWS = 50_000
+_CHUNK = 500  # ids per IN (…) clause
+
+
+@dataclass
+class ImportRow:
+    """One figure as sent: unit code, indicator code, month, and the raw numbers."""
+
+    org_unit: str
+    data_element: str
+    period: str
+    value: Any = None
+    numerator: Any = None
+    denominator: Any = None
+    comment: str | None = None
+    line: int | None = None  # line in a CSV file (the header is line 1)
+
+
+@dataclass
+class Rejection:
+    index: int  # 0-based position in the batch
+    line: int | None
+    org_unit: str
+    data_element: str
+    period: str
+    code: str
+    message: str
+    field: str | None = None
+
+
+@dataclass
+class ImportResult:
+    dry_run: bool
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+
+class CsvError(ValueError):
+    """The CSV file itself cannot be read (no header, a required column missing)."""
+
+
+def rows_from_csv(text: str) -> list[ImportRow]:
+    """Read `orgUnit,dataElement,period,value,numerator,denominator[,comment]` (`,` or `;`)."""
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise CsvError("The CSV file is empty; its first line must be the header "
+                       "orgUnit,dataElement,period,value,numerator,denominator.") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise CsvError(f"The CSV header lacks {', '.join(missing)}; expected "
+                       f"{','.join(CSV_COLUMNS[:6])} (comment optional), got {','.join(header)[:200]}.")
+    unknown = [h for h in header if h not in CSV_COLUMNS and h not in EXPORT_ONLY_COLUMNS]
+    if unknown:
+        raise CsvError(f"Unknown CSV column(s) {', '.join(unknown)[:200]}; allowed: {','.join(CSV_COLUMNS)}.")
+    pos = {name: header.index(name) for name in header}
+    rows: list[ImportRow] = []
+    for line_no, cells in enumerate(reader, start=2):
+        if not cells or all(c.strip() == "" for c in cells):
+            continue
+
+        def cell(name: str) -> str | None:
+            i = pos.get(name)
+            return cells[i].strip() if i is not None and i < len(cells) else None
+
+        rows.append(ImportRow(org_unit=cell("orgUnit") or "", data_element=cell("dataElement") or "",
+                              period=cell("period") or "", value=cell("value") or None,
+                              numerator=cell("numerator") or None, denominator=cell("denominator") or None,
+                              comment=cell("comment") or None, line=line_no))
+    return rows
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+@dataclass
+class _Preloaded:
+    units: dict[str, Unit]
+    programs: dict[int, Program]
+    latest: Program | None
+    indicators: dict[tuple[int, str], Indicator]
+    values: dict[tuple[int, int, str], DataValue] = field(default_factory=dict)
+    submitted: set[tuple[int, str]] = field(default_factory=set)
+
+
+def _preload(session: Session, rows: Sequence[ImportRow]) -> _Preloaded:
+    codes = sorted({r.org_unit for r in rows})
+    units: dict[str, Unit] = {}
+    for chunk in _chunks(codes):
+        units.update({u.code: u for u in session.exec(select(Unit).where(Unit.code.in_(chunk))).all()})
+    programs = {p.year: p for p in session.exec(select(Program)).all()}
+    latest = programs[max(programs)] if programs else None
+    indicators = {(i.program_id, i.code): i for i in session.exec(select(Indicator)).all()}
+    return _Preloaded(units, programs, latest, indicators)
+
+
+def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, str]]) -> None:
+    """The stored values and the submitted months that the batch's rows touch."""
+    unit_ids = sorted({k[0] for k in keys})
+    periods = sorted({k[2] for k in keys})
+    for chunk in _chunks(unit_ids):
+        for dv in session.exec(select(DataValue).where(DataValue.unit_id.in_(chunk),
+                                                       DataValue.period.in_(periods))).all():
+            key = (dv.unit_id, dv.indicator_id, dv.period)
+            if key in keys:
+                pre.values[key] = dv
+        pre.submitted.update(session.exec(
+            select(PeriodSubmission.unit_id, PeriodSubmission.period)
+            .where(PeriodSubmission.unit_id.in_(chunk), PeriodSubmission.status == "submitted",
+                   PeriodSubmission.period.in_(periods))).all())
+
+
+def _shape_error(indicator: Indicator, row: ImportRow) -> service.EntryError | None:
+    """A figure sent in the fields of another kind of indicator (rather than silently dropped)."""
+    if indicator.measure == "ratio" and row.value not in (None, ""):
+        return service.EntryError("wrong_fields", f"{indicator.code} is a ratio: send numerator and "
+                                  "denominator, not value.", "value")
+    if indicator.measure != "ratio" and (row.numerator not in (None, "") or row.denominator not in (None, "")):
+        return service.EntryError("wrong_fields", f"{indicator.code} is a {indicator.measure}: send value, "
+                                  "not numerator/denominator.", "numerator")
+    return None
+
+
+def import_values(session: Session, principal: Principal, rows: Sequence[ImportRow], *, via: str,
+                  dry_run: bool = False, comment: str | None = None) -> ImportResult:
+    """Validate and save every row, or none. Does not commit.
+
+    A rejected row (unknown or out-of-scope unit, unknown indicator, a figure the entry rules
+    refuse, a submitted month, the same figure twice) rolls the whole batch back; the result
+    lists every rejected row. A dry run validates and counts the same way, then rolls back.
+    """
+    result = ImportResult(dry_run=dry_run, total=len(rows))
+    pre = _preload(session, rows)
+
+    # Pass 1: resolve codes; the same figure twice in a batch is ambiguous.
+    resolved: list[tuple[int, ImportRow, Unit, Program, Indicator] | None] = []
+    seen: dict[tuple[int, int, str], int] = {}
+
+    def reject(i: int, row: ImportRow, code: str, message: str, fld: str | None = None) -> None:
+        result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
+                                         code, message, fld))
+        resolved.append(None)
+
+    for i, row in enumerate(rows):
+        unit = pre.units.get(row.org_unit)
+        if unit is None or not principal.can_read(unit):
+            reject(i, row, "unknown_unit", f"No unit with code {row.org_unit!r} in your scope.", "orgUnit")
+            continue
+        parsed = rules.parse_period(row.period)
+        program = pre.programs.get(parsed[0]) if parsed else None
+        program = program or pre.latest  # its rules then refuse the month with a clear message
+        if program is None:
+            reject(i, row, "no_program", "No program has been set up yet.", "period")
+            continue
+        indicator = pre.indicators.get((program.id, row.data_element))
+        if indicator is None:
+            reject(i, row, "unknown_indicator",
+                   f"No indicator {row.data_element!r} in the {program.year} program (CT01…).", "dataElement")
+            continue
+        key = (unit.id, indicator.id, row.period)
+        if key in seen:
+            reject(i, row, "duplicate_row", f"Same unit, indicator and month as row {seen[key]}; "
+                   "send each figure once.")
+            continue
+        seen[key] = i
+        resolved.append((i, row, unit, program, indicator))
+
+    _load_current(session, pre, set(seen))
+
+    # Pass 2: every row through the service, inside a savepoint.
+    changes: list[Any] = []
+    savepoint = session.begin_nested()
+    try:
+        for item in resolved:
+            if item is None:
+                continue
+            i, row, unit, program, indicator = item
+            try:
+                bad_shape = _shape_error(indicator, row)
+                if bad_shape:
+                    raise bad_shape
+                raw = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
+                       "comment": row.comment or comment}
+                fig = service.parse_figure(indicator, raw)
+                key = (unit.id, indicator.id, row.period)
+                saved = service.save_value(
+                    session, principal, program, unit, indicator, row.period, fig, via=via,
+                    existing=pre.values.get(key), submitted=(unit.id, row.period) in pre.submitted,
+                    changes=changes)
+            except service.EntryError as e:
+                result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
+                                                 e.code, str(e), e.field))
+                continue
+            except PermissionError:
+                result.rejected.append(Rejection(
+                    i, row.line, row.org_unit, row.data_element, row.period, "forbidden",
+                    f"You may read unit {row.org_unit!r} but not enter its figures.", "orgUnit"))
+                continue
+            if saved.action == "created":
+                result.imported += 1
+            elif saved.action == "updated":
+                result.updated += 1
+            elif saved.action == "deleted":
+                result.deleted += 1
+            else:
+                result.unchanged += 1
+        if result.rejected or dry_run:
+            savepoint.rollback()
+        else:
+            if changes:
+                rollup.on_values_changed(session, changes)
+            savepoint.commit()
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+    result.rejected.sort(key=lambda r: r.index)
+    if result.rejected and not dry_run:
+        result.imported = result.updated = result.unchanged = result.deleted = 0
+    return result
