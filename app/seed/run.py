@@ -19,6 +19,9 @@ def seed(session: Session, *, demo_users: bool, demo_values: bool) -> None:
         demo.seed_demo_users(session)
     if demo_values:
         demo.seed_demo_values(session)
+    from app.rollup.service import rebuild
+
+    rebuild(session)  # roll-up aggregates and unit counts for whatever was seeded
     session.commit()
 
 
