@@ -31,6 +31,13 @@ def make_engine(url: str) -> Engine:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
+            # pysqlite's own transaction handling breaks SAVEPOINTs (a released savepoint
+            # commits): let SQLAlchemy issue BEGIN itself (the documented SQLAlchemy recipe).
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(eng, "begin")
+        def _sqlite_begin(conn):  # noqa: ANN001
+            conn.exec_driver_sql("BEGIN")
 
         return eng
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -24,7 +24,8 @@ from app.values.models import AuditLog, DataValue, PeriodSubmission
 class EntryError(Exception):
     """A figure that cannot be saved. `message` is English; `text()` is in the user's language."""
 
-    def __init__(self, code: str, message: str, field: str | None = None, **params: Any) -> None:
+    def __init__(self, code: str, message: str, field: str | None = None, /, **params: Any) -> None:
+        # Positional-only, so that a message may have a {code} placeholder of its own.
         super().__init__(message.format(**params) if params else message)
         self.code, self.message, self.field, self.params = code, message, field, params
 
@@ -62,6 +63,7 @@ class SaveResult:
 
 
 _GROUPING = re.compile(r"[\s._,\u00a0]")
+_GROUPED = re.compile(r"^\d{1,3}(?:([.\s\u00a0_])\d{3})(?:\1\d{3})*$")
 _YES = {"1", "true", "yes", "co", "có", "y", "on"}
 _NO = {"0", "false", "no", "khong", "không", "n", "off"}
 
@@ -82,10 +84,15 @@ def parse_int(raw: Any, field_name: str = "value") -> int | None:
     if text == "":
         return None
     negative = text.startswith("-")
-    digits = _GROUPING.sub("", text.lstrip("-+"))
+    body = text.lstrip("-+").strip()
+    digits = _GROUPING.sub("", body)
     if not digits.isdigit():
         raise EntryError("not_number", "“{raw}” is not a number. Enter digits only, e.g. 1250.",
                          field_name, raw=text[:30])
+    # In Vietnamese "12,5" is twelve and a half and "12.5" a slip: only whole thousands groups.
+    if digits != body and not _GROUPED.match(body):
+        raise EntryError("not_whole", "“{raw}” is not a whole number. Enter whole numbers only; "
+                         "separate thousands with dots, e.g. 10.000.000.", field_name, raw=text[:30])
     if len(digits) > 18:
         raise EntryError("too_large", "The number is far too large.", field_name)
     return -int(digits) if negative else int(digits)
