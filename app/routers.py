@@ -3,9 +3,12 @@ from app.accounts import admin_pages as account_admin_pages
 from app.accounts import api as accounts_api
 from app.accounts import pages as account_pages
 from app.core import pages as core_pages
+from app.program import pages as program_pages
+from app.reports import pages as report_pages
 from app.values import pages as values_pages
 
 from app.api import ROUTERS as resource_api_routers
 
 api_routers = [accounts_api.router, *resource_api_routers]
-page_routers = [core_pages.router, account_pages.router, account_admin_pages.router, values_pages.router]
+page_routers = [core_pages.router, account_pages.router, account_admin_pages.router, values_pages.router,
+                program_pages.router, report_pages.router]

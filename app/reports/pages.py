@@ -1,0 +1,78 @@
+"""Monthly report pages: pick a unit and a month; the report as a printable page and as XLSX.
+
+Scope: a unit outside the caller's subtree answers 404, as if it did not exist.
+"""
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.accounts.deps import WebUser, verify_csrf
+from app.core.db import SessionDep
+from app.core.i18n import _
+from app.core.problems import Problem
+from app.core.templates import render
+from app.program import service as tasks
+from app.program.periods import PeriodRange
+from app.reports import service
+from app.reports.xlsx import workbook
+from app.units.deps import readable_unit
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _default_month(year: int) -> str:
+    today = tasks.today_vn()
+    if today.year == year:
+        return f"{year}-{max(today.month - 1, 1):02d}" if today.day < 20 else f"{year}-{today.month:02d}"
+    return f"{year}-12" if today.year > year else f"{year}-01"
+
+
+@router.get("/reports")
+def reports_index(request: Request, session: SessionDep, principal: WebUser,
+                  unit: str | None = None, period: str | None = None):  # noqa: ANN201
+    program = tasks.current_program(session)
+    if unit and period:
+        readable_unit(session, principal, unit)
+        return RedirectResponse(f"/reports/{unit}/{period}", status_code=303)
+    return render(request, "reports/index.html", {
+        "program": program, "units": service.report_units(session, principal.unit),
+        "months": [f"{program.year}-{m:02d}" for m in range(1, 13)],
+        "default_month": _default_month(program.year),
+    })
+
+
+def _report(session: SessionDep, principal, unit_code: str, period: str) -> service.MonthlyReport:  # noqa: ANN001
+    unit = readable_unit(session, principal, unit_code)
+    program = tasks.current_program(session)
+    try:
+        rng = PeriodRange.month(period)
+    except ValueError:
+        raise Problem(404, "Not Found", _("No report for “{period}”: write the month as YYYY-MM.",
+                                          period=period[:20])) from None
+    if rng.year != program.year:
+        raise Problem(404, "Not Found", _("No report for “{period}”: write the month as YYYY-MM.",
+                                          period=period[:20]))
+    return service.monthly_report(session, unit, rng.key, program)
+
+
+@router.get("/reports/{unit_code}/{period}.xlsx")
+def report_xlsx(session: SessionDep, principal: WebUser, unit_code: str, period: str) -> Response:
+    report = _report(session, principal, unit_code, period)
+    name = f"bao-cao-{report.unit.code}-{report.period}.xlsx"
+    return Response(workbook(report), media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/reports/{unit_code}/{period}")
+def report_page(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+                period: str):  # noqa: ANN201
+    report = _report(session, principal, unit_code, period)
+    return render(request, "reports/monthly.html", {
+        "r": report, "figure_text": service.figure_text, "target_text": service.target_text,
+        "actual_text": service.actual_text, "place": _place(report),
+    })
+
+
+def _place(report: service.MonthlyReport) -> str:
+    """The place of the date line: the province's (or district's) name, "Yên Bái"."""
+    return report.unit.name

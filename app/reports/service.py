@@ -1,0 +1,140 @@
+"""The monthly report of a unit (section III of the program): assembled from live data.
+
+Indicator figures are the roll-up engine's own results for the unit and the year to date
+(`app.rollup.service.rollup`), never recomputed here; tasks come from the unit's plan with
+their state at the end of the month; completeness from `app.rollup.service.completeness`.
+The HTML page and the XLSX workbook both render this one `MonthlyReport`.
+"""
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from app.core.i18n import fmt_number, fmt_percent, fmt_vnd
+from app.program import service as tasks
+from app.program.models import Indicator, Program
+from app.program.periods import PeriodRange
+from app.rollup import service as rollup_service
+from app.rollup.types import Figure, IndicatorResult, TargetResult
+from app.units.models import Unit, UnitKind
+
+PERCENT_MEASURES = ("ratio", "yes_no")
+
+
+@dataclass
+class MonthlyReport:
+    program: Program
+    unit: Unit
+    unit_kind: str  # "Tỉnh", "Huyện", "Thành phố" …
+    period: str  # "2023-04"
+    month: int
+    year: int
+    as_of: date  # end of the month: the reference date for overdue
+    ytd: PeriodRange
+    issued_on: date
+    indicators: list[IndicatorResult]
+    done: list[tasks.TaskView] = field(default_factory=list)
+    overdue: list[tasks.TaskView] = field(default_factory=list)
+    next_month: list[tasks.TaskView] = field(default_factory=list)
+    additions: list[tasks.TaskView] = field(default_factory=list)
+    completeness: rollup_service.Completeness | None = None
+
+    @property
+    def next_period(self) -> str | None:
+        return f"{self.year}-{self.month + 1:02d}" if self.month < 12 else None
+
+    @property
+    def mm(self) -> str:
+        return f"{self.month:02d}"
+
+
+def monthly_report(session: Session, unit: Unit, period: str, program: Program | None = None,
+                   issued_on: date | None = None) -> MonthlyReport:
+    """Everything the monthly report for `unit` and the month `period` ("YYYY-MM") shows."""
+    program = program or rollup_service.current_program(session)
+    month_range = PeriodRange.month(period)  # ValueError on a bad month
+    if month_range.year != program.year:
+        raise ValueError(f"{period} is outside the {program.year} program")
+    ytd = PeriodRange.ytd(period)
+    as_of = tasks.period_end(period)
+    kind = session.get(UnitKind, unit.kind)
+    report = MonthlyReport(
+        program=program, unit=unit, unit_kind=kind.name if kind else "", period=month_range.key,
+        month=month_range.first, year=month_range.year, as_of=as_of, ytd=ytd,
+        issued_on=issued_on or tasks.today_vn(),
+        indicators=rollup_service.rollup(session, unit, ytd, program),
+        completeness=rollup_service.completeness(session, unit, month_range.key),
+    )
+    month_start = date(report.year, report.month, 1)
+    nxt = report.month + 1
+    for v in tasks.flatten(tasks.plan_tasks(session, program, unit, as_of)):
+        t = v.task
+        if t.status == tasks.DONE and t.done_on and month_start <= t.done_on <= as_of:
+            report.done.append(v)
+        if v.state == tasks.OVERDUE:
+            report.overdue.append(v)
+        elif v.state != tasks.DONE and nxt <= 12 and _open_in(t.quarter, t.due_month, nxt) \
+                and v.parent is None:
+            report.next_month.append(v)
+        if t.is_addition and t.added_on and month_start <= t.added_on <= as_of and v.parent is None:
+            report.additions.append(v)
+    return report
+
+
+def _open_in(quarter: int, due_month: int | None, month: int) -> bool:
+    """A task still to do in `month`: due that month, or a quarter task of that month's quarter
+    (quarter tasks stay open until their quarter ends)."""
+    if due_month is not None:
+        return due_month == month
+    return quarter == (month + 2) // 3
+
+
+def report_units(session: Session, root: Unit) -> list[Unit]:
+    """The units a user can report on from the picker: their own and the level just below."""
+    below = list(session.exec(select(Unit).where(Unit.parent_id == root.id)
+                              .order_by(Unit.sort_order, Unit.name, Unit.id)).all())
+    return [root] + below
+
+
+# --- how a figure reads -------------------------------------------------------------------
+
+def figure_text(indicator: Indicator, fig: Figure | None) -> str:
+    """"90,5 %" (with "181/200" for ratios and shares), "12 nhà", "3.250.000.000 đ", "—"."""
+    if fig is None or fig.value is None:
+        return "—"
+    if indicator.measure in PERCENT_MEASURES:
+        text = fmt_percent(fig.value)
+        if fig.numerator is not None and fig.denominator is not None:
+            text += f" ({fmt_number(fig.numerator)}/{fmt_number(fig.denominator)})"
+        return text
+    if indicator.measure == "amount":
+        return fmt_vnd(int(fig.value))
+    label = f" {indicator.value_label}" if indicator.value_label else ""
+    return f"{fmt_number(fig.value)}{label}"
+
+
+def actual_text(indicator: Indicator, tr: TargetResult) -> str:
+    """What the target compared: a percentage, a reduction, a count or an amount."""
+    if tr.actual is None:
+        return "—"
+    if tr.target.scope == "each" and tr.units_total is not None:
+        return f"{tr.units_meeting}/{tr.units_total}"
+    if tr.target.on == "reduction_pct" or indicator.measure in PERCENT_MEASURES:
+        return f"{fmt_number(tr.actual, 1)} %"
+    if indicator.measure == "amount":
+        return fmt_vnd(int(tr.actual))
+    return fmt_number(tr.actual)
+
+
+def target_text(indicator: Indicator, tr: TargetResult) -> str:
+    """The target as a comparison: "≥ 95 %", "> 90 %", "10–15 % (giảm)", "≥ 3 (mỗi đơn vị)"."""
+    t = tr.target
+    signs = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
+    pct = t.on == "reduction_pct" or indicator.measure in PERCENT_MEASURES
+    def num(x: float) -> str:  # noqa: E306
+        if indicator.measure == "amount" and not pct:
+            return fmt_vnd(int(x))
+        return fmt_number(x, 0 if float(x).is_integer() else 1) + (" %" if pct else "")
+    if t.comparator == "range":
+        return f"{num(t.value)} – {num(t.value_high or t.value)}"
+    return f"{signs.get(t.comparator, t.comparator)} {num(t.value)}"
