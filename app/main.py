@@ -1,6 +1,7 @@
 """The ASGI app: `app.main:app`. On start it migrates the database and seeds it if empty."""
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
@@ -12,6 +13,7 @@ from app.core import i18n, problems
 from app.core.config import ROOT, settings
 from app.core.db import engine
 from app.core.migrate import upgrade_to_head
+from app.accounts import protection
 from app.accounts.deps import LoginRequired, csrf_token
 from app.core.templates import env
 from app.routers import api_routers, page_routers
@@ -19,12 +21,14 @@ from app.routers import api_routers, page_routers
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    from app.accounts.startup import check_at_startup
     from app.seed.run import seed_if_empty
 
     if settings.is_sqlite:
         (ROOT / "data").mkdir(exist_ok=True)
     upgrade_to_head(engine)
     seed_if_empty(engine)
+    check_at_startup(engine)  # production: refuse demo accounts and demo passwords
     yield
 
 
@@ -51,7 +55,7 @@ def create_app(*, run_startup: bool = True) -> FastAPI:
             resp = RedirectResponse("/login", status_code=303)
             resp.headers["HX-Redirect"] = "/login"
             return resp
-        return RedirectResponse(f"/login?next={target}", status_code=303)
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
     @app.middleware("http")
     async def _language(request: Request, call_next):  # noqa: ANN001, ANN202
@@ -68,6 +72,7 @@ def create_app(*, run_startup: bool = True) -> FastAPI:
         same_site="lax",
         https_only=settings.ENVIRONMENT == "production",
     )
+    protection.install(app)  # security headers (outermost), sign-in rate limit
     app.mount("/static", StaticFiles(directory=str(ROOT / "static")), name="static")
     for router in api_routers:
         app.include_router(router, prefix="/api/v1")

@@ -1,20 +1,32 @@
 """Who is calling, and what they may touch: one `Principal` for web sessions and API tokens.
 
-Scope rule: a caller reads its unit's subtree; an admin or editor writes its own unit, and
-the units below when `can_edit_below`; a read-write token writes its unit's subtree.
+Scope rule (the unit subtree is the `Unit.path` prefix):
+- everyone reads its unit's subtree and nothing else;
+- an admin writes (and manages users and tokens in) its whole subtree;
+- an editor writes its own unit, and the units below when `can_edit_below`;
+- a viewer writes nothing;
+- a token reads its unit's subtree and, when its mode is `write`, writes it; it never
+  administers.
 """
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import update
 from sqlmodel import select
 
 from app.accounts.models import ApiToken, User
-from app.accounts.security import hash_api_token, new_csrf_token, same_token
+from app.accounts.security import TOKEN_PREFIX, hash_api_token, new_csrf_token, password_stamp, same_token
+from app.core.config import settings
 from app.core.db import SessionDep
+from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.time import utcnow
 from app.units.models import Unit
+
+# `last_used_at` is written at most this often per token, so reads stay reads.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 CSRF_SESSION_KEY = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -54,7 +66,7 @@ class Principal:
         return False
 
     def can_admin(self, unit: Unit) -> bool:
-        return self.role == "admin" and self.can_read(unit)
+        return self.role == "admin" and self.token is None and self.can_read(unit)
 
     def can_reopen(self, unit: Unit) -> bool:
         """Reopening a submitted month belongs to the level above the unit."""
@@ -84,7 +96,7 @@ async def verify_csrf(request: Request) -> None:
         sent = (await request.form()).get(CSRF_FIELD)  # cached on the request for the route
     if not same_token(request.session.get(CSRF_SESSION_KEY), sent if isinstance(sent, str) else None):
         raise Problem(403, "CSRF check failed",
-                      "Tải lại trang rồi thử lại (phiên làm việc đã hết hạn hoặc yêu cầu không hợp lệ).")
+                      _("Reload the page and try again (the session has expired or the request is not valid)."))
 
 
 def _session_user(request: Request, session: SessionDep) -> User | None:
@@ -99,8 +111,8 @@ def _session_user(request: Request, session: SessionDep) -> User | None:
 
 
 def _pwd_stamp(user: User) -> str:
-    """Changes when the password changes, so a reset ends every other session."""
-    return user.password_hash[-12:]
+    """Changes when the password changes, so a change or reset ends every other session."""
+    return password_stamp(settings.SECRET_KEY, user.id or 0, user.password_hash)
 
 
 def start_session(request: Request, user: User) -> None:
@@ -116,7 +128,9 @@ def _principal_for_user(session: SessionDep, user: User, via: str) -> Principal:
 
 def optional_web_user(request: Request, session: SessionDep) -> Principal | None:
     user = _session_user(request, session)
-    return _principal_for_user(session, user, "web") if user else None
+    principal = _principal_for_user(session, user, "web") if user else None
+    request.state.principal = principal  # the navigation shows for a signed-in user
+    return principal
 
 
 def web_user(request: Request, session: SessionDep) -> Principal:
@@ -131,19 +145,7 @@ def api_principal(request: Request, session: SessionDep) -> Principal:
     """A bearer token, or a browser session (whose unsafe calls then need the CSRF header)."""
     auth = request.headers.get("Authorization", "")
     if auth.lower().startswith("bearer "):
-        token = session.exec(
-            select(ApiToken).where(ApiToken.token_hash == hash_api_token(auth[7:].strip()))
-        ).first()
-        now = utcnow()
-        if token is None or token.revoked_at is not None or (
-            token.expires_at is not None and token.expires_at <= now
-        ):
-            raise Problem(401, "Unauthorized", "The bearer token is unknown, expired or revoked.",
-                          headers={"WWW-Authenticate": "Bearer"})
-        unit = session.get(Unit, token.unit_id)
-        assert unit is not None
-        return Principal(unit=unit, role="token", via="api", token=token,
-                         token_writes=token.mode == "write")
+        return _token_principal(session, auth[7:].strip())
     user = _session_user(request, session)
     if user is None:
         raise Problem(401, "Unauthorized",
@@ -153,6 +155,26 @@ def api_principal(request: Request, session: SessionDep) -> Principal:
     ):
         raise Problem(403, "CSRF check failed", f"Browser calls must send the {CSRF_HEADER} header.")
     return _principal_for_user(session, user, "api")
+
+
+def _token_principal(session: SessionDep, secret: str) -> Principal:
+    token = None
+    if secret.startswith(TOKEN_PREFIX) and len(secret) <= 128:
+        token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_api_token(secret))).first()
+    now = utcnow()
+    if token is None or token.revoked_at is not None or (
+        token.expires_at is not None and token.expires_at <= now
+    ):
+        raise Problem(401, "Unauthorized", "The bearer token is unknown, expired or revoked.",
+                      headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
+        # One small UPDATE, committed at once (nothing else is pending yet in this request).
+        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        session.commit()
+    unit = session.get(Unit, token.unit_id)
+    assert unit is not None
+    return Principal(unit=unit, role="token", via="api", token=token,
+                     token_writes=token.mode == "write")
 
 
 WebUser = Annotated[Principal, Depends(web_user)]

@@ -1,23 +1,28 @@
-"""Sign in and out."""
+"""Sign in and out, and the signed-in user's own account page."""
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import select
 
-from app.accounts.deps import OptionalWebUser, start_session, verify_csrf
-from app.accounts.models import User
-from app.accounts.security import verify_password
+from app.accounts import service
+from app.accounts.deps import OptionalWebUser, WebUser, start_session, verify_csrf
+from app.accounts.protection import LOGIN_RATE_LIMIT, limiter
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.templates import render
-from app.core.time import utcnow
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
+ROLE_NAMES = {"admin": "Administrator", "editor": "Editor", "viewer": "Viewer", "token": "API token"}
+
+
+def role_name(role: str) -> str:
+    return _(ROLE_NAMES.get(role, role))
+
 
 def _safe_next(next_url: str | None) -> str:
-    return next_url if next_url and next_url.startswith("/") and not next_url.startswith("//") else "/"
+    return next_url if next_url and next_url.startswith("/") and not next_url.startswith("//") \
+        and "\\" not in next_url else "/"
 
 
 @router.get("/login")
@@ -28,23 +33,27 @@ def login_form(request: Request, principal: OptionalWebUser, next: str = "/"):  
 
 
 @router.post("/login")
+@limiter.limit(LOGIN_RATE_LIMIT)
 def login(
     request: Request,
     session: SessionDep,
-    username: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ):  # noqa: ANN201
-    user = session.exec(select(User).where(User.username == username.strip().lower())).first()
-    ok = verify_password(password, user.password_hash if user else None)
-    if not ok or user is None or not user.is_active:
+    user = service.authenticate(session, username, password)
+    if user is None:
+        # One message for every refusal: unknown user, wrong password, paused or locked account.
         return render(request, "accounts/login.html",
                       {"next": _safe_next(next), "username": username,
-                       "error": _("Wrong username or password.")}, status_code=400)
-    user.last_login_at = utcnow()
-    session.add(user)
-    session.commit()
-    start_session(request, user)
+                       "error": _("Wrong username or password."),
+                       "lock_note": _("After {n} failed attempts in a row, sign-in to the account "
+                                      "pauses for {minutes} minutes.", n=service.MAX_FAILURES,
+                                      minutes=int(service.LOCK_DURATION.total_seconds() // 60))},
+                      status_code=400)
+    start_session(request, user)  # a fresh session: new contents, new CSRF token
+    if service.must_change_password(user):
+        return RedirectResponse("/account?first=1", status_code=303)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -52,3 +61,39 @@ def login(
 def logout(request: Request) -> RedirectResponse:
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+def _account_page(request: Request, principal, **ctx):  # noqa: ANN001, ANN202
+    status = ctx.pop("status_code", 200)
+    user = principal.user
+    return render(request, "accounts/account.html", {
+        "user": user, "unit": principal.unit, "role": role_name(principal.role),
+        "min_length": service.MIN_PASSWORD_LENGTH,
+        "must_change": service.must_change_password(user),
+        "errors": {}, **ctx}, status_code=status)
+
+
+@router.get("/account")
+def account(request: Request, principal: WebUser, changed: int = 0, first: int = 0):  # noqa: ANN201
+    return _account_page(request, principal, changed=bool(changed), first=bool(first))
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    principal: WebUser,
+    session: SessionDep,
+    current_password: Annotated[str, Form(max_length=1000)] = "",
+    new_password: Annotated[str, Form(max_length=1000)] = "",
+    confirm_password: Annotated[str, Form(max_length=1000)] = "",
+):  # noqa: ANN201
+    user = principal.user
+    try:
+        service.change_own_password(session, user, current_password, new_password, confirm_password)
+    except service.AccountError as e:
+        session.rollback()
+        return _account_page(request, principal, status_code=400,
+                             errors={e.field or "form": _(e.message, **e.params)})
+    session.commit()
+    start_session(request, user)  # this browser stays signed in; every other session ends
+    return RedirectResponse("/account?changed=1", status_code=303)

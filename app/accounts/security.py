@@ -1,4 +1,4 @@
-"""Password hashing (Argon2id), API token secrets, CSRF tokens."""
+"""Password hashing (Argon2id), API token secrets, CSRF tokens, session password stamps."""
 import hashlib
 import hmac
 import secrets
@@ -12,6 +12,9 @@ _hasher = PasswordHasher()
 # Verified against when the username does not exist, so a miss costs as long as a hit and
 # response time does not reveal which usernames exist.
 _DUMMY_HASH = _hasher.hash("timing-safe dummy password")
+# Letters and digits that cannot be mistaken for one another when read aloud or copied.
+_TEMP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+TOKEN_PREFIX = "mttq_"
 
 
 def hash_password(password: str) -> str:
@@ -26,12 +29,26 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    """True when the hash was made with other parameters than today's (rehash on next sign-in)."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
+def new_temporary_password() -> str:
+    """A one-time password an administrator hands over, e.g. `k7mq-xr2d-p9ta` (14 characters)."""
+    raw = "".join(secrets.choice(_TEMP_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
 def new_api_token() -> tuple[str, str]:
-    """A fresh token secret (shown once) and its SHA-256 (stored)."""
-    secret = "mttq_" + secrets.token_urlsafe(32)
+    """A fresh token secret (shown once) and its SHA-256 (stored).
+
+    A plain SHA-256 suffices: the secret has 256 bits of entropy, so unlike a password it
+    cannot be guessed from its hash, and a lookup by hash stays one indexed query.
+    """
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     return secret, hash_api_token(secret)
 
 
@@ -45,3 +62,13 @@ def new_csrf_token() -> str:
 
 def same_token(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(a, b)  # type: ignore[arg-type]
+
+
+def password_stamp(secret_key: str, user_id: int, password_hash: str) -> str:
+    """A short keyed digest of the password hash, kept in the session cookie.
+
+    It changes whenever the password changes, so a password change or reset ends every other
+    session; being keyed, the (readable, signed) cookie reveals nothing of the hash.
+    """
+    msg = f"{user_id}:{password_hash}".encode()
+    return hmac.new(secret_key.encode(), msg, hashlib.sha256).hexdigest()[:24]

@@ -1,0 +1,158 @@
+"""Administration pages: users and API tokens of the administrator's subtree."""
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from app.accounts import service
+from app.accounts.deps import Principal, WebUser, verify_csrf
+from app.accounts.models import ROLES
+from app.accounts.pages import role_name
+from app.core.db import SessionDep
+from app.core.i18n import _
+from app.core.problems import Problem
+from app.core.templates import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def admin_user(principal: WebUser) -> Principal:
+    if principal.role != "admin":
+        raise Problem(403, "Forbidden", _("Only an administrator may open this page."))
+    return principal
+
+
+AdminUser = Annotated[Principal, Depends(admin_user)]
+
+
+def _not_found() -> Problem:
+    return Problem(404, "Not Found", _("Not found in your area."))
+
+
+@router.get("/admin")
+def admin_home(request: Request, principal: AdminUser):  # noqa: ANN201
+    return render(request, "admin/index.html", {"unit": principal.unit})
+
+
+def _users_page(request: Request, session, principal: Principal, **ctx):  # noqa: ANN001, ANN202
+    status = ctx.pop("status_code", 200)
+    rows = service.users_in_scope(session, principal)
+    return render(request, "admin/users.html", {
+        "rows": rows, "unit": principal.unit, "me": principal.user,
+        "roles": [(r, role_name(r)) for r in ROLES], "role_name": role_name,
+        "units": service.units_for_choice(session, principal),
+        "errors": {}, "form": {"role": "editor", "can_edit_below": True}, **ctx,
+    }, status_code=status)
+
+
+@router.get("/admin/users")
+def users(request: Request, principal: AdminUser, session: SessionDep, done: str = ""):  # noqa: ANN201
+    return _users_page(request, session, principal, done=done)
+
+
+@router.post("/admin/users")
+def create_user(
+    request: Request,
+    principal: AdminUser,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=200)] = "",
+    full_name: Annotated[str, Form(max_length=400)] = "",
+    unit_code: Annotated[str, Form(max_length=64)] = "",
+    role: Annotated[str, Form(max_length=16)] = "",
+    can_edit_below: Annotated[bool, Form()] = False,
+):  # noqa: ANN201
+    try:
+        user, temp = service.create_user(session, principal, username=username, full_name=full_name,
+                                         unit_code=unit_code, role=role, can_edit_below=can_edit_below)
+    except service.AccountError as e:
+        session.rollback()
+        form = {"username": username, "full_name": full_name, "unit_code": unit_code, "role": role,
+                "can_edit_below": can_edit_below}
+        return _users_page(request, session, principal, status_code=400, form=form,
+                           errors={e.field or "form": _(e.message, **e.params)})
+    session.commit()
+    return render(request, "admin/secret.html", {
+        "kind": "user", "user": user, "secret": temp, "role": role_name(user.role),
+        "unit": session.get(service.Unit, user.unit_id)}, headers=NO_STORE)
+
+
+@router.post("/admin/users/{user_id}/active")
+def set_active(
+    request: Request, principal: AdminUser, session: SessionDep, user_id: int,
+    active: Annotated[bool, Form()] = False,
+):  # noqa: ANN201
+    try:
+        service.set_active(session, principal, user_id, active)
+    except service.NotInScope:
+        raise _not_found() from None
+    except service.AccountError as e:
+        session.rollback()
+        return _users_page(request, session, principal, status_code=400,
+                           errors={"form": _(e.message, **e.params)})
+    session.commit()
+    return RedirectResponse(f"/admin/users?done={'enabled' if active else 'disabled'}", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/password")
+def reset_password(request: Request, principal: AdminUser, session: SessionDep, user_id: int):  # noqa: ANN201
+    try:
+        user, temp = service.reset_password(session, principal, user_id)
+    except service.NotInScope:
+        raise _not_found() from None
+    session.commit()
+    return render(request, "admin/secret.html", {
+        "kind": "reset", "user": user, "secret": temp, "role": role_name(user.role),
+        "unit": session.get(service.Unit, user.unit_id)}, headers=NO_STORE)
+
+
+def _tokens_page(request: Request, session, principal: Principal, **ctx):  # noqa: ANN001, ANN202
+    status = ctx.pop("status_code", 200)
+    today = service.local_today()
+    return render(request, "admin/tokens.html", {
+        "rows": service.tokens_in_scope(session, principal), "unit": principal.unit,
+        "units": service.units_for_choice(session, principal),
+        "errors": {}, "form": {"mode": "read", "unit_code": principal.unit.code,
+                               "expires_on": today.replace(year=today.year + 1).isoformat()
+                               if not (today.month == 2 and today.day == 29) else ""},
+        "min_date": today.isoformat(), **ctx,
+    }, status_code=status)
+
+
+@router.get("/admin/tokens")
+def tokens(request: Request, principal: AdminUser, session: SessionDep, done: str = ""):  # noqa: ANN201
+    return _tokens_page(request, session, principal, done=done)
+
+
+@router.post("/admin/tokens")
+def create_token(
+    request: Request,
+    principal: AdminUser,
+    session: SessionDep,
+    name: Annotated[str, Form(max_length=400)] = "",
+    unit_code: Annotated[str, Form(max_length=64)] = "",
+    mode: Annotated[str, Form(max_length=8)] = "",
+    expires_on: Annotated[str, Form(max_length=32)] = "",
+):  # noqa: ANN201
+    try:
+        token, secret = service.create_token(session, principal, name=name, unit_code=unit_code,
+                                             mode=mode, expires_on=expires_on)
+    except service.AccountError as e:
+        session.rollback()
+        form = {"name": name, "unit_code": unit_code, "mode": mode, "expires_on": expires_on}
+        return _tokens_page(request, session, principal, status_code=400, form=form,
+                            errors={e.field or "form": _(e.message, **e.params)})
+    session.commit()
+    return render(request, "admin/secret.html", {
+        "kind": "token", "token": token, "secret": secret,
+        "unit": session.get(service.Unit, token.unit_id)}, headers=NO_STORE)
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def revoke_token(principal: AdminUser, session: SessionDep, token_id: int) -> RedirectResponse:
+    try:
+        service.revoke_token(session, principal, token_id)
+    except service.NotInScope:
+        raise _not_found() from None
+    session.commit()
+    return RedirectResponse("/admin/tokens?done=revoked", status_code=303)

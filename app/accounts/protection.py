@@ -1,0 +1,85 @@
+"""Response hardening: security headers on every response, and the per-address sign-in limit.
+
+`install(app)` is called once from `app.main.create_app`.
+"""
+import os
+
+from fastapi import FastAPI, Request
+from slowapi import Limiter
+from slowapi.errors import RateLimitExceeded
+from slowapi.util import get_remote_address
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.config import settings
+from app.core.i18n import _
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; "
+       "object-src 'none'")
+# Swagger UI (/docs) is FastAPI's page: inline start-up script and assets from a CDN. Only it
+# gets this policy; it shows no user data (the API needs a bearer token it does not hold).
+DOCS_CDN = "https://cdn.jsdelivr.net"
+DOCS_CSP = (f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN}; "
+            f"style-src 'self' 'unsafe-inline' {DOCS_CDN}; img-src 'self' data: {DOCS_CDN} "
+            "https://fastapi.tiangolo.com; connect-src 'self'; frame-ancestors 'none'; "
+            "form-action 'self'; base-uri 'self'; object-src 'none'")
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
+
+# Sign-in attempts per client address (POST /login), on top of the per-account lockout.
+LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/minute")
+# The test suite signs in hundreds of times from one address: there the limiter starts off
+# and the test of the limit turns it on.
+limiter = Limiter(key_func=get_remote_address, enabled=settings.ENVIRONMENT != "test",
+                  storage_uri="memory://")
+
+
+def security_headers(path: str) -> dict[str, str]:
+    headers = {
+        "Content-Security-Policy": DOCS_CSP if path in DOCS_PATHS else CSP,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    }
+    if settings.ENVIRONMENT == "production":
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return headers
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every HTTP response (pages, API, static files, errors)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = security_headers(scope.get("path", ""))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _too_many(request: Request, _exc: RateLimitExceeded):  # noqa: ANN202
+    from app.core.pages import error_page
+
+    return error_page(request, 429, "Too Many Requests",
+                      _("Too many sign-in attempts from this address. Wait a minute and try again."),
+                      headers={"Retry-After": "60"})
+
+
+def install(app: FastAPI) -> None:
+    app.state.limiter = limiter
+    app.add_exception_handler(RateLimitExceeded, _too_many)  # type: ignore[arg-type]
+    app.add_middleware(SecurityHeadersMiddleware)

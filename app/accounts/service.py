@@ -1,0 +1,300 @@
+"""Accounts: sign-in with throttling and lockout, password rules, users and API tokens.
+
+Pure logic on a Session (no HTTP); the pages call it. Nothing here commits except
+`authenticate`, whose bookkeeping (failure count, lock, rehash) must stick even when the
+sign-in is refused.
+
+Sign-in throttling. Failures in a row on one account: the 3rd pauses sign-in for 5 seconds,
+the 4th for 30 seconds, the 5th locks the account for 15 minutes and starts the count again.
+An attempt made while the account is paused or locked is refused without checking the
+password, without counting and without extending the lock, so an attacker can keep an
+account locked at most 15 minutes per 5 guesses, never lock it for good, and guesses at most
+5 passwords per 15 minutes. A success resets the count; an administrator's password reset or
+re-enabling lifts the lock at once. Every refusal reads the same ("wrong username or
+password"), for unknown usernames too, so the answer does not reveal which usernames exist or
+which are locked.
+"""
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.accounts.deps import Principal
+from app.accounts.models import ROLES, ApiToken, User
+from app.accounts.security import (
+    hash_password,
+    needs_rehash,
+    new_api_token,
+    new_temporary_password,
+    verify_password,
+)
+from app.core import time as clock
+from app.units.models import Unit
+
+MAX_FAILURES = 5
+LOCK_DURATION = timedelta(minutes=15)
+# Pause after the n-th failure in a row (before the lock).
+SLOWDOWN = {3: timedelta(seconds=5), 4: timedelta(seconds=30)}
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MODES = ("read", "write")
+MAX_TOKEN_DAYS = 731  # two years
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class AccountError(Exception):
+    """A refused account change. `message` is an English msgid; `field` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None, **params: object) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.message, self.field, self.params = message, field, params
+
+
+class NotInScope(Exception):
+    """The user or token does not exist or lies outside the caller's subtree (answer 404)."""
+
+
+# --- sign-in -------------------------------------------------------------------------------
+
+def find_user(session: Session, username: str) -> User | None:
+    name = username.strip().lower()
+    if not name or len(name) > 64:
+        return None
+    return session.exec(select(User).where(User.username == name)).first()
+
+
+def is_locked(user: User, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user if the sign-in succeeds, else None (same answer for every kind of refusal)."""
+    now = clock.utcnow()
+    user = find_user(session, username)
+    # Always verify (against a dummy hash for unknown users): every refusal costs the same time.
+    ok = verify_password(password[:MAX_PASSWORD_LENGTH], user.password_hash if user else None)
+    if user is None or not user.is_active:
+        return None
+    if is_locked(user, now):
+        return None  # neither counted nor extended
+    if not ok:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until = now + LOCK_DURATION
+            user.failed_logins = 0
+        elif user.failed_logins in SLOWDOWN:
+            user.locked_until = now + SLOWDOWN[user.failed_logins]
+        session.add(user)
+        session.commit()
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def must_change_password(user: User) -> bool:
+    """A temporary password (new account or reset) is to be replaced at the first sign-in."""
+    return user.password_changed_at is None and not user.is_demo
+
+
+# --- passwords -----------------------------------------------------------------------------
+
+def check_new_password(user: User, new: str, confirm: str) -> None:
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise AccountError("The new password needs at least {n} characters.", "new_password",
+                           n=MIN_PASSWORD_LENGTH)
+    if len(new) > MAX_PASSWORD_LENGTH:
+        raise AccountError("The new password is too long (at most {n} characters).", "new_password",
+                           n=MAX_PASSWORD_LENGTH)
+    if new.strip().lower() == user.username.lower():
+        raise AccountError("The password cannot be your username.", "new_password")
+    if new != confirm:
+        raise AccountError("The two new passwords differ.", "confirm_password")
+
+
+def change_own_password(session: Session, user: User, current: str, new: str, confirm: str) -> None:
+    """Change the signed-in user's password; the caller starts a fresh session for this browser."""
+    if not verify_password(current[:MAX_PASSWORD_LENGTH], user.password_hash):
+        raise AccountError("The current password is wrong.", "current_password")
+    check_new_password(user, new, confirm)
+    if verify_password(new, user.password_hash):
+        raise AccountError("Choose a password different from the current one.", "new_password")
+    user.password_hash = hash_password(new)
+    user.password_changed_at = clock.utcnow()
+    session.add(user)
+    session.flush()
+
+
+# --- users (administrators) ----------------------------------------------------------------
+
+def _require_admin(principal: Principal) -> None:
+    if principal.role != "admin" or principal.token is not None:
+        raise PermissionError("administrators only")
+
+
+def _subtree(principal: Principal):  # noqa: ANN202
+    return Unit.path.startswith(principal.unit.path)  # type: ignore[attr-defined]
+
+
+def users_in_scope(session: Session, principal: Principal) -> list[tuple[User, Unit]]:
+    _require_admin(principal)
+    return list(session.exec(
+        select(User, Unit).join(Unit, Unit.id == User.unit_id).where(_subtree(principal))
+        .order_by(Unit.depth, Unit.path, User.username)
+    ).all())
+
+
+def units_for_choice(session: Session, principal: Principal, max_depth: int = 2) -> list[Unit]:
+    """Units an administrator may pick from a list (villages are typed by code)."""
+    return list(session.exec(
+        select(Unit).where(_subtree(principal), Unit.depth <= max_depth).order_by(Unit.path)
+    ).all())
+
+
+def unit_in_scope(session: Session, principal: Principal, code: str, field: str = "unit_code") -> Unit:
+    unit = session.exec(select(Unit).where(Unit.code == code.strip())).first() if code.strip() else None
+    if unit is None or not principal.can_admin(unit):
+        # Same words for a missing unit and one outside the caller's subtree.
+        raise AccountError("No unit with code “{code}” in your area.", field, code=code.strip())
+    return unit
+
+
+def user_in_scope(session: Session, principal: Principal, user_id: int) -> User:
+    _require_admin(principal)
+    user = session.get(User, user_id)
+    unit = session.get(Unit, user.unit_id) if user else None
+    if user is None or unit is None or not principal.can_admin(unit):
+        raise NotInScope()
+    return user
+
+
+def create_user(session: Session, principal: Principal, *, username: str, full_name: str,
+                unit_code: str, role: str, can_edit_below: bool = True) -> tuple[User, str]:
+    """Create a user in the caller's subtree; returns it with its one-time temporary password."""
+    _require_admin(principal)
+    name = username.strip().lower()
+    if not USERNAME_RE.match(name):
+        raise AccountError("A username has 3 to 64 characters: lowercase letters, digits, dot, dash, "
+                           "underscore.", "username")
+    if session.exec(select(func.count()).select_from(User).where(User.username == name)).one():
+        raise AccountError("The username “{name}” is taken.", "username", name=name)
+    full_name = full_name.strip()
+    if not full_name or len(full_name) > 200:
+        raise AccountError("Enter the person's full name.", "full_name")
+    unit = unit_in_scope(session, principal, unit_code)
+    if role not in ROLES:
+        raise AccountError("Choose a role.", "role")
+    temp = new_temporary_password()
+    user = User(username=name, full_name=full_name, unit_id=unit.id, role=role,
+                can_edit_below=can_edit_below, password_hash=hash_password(temp))
+    session.add(user)
+    session.flush()
+    return user, temp
+
+
+def set_active(session: Session, principal: Principal, user_id: int, active: bool) -> User:
+    user = user_in_scope(session, principal, user_id)
+    if not active and user.id == principal.user_id:
+        raise AccountError("You cannot disable your own account.")
+    user.is_active = active
+    if active:
+        user.failed_logins, user.locked_until = 0, None
+    session.add(user)
+    session.flush()
+    return user
+
+
+def reset_password(session: Session, principal: Principal, user_id: int) -> tuple[User, str]:
+    """Give a user a new temporary password (shown once); their sessions end, any lock lifts."""
+    user = user_in_scope(session, principal, user_id)
+    temp = new_temporary_password()
+    user.password_hash = hash_password(temp)
+    user.password_changed_at = None  # to be changed at the next sign-in
+    user.failed_logins, user.locked_until = 0, None
+    session.add(user)
+    session.flush()
+    return user, temp
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+@dataclass
+class TokenRow:
+    token: ApiToken
+    unit: Unit
+    status: str  # active | expired | revoked
+
+
+def token_status(token: ApiToken, now: datetime) -> str:
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def tokens_in_scope(session: Session, principal: Principal) -> list[TokenRow]:
+    _require_admin(principal)
+    now = clock.utcnow()
+    rows = session.exec(
+        select(ApiToken, Unit).join(Unit, Unit.id == ApiToken.unit_id).where(_subtree(principal))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())  # type: ignore[attr-defined]
+    ).all()
+    return [TokenRow(t, u, token_status(t, now)) for t, u in rows]
+
+
+def local_today() -> date:
+    return clock.utcnow().astimezone(LOCAL_TZ).date()
+
+
+def create_token(session: Session, principal: Principal, *, name: str, unit_code: str, mode: str,
+                 expires_on: str) -> tuple[ApiToken, str]:
+    """Create a token for a unit of the caller's subtree; returns it with its secret (shown once).
+
+    `expires_on` is a date (YYYY-MM-DD); the token works until the end of that day, Vietnam time.
+    """
+    _require_admin(principal)
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise AccountError("Name the token after the system that will use it.", "name")
+    unit = unit_in_scope(session, principal, unit_code)
+    if mode not in MODES:
+        raise AccountError("Choose read-only or read-write.", "mode")
+    try:
+        day = date.fromisoformat(expires_on.strip())
+    except ValueError:
+        raise AccountError("Choose an expiry date.", "expires_on") from None
+    today = local_today()
+    if day < today:
+        raise AccountError("The expiry date has passed; choose a later date.", "expires_on")
+    if day > today + timedelta(days=MAX_TOKEN_DAYS):
+        raise AccountError("A token lasts at most two years; choose an earlier date.", "expires_on")
+    secret, digest = new_api_token()
+    token = ApiToken(name=name, unit_id=unit.id, mode=mode, token_hash=digest, prefix=secret[:12],
+                     created_by_id=principal.user_id,
+                     expires_at=datetime.combine(day + timedelta(days=1), time(0), LOCAL_TZ))
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def revoke_token(session: Session, principal: Principal, token_id: int) -> ApiToken:
+    _require_admin(principal)
+    token = session.get(ApiToken, token_id)
+    unit = session.get(Unit, token.unit_id) if token else None
+    if token is None or unit is None or not principal.can_admin(unit):
+        raise NotInScope()
+    if token.revoked_at is None:
+        token.revoked_at = clock.utcnow()
+        session.add(token)
+        session.flush()
+    return token
