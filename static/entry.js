@@ -15,6 +15,8 @@
 
   // Conflicts (409) and invalid figures (422) come back as the field to show: swap them in.
   if (window.htmx) {
+    // Settling copies `style` attributes, which the CSP forbids; classes are enough here.
+    htmx.config.attributesToSettle = ["class"];
     htmx.config.responseHandling = [
       { code: "204", swap: false },
       { code: "[23]..", swap: true },
@@ -115,6 +117,9 @@
               field.replaceWith(fresh);
               if (window.htmx) htmx.process(fresh);
             }
+            var count = tmp.querySelector("#filled-count");
+            var shown = document.getElementById("filled-count");
+            if (count && shown) shown.textContent = count.textContent;
           }
           next(i + 1);
         });

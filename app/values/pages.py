@@ -308,8 +308,16 @@ def _indicator(session: Session, program: Program, code: str) -> Indicator:
     raise Problem(404, "Not Found", f"No indicator {code!r} in the program.")
 
 
-def _field_response(request: Request, view: FieldView, status: int = 200) -> Response:
-    return render(request, "values/field.html", {"f": view}, status_code=status)
+def _field_response(request: Request, view: FieldView, status: int = 200,
+                    session: Session | None = None, program: Program | None = None,
+                    unit: Unit | None = None, period: str = "") -> Response:
+    ctx: dict[str, Any] = {"f": view}
+    if session is not None and program is not None and unit is not None:
+        # Keep the page's "n of m filled" line current (an out-of-band swap).
+        ids = {i.id for i in service.entry_indicators(session, program, unit)}
+        ctx["oob_filled"] = len(ids & set(service.values_for(session, unit.id, period)))
+        ctx["oob_total"] = len(ids)
+    return render(request, "values/field.html", ctx, status_code=status)
 
 
 @router.get("/entry/{unit_code}/{period}/{code}")
@@ -370,7 +378,7 @@ async def field_post(request: Request, session: SessionDep, principal: WebUser, 
     current = service.get_value(session, unit.id, indicator.id, period)
     saved = _field_view(session, unit, period, indicator, current, previous, False)
     saved.saved = True
-    return _field_response(request, saved)
+    return _field_response(request, saved, session=session, program=program, unit=unit, period=period)
 
 
 @router.get("/entry/{unit_code}/{period}/{code}/history")
