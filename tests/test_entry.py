@@ -401,3 +401,19 @@ def test_show_field_history_who_when_old_new_via(login):
     assert r.text.index("3 → 4") < r.text.index("— → 3")  # newest first
     assert "Cán bộ nhập liệu xã Xuân Long" in r.text and "qua trang web" in r.text
     assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d", r.text)
+
+
+def test_show_units_below_for_district_user(login):
+    c = login("huyen.nhaplieu")
+    r = c.get(f"/entry/141/{MONTH}/villages")
+    assert r.status_code == 200
+    assert "Đơn vị cấp dưới" in r.text
+    # the communes of Yên Bình each enter 8 indicators
+    assert 'href="/entry/04720/2023-03"' in r.text and "Đã nhập 0/8" in r.text
+
+
+def test_show_entry_page_viewer_read_only(login):
+    c = login("xa.xem")
+    r = c.get(f"/entry/{COMMUNE}/{MONTH}")
+    assert r.status_code == 200
+    assert "<fieldset disabled>" in r.text and "Lưu tất cả" not in r.text and "hx-post" not in r.text

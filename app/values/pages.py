@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.accounts.deps import Principal, WebUser, verify_csrf
 from app.accounts.models import User
@@ -146,7 +146,8 @@ def _page_context(session: Session, principal: Principal, program: Program, unit
                              read_only)
                  for ind in service.entry_indicators(session, program, unit)]
     parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
-    has_villages = unit.depth == 2 and principal.can_write(unit)
+    child = session.exec(select(Unit).where(Unit.parent_id == unit.id).limit(1)).first()
+    has_villages = child is not None and principal.can_write(child)
     return {
         "unit": unit, "period": period, "program": program, "fields": views,
         "periods": rules.program_periods(program), "submission": submission,
