@@ -43,8 +43,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select as sa_select
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, delete, func, insert, or_, select as sa_select
 from sqlmodel import Session, select
 
 from app.program import rules
@@ -295,12 +294,24 @@ def rebuild_unit_counts(session: Session) -> None:
 # Cell maintenance helpers
 # --------------------------------------------------------------------------------------------
 
+_DEPTHS: dict[tuple[int | None, str], frozenset[int]] = {}
+
+
+def _entry_depths(ind: Indicator) -> frozenset[int]:
+    """`rules.entry_depths`, parsed once per indicator."""
+    key = (ind.id, ind.entry_depths)
+    depths = _DEPTHS.get(key)
+    if depths is None:
+        depths = _DEPTHS[key] = frozenset(rules.entry_depths(ind))
+    return depths
+
+
 def _path_ids(path: str) -> list[int]:
     return [int(p) for p in path.strip("/").split("/") if p]
 
 
 def _max_depth(ind: Indicator) -> int:
-    depths = rules.entry_depths(ind)
+    depths = _entry_depths(ind)
     return max(depths) if depths else -1
 
 
@@ -442,11 +453,98 @@ def _figure(indicator: Indicator, acc: _Acc | None, expected: int | None = None)
 
 def _counts_toward(indicator: Indicator, unit_depth: int, new_rural: str | None) -> bool:
     """Whether a unit's figure belongs in the indicator's subtree figure."""
-    if not rules.enters(indicator, unit_depth):
+    if unit_depth not in _entry_depths(indicator):
         return False
     if indicator.measure == "yes_no" and indicator.share_filter == "new_rural":
         return new_rural in NEW_RURAL
     return True
+
+
+_dv = DataValue.__table__.c
+_rc = RollupCell.__table__.c
+_uc = RollupUnitCount.__table__.c
+_P = {name: bindparam(name, expanding=True) for name in ("uids", "iids", "flows")}
+# Own figures (statements built once: building them per request costs more than running them).
+_OWN_FLOWS = (sa_select(_dv.unit_id, _dv.indicator_id, func.sum(_dv.value), func.sum(_dv.numerator),
+                        func.sum(_dv.denominator), func.count())
+              .where(_dv.unit_id.in_(_P["uids"]), _dv.indicator_id.in_(_P["iids"]),
+                     _dv.period >= bindparam("start"), _dv.period <= bindparam("end"))
+              .group_by(_dv.unit_id, _dv.indicator_id))
+_STOCK_WHERE = (_dv.unit_id.in_(_P["uids"]), _dv.indicator_id.in_(_P["iids"]),
+                _dv.period >= bindparam("start"), _dv.period <= bindparam("end"))
+_OWN_STOCKS_PG = (sa_select(_dv.unit_id, _dv.indicator_id, _dv.value, _dv.numerator, _dv.denominator)
+                  .where(*_STOCK_WHERE).distinct(_dv.unit_id, _dv.indicator_id)
+                  .order_by(_dv.unit_id, _dv.indicator_id, _dv.period.desc()))
+# SQLite: with MAX() the bare columns come from the row holding the maximum.
+_OWN_STOCKS_SQLITE = (sa_select(_dv.unit_id, _dv.indicator_id, _dv.value, _dv.numerator,
+                                _dv.denominator, func.max(_dv.period))
+                      .where(*_STOCK_WHERE).group_by(_dv.unit_id, _dv.indicator_id))
+# Subtree figures: stocks at the period's last month, flows summed over its months.
+_CELLS = (sa_select(_rc.unit_id, _rc.indicator_id, func.sum(_rc.value_sum), func.sum(_rc.num_sum),
+                    func.sum(_rc.den_sum), func.sum(_rc.reported_count))
+          .where(_rc.unit_id.in_(_P["uids"]), _rc.indicator_id.in_(_P["iids"]),
+                 or_(_rc.period == bindparam("end"),
+                     _rc.indicator_id.in_(_P["flows"]) & (_rc.period >= bindparam("start"))
+                     & (_rc.period < bindparam("end"))))
+          .group_by(_rc.unit_id, _rc.indicator_id))
+_COUNTS = sa_select(_uc.unit_id, _uc.depth, _uc.units, _uc.new_rural).where(_uc.unit_id.in_(_P["uids"]))
+
+
+class _LazyUnits(list):
+    """`TargetResult.units_failing` for many units: the Unit rows are read on first use, so a
+    page that shows only "7/9" does not pay for loading 170 communes. Use it while the session
+    that computed the roll-up is open."""
+
+    def __init__(self, session: Session, ids: list[int]) -> None:
+        super().__init__()
+        self._session, self._ids, self._done = session, ids, not ids
+
+    def _load(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        found: dict[int, Unit] = {}
+        for i in range(0, len(self._ids), _CHUNK):
+            chunk = self._ids[i:i + _CHUNK]
+            for u in self._session.exec(select(Unit).where(Unit.id.in_(chunk))).all():
+                found[u.id] = u
+        super().extend(found[i] for i in self._ids if i in found)
+
+    def __len__(self) -> int:
+        return len(self._ids) if not self._done else super().__len__()
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __iter__(self):  # noqa: ANN204
+        self._load()
+        return super().__iter__()
+
+    def __getitem__(self, i):  # noqa: ANN001, ANN204
+        self._load()
+        return super().__getitem__(i)
+
+    def __contains__(self, x: object) -> bool:
+        self._load()
+        return super().__contains__(x)
+
+    def __eq__(self, other: object) -> bool:
+        self._load()
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        self._load()
+        return super().__repr__()
+
+    def __reversed__(self):  # noqa: ANN204
+        self._load()
+        return super().__reversed__()
+
+    def copy(self) -> list:
+        self._load()
+        return list(super().__iter__())
 
 
 class _Context:
@@ -459,60 +557,64 @@ class _Context:
                  period: PeriodRange, scope: Unit) -> None:
         self.session, self.program, self.indicators, self.period = session, program, indicators, period
         self.scope = scope  # every unit asked about lies in this unit's subtree
+        self.dialect = session.get_bind().dialect.name
         self.by_id = {i.id: i for i in indicators}
         self.targets: dict[int, list[Target]] = defaultdict(list)
         if indicators:
             for t in session.exec(select(Target).where(Target.indicator_id.in_(list(self.by_id)))
                                   .order_by(Target.id)).all():
                 self.targets[t.indicator_id].append(t)
-        self.root = session.get(Unit, program.root_unit_id)
+        self.root = session.get(Unit, program.root_unit_id) if program.root_unit_id != scope.id else scope
         self._own: dict[tuple[int, int], _Acc] = {}  # (unit, indicator) → own figure
         self._loaded: set[tuple[int, int]] = set()  # (unit, indicator) pairs read
-        self._under: dict[int, list[Unit]] = {}  # depth → units at that depth under scope
+        self._light: dict[int, list[tuple[int, str, str | None]]] = {}  # depth → (id, path, new_rural)
+        self._each: dict[int, dict[int, tuple[bool, bool]]] = {}  # target → unit → (has data, meets)
+        self._groups: dict[tuple[int, int], dict[int, list]] = {}  # (depth, ancestor depth) → …
 
     # -- own figures, from data_value ------------------------------------------------------
-    def load_own(self, units: Sequence[Unit], ind_ids: Sequence[int] | None = None) -> None:
-        """Read the own figures of `units` for `ind_ids` (default: all), unless already read."""
+    def load_own(self, unit_ids: Sequence[int], ind_ids: Sequence[int] | None = None) -> None:
+        """Read the own figures of units (by id) for `ind_ids` (default: all), unless read."""
         ind_ids = list(ind_ids or self.by_id)
-        ids = [u.id for u in units if any((u.id, i) not in self._loaded for i in ind_ids)]
+        ids = list(dict.fromkeys(uid for uid in unit_ids
+                                 if any((uid, i) not in self._loaded for i in ind_ids)))
         if not ids:
             return
-        ids = list(dict.fromkeys(ids))
         self._loaded.update((uid, i) for uid in ids for i in ind_ids)
         flows = [i for i in ind_ids if self.by_id[i].time_rollup == "flow"]
         stocks = [i for i in ind_ids if self.by_id[i].time_rollup != "flow"]
-        conds = []
-        if flows:
-            conds.append(DataValue.indicator_id.in_(flows) & (DataValue.period >= self.period.start))
-        if stocks:
-            conds.append(DataValue.indicator_id.in_(stocks)
-                         & (DataValue.period >= f"{self.period.year}-01"))
-        rows: dict[tuple[int, int], list[tuple]] = defaultdict(list)
         for i in range(0, len(ids), _CHUNK):
             chunk = ids[i:i + _CHUNK]
-            q = sa_select(DataValue.unit_id, DataValue.indicator_id, DataValue.period,
-                          DataValue.value, DataValue.numerator, DataValue.denominator).where(
-                DataValue.unit_id.in_(chunk) if len(chunk) > 1 else DataValue.unit_id == chunk[0],
-                DataValue.period <= self.period.end, or_(*conds))
-            for uid, iid, per, v, n, d in self.session.execute(q):
-                rows[(uid, iid)].append((per, v, n, d))
-        for (uid, iid), rs in rows.items():
-            eff = _effective(rs, self.by_id[iid], self.period)
-            if eff is not None:
-                self._own[(uid, iid)] = _Acc(eff[0], eff[1], eff[2], 1)
+            for uid, iid, v, n, d, r in self._own_rows(chunk, flows, stocks):
+                self._own[(uid, iid)] = _Acc(v or 0, n or 0, d or 0, r)
 
-    def own_acc(self, unit: Unit, ind: Indicator) -> _Acc | None:
-        if (unit.id, ind.id) not in self._loaded:
-            self.load_own([unit], [ind.id])
-        return self._own.get((unit.id, ind.id))
+    def _own_rows(self, ids: list[int], flows: list[int], stocks: list[int]) -> Iterable[tuple]:
+        """(unit, indicator, value, num, den, 1) per unit and indicator with a figure."""
+        if flows:
+            yield from self.session.execute(_OWN_FLOWS, {"uids": ids, "iids": flows,
+                                                         "start": self.period.start,
+                                                         "end": self.period.end})
+        if stocks:
+            params = {"uids": ids, "iids": stocks, "start": f"{self.period.year}-01",
+                      "end": self.period.end}
+            if self.dialect == "postgresql":
+                for row in self.session.execute(_OWN_STOCKS_PG, params):
+                    yield row[0], row[1], row[2], row[3], row[4], 1
+            else:
+                for row in self.session.execute(_OWN_STOCKS_SQLITE, params):
+                    yield row[0], row[1], row[2], row[3], row[4], 1
+
+    def own_acc(self, unit_id: int, ind: Indicator) -> _Acc | None:
+        if (unit_id, ind.id) not in self._loaded:
+            self.load_own([unit_id], [ind.id])
+        return self._own.get((unit_id, ind.id))
 
     def own_figure(self, unit: Unit, ind: Indicator) -> Figure | None:
-        if not rules.enters(ind, unit.depth):
+        if unit.depth not in _entry_depths(ind):
             return None
         expected = None
         if ind.measure == "yes_no":
             expected = 1 if _counts_toward(ind, unit.depth, unit.new_rural) else 0
-        return _figure(ind, self.own_acc(unit, ind), expected)
+        return _figure(ind, self.own_acc(unit.id, ind), expected)
 
     # -- subtree figures (subclasses) --------------------------------------------------------
     def prepare(self, units: list[Unit]) -> None:
@@ -529,26 +631,39 @@ class _Context:
         return _figure(ind, self.subtree_acc(unit, ind), expected)
 
     # -- units of a level ----------------------------------------------------------------------
-    def units_at(self, unit: Unit, depth: int) -> list[Unit]:
+    def light_under_scope(self, depth: int) -> list[tuple[int, str, str | None]]:
+        """(id, path, new_rural) of the units at `depth` in the scope's subtree, in code order."""
+        if depth not in self._light:
+            if depth == self.scope.depth:
+                self._light[depth] = [(self.scope.id, self.scope.path, self.scope.new_rural)]
+            else:
+                self._light[depth] = _light_under(self.session, self.scope, depth)
+        return self._light[depth]
+
+    def light_at(self, unit: Unit, depth: int) -> list[tuple[int, str, str | None]]:
         """Units at `depth` in `unit`'s subtree (the unit itself when it sits at that depth)."""
         if depth < unit.depth:
             return []
         if depth == unit.depth:
-            return [unit]
+            return [(unit.id, unit.path, unit.new_rural)]
         if not unit.path.startswith(self.scope.path):
-            return _units_under(self.session, unit, depth)
-        if depth not in self._under:
-            self._under[depth] = ([self.scope] if depth == self.scope.depth
-                                  else _units_under(self.session, self.scope, depth))
+            return _light_under(self.session, unit, depth)
+        pool = self.light_under_scope(depth)
         if unit.id == self.scope.id:
-            return self._under[depth]
-        return [u for u in self._under[depth] if u.path.startswith(unit.path)]
+            return pool
+        key = (depth, unit.depth)
+        groups = self._groups.get(key)
+        if groups is None:
+            groups = self._groups[key] = defaultdict(list)
+            for x in pool:
+                groups[_path_ids(x[1])[unit.depth]].append(x)
+        return groups.get(unit.id, [])
 
     # -- results -----------------------------------------------------------------------------
     def results_for(self, units: list[Unit]) -> dict[int, list[IndicatorResult]]:
-        self.load_own(units)
+        self.load_own([u.id for u in units])
         self.prepare(units)
-        self.prepare_each(units)
+        self.prepare_each()
         out: dict[int, list[IndicatorResult]] = {}
         for unit in units:
             results = []
@@ -560,27 +675,17 @@ class _Context:
             out[unit.id] = results
         return out
 
-    def prepare_each(self, units: list[Unit]) -> None:
-        """Read in one go the own figures of the units that `each` targets will look at."""
-        by_depth: dict[int, set[int]] = defaultdict(set)
-        for iid, ts in self.targets.items():
-            for t in ts:
-                if t.scope == "each" and t.depth is not None and t.basis == "own":
-                    by_depth[t.depth].add(iid)
-        for depth, iids in by_depth.items():
-            if depth >= self.scope.depth:
-                self.load_own(self.units_at(self.scope, depth), sorted(iids))
-
     def evaluate_targets(self, viewed: Unit, ind: Indicator, res: IndicatorResult) -> list[TargetResult]:
         out: list[TargetResult] = []
         below: dict[str, list[tuple[Target, Unit]]] = defaultdict(list)
-        for t in self.targets.get(ind.id, []):
+        for t in self.targets.get(ind.id, ()):
             if t.scope == "each":
                 r = self.evaluate_each(viewed, ind, t)
                 if r is not None:
                     out.append(r)
                 continue
-            target_unit = self.session.get(Unit, t.unit_id) if t.unit_id else self.root
+            target_unit = (self.session.get(Unit, t.unit_id) if t.unit_id not in (None, self.root.id)
+                           else self.root)
             if target_unit is None:
                 continue
             if target_unit.id == viewed.id:
@@ -594,26 +699,84 @@ class _Context:
             elif target_unit.path.startswith(viewed.path):
                 below[t.scope].append((t, target_unit))
         for scope, pairs in below.items():
-            out.append(self.summarise_units(ind, pairs, basis="own" if scope == "own" else "subtree"))
+            out.append(self.summarise_targets(ind, pairs, basis="own" if scope == "own" else "subtree"))
         return out
+
+    def prepare_each(self) -> None:
+        """Read at once the own figures of every unit that an `each` target looks at."""
+        by_depth: dict[int, set[int]] = defaultdict(set)
+        for iid, ts in self.targets.items():
+            for t in ts:
+                if t.scope == "each" and t.basis == "own" and t.depth is not None \
+                        and t.depth >= self.scope.depth:
+                    by_depth[t.depth].add(iid)
+        for depth, iids in by_depth.items():
+            self.load_own([x[0] for x in self.light_under_scope(depth)], sorted(iids))
+
+    def _each_map(self, ind: Indicator, t: Target) -> dict[int, tuple[bool, bool]]:
+        """unit id → (has data, meets) for every unit at the target's depth under the scope."""
+        if t.id not in self._each:
+            pool = self.light_under_scope(t.depth) if t.depth >= self.scope.depth else []
+            ids = [x[0] for x in pool]
+            out: dict[int, tuple[bool, bool]] = {}
+            if t.basis == "subtree":
+                units = {u.id: u for u in self.session.exec(select(Unit).where(Unit.id.in_(ids))).all()} \
+                    if ids else {}
+                self.prepare(list(units.values()))
+                for uid, u in units.items():
+                    status = evaluate(t, ind, self.subtree_figure(u, ind), self.period).status
+                    out[uid] = (status != NO_DATA, status == MET)
+            else:
+                self.load_own(ids, [ind.id])
+                for uid, _path, nr in pool:
+                    acc = self._own.get((uid, ind.id))
+                    expected = None
+                    if ind.measure == "yes_no":
+                        expected = 1 if _counts_toward(ind, t.depth, nr) else 0
+                    parts = _actual_parts(t, ind, acc, expected, self.period)
+                    out[uid] = (False, False) if parts is None else (True, _meets(t, *parts)[0])
+            self._each[t.id] = out
+        return self._each[t.id]
 
     def evaluate_each(self, viewed: Unit, ind: Indicator, t: Target) -> TargetResult | None:
         if t.depth is None or viewed.depth > t.depth:
             return None
-        scope_unit = self.session.get(Unit, t.unit_id) if t.unit_id else None
+        scope_unit = (self.session.get(Unit, t.unit_id) if t.unit_id not in (None, self.root.id)
+                      else (self.root if t.unit_id else None))
         if scope_unit is not None and not (viewed.path.startswith(scope_unit.path)
                                            or scope_unit.path.startswith(viewed.path)):
             return None
-        units = self.units_at(viewed, t.depth)
+        units = self.light_at(viewed, t.depth)
         if scope_unit is not None:
-            units = [u for u in units if u.path.startswith(scope_unit.path)]
-        return self.summarise_units(ind, [(t, u) for u in units], basis=t.basis)
+            units = [x for x in units if x[1].startswith(scope_unit.path)]
+        if viewed.path.startswith(self.scope.path):
+            status_of = self._each_map(ind, t)
+        else:  # pragma: no cover - every viewed unit lies in the scope
+            status_of = {}
+        meeting, failing, any_data = 0, [], False
+        for uid, _path, _nr in units:
+            has, ok = status_of.get(uid, (False, False))
+            any_data = any_data or has
+            if ok:
+                meeting += 1
+            else:
+                failing.append(uid)
+        return self._summary(t, len(units), meeting, failing, any_data)
 
-    def summarise_units(self, ind: Indicator, pairs: list[tuple[Target, Unit]],
-                        basis: str) -> TargetResult:
-        """Many units each against a target: met only if every one meets it."""
+    def _summary(self, t: Target | None, total: int, meeting: int, failing: list[int],
+                 any_data: bool) -> TargetResult:
+        status = NO_DATA if total == 0 or not any_data else (MET if meeting == total else NOT_MET)
+        return TargetResult(target=t, status=status, actual=meeting if total else None,
+                            gap=float(total - meeting) if total else None, units_total=total,
+                            units_meeting=meeting, units_failing=_LazyUnits(self.session, failing))
+
+    def summarise_targets(self, ind: Indicator, pairs: list[tuple[Target, Unit]],
+                          basis: str) -> TargetResult:
+        """Targets set on single units below the viewed one: met only if every one is met."""
         if basis == "own":
-            self.load_own([u for _, u in pairs])
+            self.load_own([u.id for _, u in pairs], [ind.id])
+        else:
+            self.prepare([u for _, u in pairs])
         meeting, failing, any_data = 0, [], False
         for t, u in pairs:
             fig = (self.own_figure(u, ind) or Figure(value=None)) if basis == "own" \
@@ -623,28 +786,26 @@ class _Context:
             if r.status == MET:
                 meeting += 1
             else:
-                failing.append(u)
-        total = len(pairs)
-        status = NO_DATA if total == 0 or not any_data else (MET if meeting == total else NOT_MET)
-        return TargetResult(target=pairs[0][0] if pairs else None, status=status,
-                            actual=meeting if total else None,
-                            gap=(total - meeting) if total else None,
-                            units_total=total, units_meeting=meeting, units_failing=failing)
+                failing.append(u.id)
+        return self._summary(pairs[0][0], len(pairs), meeting, failing, any_data)
 
 
-def _units_under(session: Session, unit: Unit, depth: int) -> list[Unit]:
-    """Units at `depth` below `unit`, by a chain of parent joins (indexed), in tree order."""
+def _light_under(session: Session, unit: Unit, depth: int) -> list[tuple[int, str, str | None]]:
+    """(id, path, new_rural) of the units at `depth` below `unit`, in code order."""
     steps = depth - unit.depth
     if steps <= 0:
-        return [unit] if steps == 0 else []
-    q = select(Unit)
-    child = Unit
-    for _ in range(steps - 1):
-        parent = aliased(Unit)
-        q = q.join(parent, child.parent_id == parent.id)
-        child = parent
-    q = q.where(child.parent_id == unit.id, Unit.depth == depth).order_by(Unit.path)
-    return list(session.exec(q).all())
+        return [(unit.id, unit.path, unit.new_rural)] if steps == 0 else []
+    u = Unit.__table__.c
+    q = sa_select(u.id, u.path, u.new_rural, u.code)
+    if steps == 1:
+        q = q.where(u.parent_id == unit.id)
+    elif unit.parent_id is None and session.execute(
+            sa_select(func.count()).select_from(Unit.__table__).where(u.parent_id.is_(None))
+    ).scalar_one() == 1:
+        q = q.where(u.depth == depth)  # the only root: every unit at that depth
+    else:
+        q = q.where(u.path.startswith(unit.path), u.depth == depth)
+    return [(r[0], r[1], r[2]) for r in sorted(session.execute(q), key=lambda r: r[3])]
 
 
 class _CellContext(_Context):
@@ -662,36 +823,26 @@ class _CellContext(_Context):
             return
         self._prepared.update(ids)
         flows = [i for i, ind in self.by_id.items() if ind.time_rollup == "flow"]
-        cond = RollupCell.period == self.period.end
-        if flows:
-            cond = or_(cond, RollupCell.indicator_id.in_(flows)
-                       & (RollupCell.period >= self.period.start)
-                       & (RollupCell.period < self.period.end))
-        q = sa_select(RollupCell.unit_id, RollupCell.indicator_id, RollupCell.value_sum,
-                      RollupCell.num_sum, RollupCell.den_sum, RollupCell.reported_count).where(
-            RollupCell.unit_id.in_(ids), RollupCell.indicator_id.in_(list(self.by_id)), cond)
-        cells = self._cells
-        for uid, iid, v, n, d, r in self.session.execute(q):
-            acc = cells.get((uid, iid))
-            if acc is None:
-                cells[(uid, iid)] = _Acc(v, n, d, r)
-            else:
-                acc.value += v
-                acc.num += n
-                acc.den += d
-                acc.reported += r
+        if self.period.first == self.period.last:
+            flows = []
+        iids = list(self.by_id)
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i:i + _CHUNK]
+            for uid, iid, v, n, d, r in self.session.execute(_CELLS, {
+                    "uids": chunk, "iids": iids, "flows": flows, "start": self.period.start,
+                    "end": self.period.end}):
+                self._cells[(uid, iid)] = _Acc(int(v), int(n), int(d), int(r))
         if any(i.measure == "yes_no" for i in self.indicators):
-            for uid, depth, n, nr in self.session.execute(
-                    sa_select(RollupUnitCount.unit_id, RollupUnitCount.depth, RollupUnitCount.units,
-                              RollupUnitCount.new_rural).where(RollupUnitCount.unit_id.in_(ids))):
-                self._counts[(uid, depth)] = (n, nr)
+            for i in range(0, len(ids), _CHUNK):
+                for uid, depth, n, nr in self.session.execute(_COUNTS, {"uids": ids[i:i + _CHUNK]}):
+                    self._counts[(uid, depth)] = (n, nr)
 
     def subtree_acc(self, unit: Unit, ind: Indicator) -> _Acc | None:
         if unit.depth >= _max_depth(ind):
             # No cells at the deepest entry level: the subtree figure is the unit's own.
             if not _counts_toward(ind, unit.depth, unit.new_rural):
                 return None
-            return self.own_acc(unit, ind)
+            return self.own_acc(unit.id, ind)
         if unit.id not in self._prepared:
             self.prepare([unit])
         return self._cells.get((unit.id, ind.id))
@@ -701,7 +852,7 @@ class _CellContext(_Context):
             self.prepare([unit])
         new_rural = ind.share_filter == "new_rural"
         total = 1 if _counts_toward(ind, unit.depth, unit.new_rural) else 0
-        below = [d for d in rules.entry_depths(ind) if d > unit.depth]
+        below = [d for d in _entry_depths(ind) if d > unit.depth]
         if below and not any((unit.id, d) in self._counts for d in below):
             # No cached count (units added without a rebuild): count the tree.
             return _count_expected(self.session, unit, ind)
@@ -719,6 +870,21 @@ class _RawContext(_Context):
         self._accs: dict[int, dict[int, _Acc]] = {}
         self._expected: dict[tuple[int, int], int] = {}
 
+    def _own_rows(self, ids: list[int], flows: list[int], stocks: list[int]) -> Iterable[tuple]:
+        """Own figures picked in Python from every raw row (a check on the SQL of the base)."""
+        dv = DataValue
+        rows: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+        q = sa_select(dv.unit_id, dv.indicator_id, dv.period, dv.value, dv.numerator,
+                      dv.denominator).where(dv.unit_id.in_(ids), dv.indicator_id.in_(flows + stocks),
+                                            dv.period >= f"{self.period.year}-01",
+                                            dv.period <= self.period.end)
+        for uid, iid, per, v, n, d in self.session.execute(q):
+            rows[(uid, iid)].append((per, v, n, d))
+        for (uid, iid), rs in rows.items():
+            eff = _effective(rs, self.by_id[iid], self.period)
+            if eff is not None:
+                yield uid, iid, eff[0], eff[1], eff[2], 1
+
     def prepare(self, units: list[Unit]) -> None:
         for unit in units:
             if unit.id not in self._accs:
@@ -729,8 +895,7 @@ class _RawContext(_Context):
                        DataValue.period, DataValue.value, DataValue.numerator, DataValue.denominator)
              .join(Unit, Unit.id == DataValue.unit_id)
              .where(Unit.path.startswith(unit.path), DataValue.indicator_id.in_(list(self.by_id)),
-                    DataValue.period >= f"{self.period.year}-01", DataValue.period <= self.period.end)
-             .order_by(DataValue.unit_id, DataValue.indicator_id))
+                    DataValue.period >= f"{self.period.year}-01", DataValue.period <= self.period.end))
         rows: dict[tuple[int, int], list[tuple]] = defaultdict(list)
         meta: dict[int, tuple[int, str | None]] = {}
         for uid, depth, nr, iid, per, v, n, d in self.session.execute(q):
@@ -774,8 +939,67 @@ def _count_expected(session: Session, unit: Unit, ind: Indicator) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# Comparing a figure with a target: exact arithmetic
+# Comparing a figure with a target: exact integer arithmetic
 # --------------------------------------------------------------------------------------------
+
+def _actual_parts(target: Target, indicator: Indicator, acc: "_Acc | Figure | None",
+                  expected: int | None, period: PeriodRange) -> tuple[int, int] | None:
+    """What the target compares, as an exact fraction (numerator, denominator > 0)."""
+    if acc is None:
+        return None
+    if isinstance(acc, Figure):
+        if not acc.has_data:
+            return None
+        value, num, den = acc.value, acc.numerator, acc.denominator
+        expected = acc.expected
+    else:
+        if not acc.reported:
+            return None
+        value, num, den = acc.value, acc.num, acc.den
+    measure = indicator.measure
+    if measure == "ratio":
+        if not den:
+            return None
+        a = (num * 100, den)
+    elif measure == "yes_no":
+        if not expected:
+            return None
+        a = ((num if isinstance(acc, Figure) else value) * 100, expected)
+    else:
+        a = (int(value), 1)
+    if target.on == "reduction_pct":
+        if not indicator.baseline:
+            return None
+        base = indicator.baseline * (period.last - period.first + 1)  # × 1/12, cancels below
+        # (base/12 − x) / (base/12) × 100 = (base − 12·x) × 100 / base
+        return ((base * a[1] - 12 * a[0]) * 100, base * a[1])
+    return a
+
+
+def _meets(target: Target, a_num: int, a_den: int) -> tuple[bool, bool]:
+    """(met, exceeded) comparing a_num/a_den with the target by integer cross-multiplication."""
+    v = Fraction(target.value)
+    lhs, rhs = a_num * v.denominator, v.numerator * a_den  # a ? v  ⇔  lhs ? rhs (a_den > 0)
+    c = target.comparator
+    if c == ">=":
+        return lhs >= rhs, False
+    if c == ">":
+        return lhs > rhs, False
+    if c == "<=":
+        return lhs <= rhs, False
+    if c == "<":
+        return lhs < rhs, False
+    if c == "=":
+        return lhs == rhs, False
+    if c == "range":
+        if lhs < rhs:
+            return False, False
+        high = Fraction(target.value_high) if target.value_high is not None else v
+        if a_num * high.denominator > high.numerator * a_den:
+            return True, True
+        return True, False
+    raise ValueError(f"unknown comparator {c!r}")
+
 
 def actual_of(target: Target, indicator: Indicator, fig: Figure | None,
               period: PeriodRange) -> Fraction | None:
@@ -786,56 +1010,34 @@ def actual_of(target: Target, indicator: Indicator, fig: Figure | None,
     pro-rated to the months covered: baseline × months / 12 (Q1 is compared with a quarter of
     the 2022 cases). No baseline → None (no data).
     """
-    if fig is None or not fig.has_data:
-        return None
-    if indicator.measure == "ratio":
-        if not fig.denominator:
-            return None
-        value = Fraction(fig.numerator * 100, fig.denominator)
-    elif indicator.measure == "yes_no":
-        if not fig.expected:
-            return None
-        value = Fraction((fig.numerator or 0) * 100, fig.expected)
-    else:
-        value = Fraction(int(fig.value))
-    if target.on == "reduction_pct":
-        if not indicator.baseline:
-            return None
-        months = period.last - period.first + 1
-        base = Fraction(indicator.baseline * months, 12)
-        return (base - value) / base * 100
-    return value
+    parts = _actual_parts(target, indicator, fig, None, period)
+    return None if parts is None else Fraction(parts[0], parts[1])
 
 
 def evaluate(target: Target, indicator: Indicator, fig: Figure | None,
              period: PeriodRange) -> TargetResult:
-    """One figure against one target. gap: positive = short of the target (same unit as actual)."""
-    a = actual_of(target, indicator, fig, period)
-    if a is None:
+    """One figure against one target. gap: positive = short of the target (same unit as actual).
+
+    Met/not met is decided exactly (integers); `actual` and `gap` are for display.
+    """
+    parts = _actual_parts(target, indicator, fig, None, period)
+    if parts is None:
         return TargetResult(target=target, status=NO_DATA, actual=None, gap=None)
-    v = Fraction(target.value)
-    c = target.comparator
-    exceeded = False
-    if c == ">=":
-        met, gap = a >= v, v - a
-    elif c == ">":
-        met, gap = a > v, v - a
-    elif c == "<=":
-        met, gap = a <= v, a - v
-    elif c == "<":
-        met, gap = a < v, a - v
+    met, exceeded = _meets(target, *parts)
+    a_num, a_den = parts
+    actual: float | int = a_num // a_den if a_num % a_den == 0 else a_num / a_den
+    c, v = target.comparator, target.value
+    if c in (">=", ">"):
+        gap = v - actual
+    elif c in ("<=", "<"):
+        gap = actual - v
     elif c == "=":
-        met, gap = a == v, abs(a - v)
-    elif c == "range":
-        high = Fraction(target.value_high) if target.value_high is not None else v
-        if a < v:
-            met, gap = False, v - a
-        elif a > high:
-            met, gap, exceeded = True, high - a, True
-        else:
-            met, gap = True, Fraction(0)
+        gap = abs(actual - v)
+    elif exceeded:
+        gap = (target.value_high if target.value_high is not None else v) - actual
+    elif met:
+        gap = 0.0
     else:
-        raise ValueError(f"unknown comparator {c!r}")
-    actual: float | int = int(a) if a.denominator == 1 else float(a)
+        gap = v - actual
     return TargetResult(target=target, status=MET if met else NOT_MET, actual=actual,
                         gap=float(gap), exceeded=exceeded)
