@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from app.core.i18n import fmt_number, fmt_percent, fmt_vnd
+from app.core.i18n import _, fmt_number, fmt_percent, fmt_vnd
 from app.program import service as tasks
 from app.program.models import Indicator, Program
 from app.program.periods import PeriodRange
@@ -136,5 +136,6 @@ def target_text(indicator: Indicator, tr: TargetResult) -> str:
             return fmt_vnd(int(x))
         return fmt_number(x, 0 if float(x).is_integer() else 1) + (" %" if pct else "")
     if t.comparator == "range":
-        return f"{num(t.value)} – {num(t.value_high or t.value)}"
+        text = f"{num(t.value)} – {num(t.value_high or t.value)}"
+        return _("reduction of {text}", text=text) if t.on == "reduction_pct" else text
     return f"{signs.get(t.comparator, t.comparator)} {num(t.value)}"

@@ -1,0 +1,95 @@
+"""Browser tests: a real uvicorn server on a free loopback port, against its own SQLite database
+(migrated and seeded with the demo accounts on start), driven by Debian's headless Chromium.
+
+Fixtures: `live_server` (base URL), `browser` (Playwright Browser), `page_as("tinh.nhaplieu")`
+→ a signed-in Page at phone size (390×844). Mark tests `@pytest.mark.browser`.
+"""
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 390, "height": 844}
+DEMO_PASSWORD = "demo2023"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed")
+    tmp = Path(tempfile.mkdtemp(prefix="mttq-browser-"))
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}", "ENVIRONMENT": "local",
+           "SEED_DEMO_USERS": "true", "SEED_DEMO_VALUES": "false",
+           "SECRET_KEY": "browser-test-secret-key-not-for-production"}
+    log = (tmp / "server.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):  # migrating and seeding ~1,700 units takes a few seconds
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited; see {tmp / 'server.log'}")
+            try:
+                urllib.request.urlopen(base + "/login", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(live_server):  # noqa: ANN201
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page_as(browser, live_server):  # noqa: ANN201
+    """page_as("tinh.nhaplieu") → a signed-in Page in a fresh context at phone width."""
+    contexts = []
+
+    def _make(username: str, viewport: dict | None = None):  # noqa: ANN202
+        ctx = browser.new_context(viewport=viewport or PHONE, base_url=live_server)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.goto("/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        return page
+
+    yield _make
+    for ctx in contexts:
+        ctx.close()
