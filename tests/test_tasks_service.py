@@ -240,3 +240,11 @@ def test_plans_progress_counts_district_plan(db: Session):
     r = rows["141"]
     assert (r.taken, r.done, r.in_progress, r.overdue, r.not_started) == (3, 1, 1, 1, 0)
     assert len(rows) == 9 and rows["132"].taken == 0
+
+
+def test_adopt_tasks_into_commune_plan_is_refused(db: Session):
+    # Section III.2: the districts build plans from the province's; a commune is not one of them.
+    with pytest.raises(tasks.TaskError) as e:
+        tasks.adopt_tasks(db, _principal(db, "xa.quantri"), _program(db), _unit(db, "04720"),
+                          [_task(db, 2, 7).id])
+    assert e.value.code == "not_district"

@@ -121,7 +121,7 @@ def tasks_page(request: Request, session: SessionDep, principal: WebUser,
         "months": _month_choices(program), "progress": progress, "counts": counts,
         "total": len(views), "all_views": all_views,
         "can_plan": tasks.can_plan(principal, plan_unit),
-        "can_adopt": plan_unit.id != root.id and tasks.can_plan(principal, plan_unit),
+        "can_adopt": tasks.is_district_plan(program, plan_unit) and tasks.can_plan(principal, plan_unit),
     }, block="task_list")
 
 
@@ -286,8 +286,9 @@ def plan_form(request: Request, session: SessionDep, principal: WebUser,
               unit: str | None = None):  # noqa: ANN201
     program = _program(session)
     plan_unit = _plan_unit_for_writing(session, principal, unit)
-    if plan_unit.id == program.root_unit_id:
-        raise Problem(404, "Not Found", _("The province plan is the source; choose a district."))
+    if not tasks.is_district_plan(program, plan_unit):
+        raise Problem(404, "Not Found", _("Only a unit just below the province builds its plan from the "
+                                          "province's."))
     as_of = tasks.today_vn()
     return render(request, "program/plan.html", {
         "program": program, "plan_unit": plan_unit, "QUARTERS": QUARTERS,

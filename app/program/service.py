@@ -343,6 +343,11 @@ def add_task(session: Session, principal: Principal, program: Program, plan_unit
     return task
 
 
+def is_district_plan(program: Program, unit: Unit) -> bool:
+    """Section III.2: the districts (the level just below the province) build their own plans."""
+    return unit.parent_id == program.root_unit_id
+
+
 def adoptable_tasks(session: Session, program: Program, on: date) -> list[TaskView]:
     """The province plan's tasks a district can take on."""
     root = session.get(Unit, program.root_unit_id)
@@ -365,8 +370,9 @@ def adopt_tasks(session: Session, principal: Principal, program: Program, plan_u
     """
     from app.values.service import audit
 
-    if plan_unit.id == program.root_unit_id:
-        raise TaskError("root_plan", "The province plan is the source; choose a district.", "unit")
+    if not is_district_plan(program, plan_unit):
+        raise TaskError("not_district", "Only a unit just below the province builds its plan from the "
+                        "province's.", "unit")
     if not can_plan(principal, plan_unit):
         raise PermissionError(plan_unit.code)
     taken = adopted_sources(session, program, plan_unit)

@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 from app.core.i18n import _
 from app.reports.service import PERCENT_MEASURES, MonthlyReport, target_text
 
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 SHEET_INDICATORS = "Chỉ tiêu"
 SHEET_TASKS = "Nhiệm vụ"
 SHEET_COMPLETENESS = "Tiến độ báo cáo"
@@ -60,8 +61,8 @@ def workbook(report: MonthlyReport) -> bytes:
     for name, views in sections:
         for v in views:
             t = v.task
-            wt.append([name, t.quarter, v.label, t.title, t.lead_department or v.lead.name,
-                       t.due_note or (f"Tháng {t.due_month}" if t.due_month else f"Quý {t.quarter}"),
+            wt.append([name, ROMAN[t.quarter], v.label, t.title, t.lead_department or v.lead.name,
+                       t.due_note or (f"Tháng {t.due_month}" if t.due_month else f"Quý {ROMAN[t.quarter]}"),
                        _(TASK_WORDS[v.state]), t.done_on.strftime("%d/%m/%Y") if t.done_on else None,
                        "Bổ sung" if t.is_addition else None, t.addition_reason])
     _widths(wt, [26, 6, 8, 60, 26, 14, 14, 16, 10, 40])
