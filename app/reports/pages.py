@@ -20,6 +20,13 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _program(session: SessionDep):  # noqa: ANN202
+    try:
+        return tasks.current_program(session)
+    except LookupError:
+        raise Problem(404, "Not Found", _("No work program has been set up yet.")) from None
+
+
 def _default_month(year: int) -> str:
     today = tasks.today_vn()
     if today.year == year:
@@ -30,7 +37,7 @@ def _default_month(year: int) -> str:
 @router.get("/reports")
 def reports_index(request: Request, session: SessionDep, principal: WebUser,
                   unit: str | None = None, period: str | None = None):  # noqa: ANN201
-    program = tasks.current_program(session)
+    program = _program(session)
     if unit and period:
         readable_unit(session, principal, unit)
         return RedirectResponse(f"/reports/{unit}/{period}", status_code=303)
@@ -43,7 +50,7 @@ def reports_index(request: Request, session: SessionDep, principal: WebUser,
 
 def _report(session: SessionDep, principal, unit_code: str, period: str) -> service.MonthlyReport:  # noqa: ANN001
     unit = readable_unit(session, principal, unit_code)
-    program = tasks.current_program(session)
+    program = _program(session)
     try:
         rng = PeriodRange.month(period)
     except ValueError:
