@@ -59,7 +59,7 @@ NEW_RURAL = ("recognised", "expected")
 PERCENT_MEASURES = ("ratio", "yes_no")
 _CHUNK = 5000
 
-__all__ = ["rollup", "breakdown", "dashboard", "completeness", "on_value_changed",
+__all__ = ["rollup", "breakdown", "dashboard", "drill", "completeness", "on_value_changed",
            "on_values_changed", "rebuild", "rebuild_unit_counts", "raw_rollup", "evaluate",
            "actual_of", "current_program", "Completeness", "LevelCompleteness", "ValueChange"]
 
@@ -140,25 +140,48 @@ class Completeness:
 
 
 def completeness(session: Session, unit: Unit, period: str) -> Completeness:
-    """Per level below `unit`: how many units submitted the month `period`, and which have not."""
+    """Per level below `unit`: how many units submitted the month `period`, and which have not.
+
+    Totals come from the cached unit counts; `missing` lists are read when first used."""
     names = {lv.depth: lv.name for lv in session.exec(select(UnitLevel)).all()}
-    below = list(session.exec(
-        select(Unit).where(Unit.path.startswith(unit.path), Unit.depth > unit.depth)
-        .order_by(Unit.depth, Unit.path, Unit.sort_order)).all())
-    done = set(session.exec(
-        select(PeriodSubmission.unit_id).join(Unit, Unit.id == PeriodSubmission.unit_id)
-        .where(PeriodSubmission.period == period, PeriodSubmission.status == "submitted",
-               Unit.path.startswith(unit.path))).all())
-    by_depth: dict[int, list[Unit]] = defaultdict(list)
-    for u in below:
-        by_depth[u.depth].append(u)
+    totals = {d: n for d, n in session.execute(
+        sa_select(RollupUnitCount.depth, RollupUnitCount.units).where(RollupUnitCount.unit_id == unit.id))}
+    if not totals:  # no cached counts (units added without a rebuild)
+        totals = {d: n for d, n in session.execute(
+            sa_select(Unit.depth, func.count()).where(Unit.path.startswith(unit.path),
+                                                      Unit.depth > unit.depth).group_by(Unit.depth))}
+    done: dict[int, list[int]] = defaultdict(list)
+    for uid, depth in session.execute(
+            sa_select(Unit.id, Unit.depth).join(PeriodSubmission, PeriodSubmission.unit_id == Unit.id)
+            .where(PeriodSubmission.period == period, PeriodSubmission.status == "submitted",
+                   Unit.path.startswith(unit.path), Unit.depth > unit.depth)):
+        done[depth].append(uid)
     result = Completeness(unit=unit, period=period)
-    for depth in sorted(by_depth):
-        units = by_depth[depth]
-        missing = [u for u in units if u.id not in done]
-        result.levels.append(LevelCompleteness(depth, names.get(depth, str(depth)),
-                                               len(units) - len(missing), len(units), missing))
+    for depth in sorted(totals):
+        submitted = done.get(depth, [])
+        missing = _LazyUnits(session, length=totals[depth] - len(submitted),
+                             loader=_missing_loader(session, unit, depth, submitted))
+        result.levels.append(LevelCompleteness(depth, names.get(depth, str(depth)), len(submitted),
+                                               totals[depth], missing))
     return result
+
+
+def _missing_loader(session: Session, unit: Unit, depth: int, submitted: list[int]):  # noqa: ANN202
+    def load() -> list[Unit]:
+        q = select(Unit).where(Unit.path.startswith(unit.path), Unit.depth == depth)
+        done = set(submitted)
+        return [u for u in session.exec(q.order_by(Unit.code)).all() if u.id not in done]
+    return load
+
+
+def drill(session: Session, unit: Unit, indicator: Indicator, period: PeriodRange,
+          program: Program | None = None) -> tuple[IndicatorResult, list[tuple[Unit, IndicatorResult]]]:
+    """One indicator at `unit` and broken down by its child units, in one pass."""
+    program = program or session.get(Program, indicator.program_id)
+    children = _children(session, unit)
+    ctx = _CellContext(session, program, [indicator], period, scope=unit)
+    results = ctx.results_for([unit, *children])
+    return results[unit.id][0], [(c, results[c.id][0]) for c in children]
 
 
 # --------------------------------------------------------------------------------------------
@@ -495,14 +518,20 @@ class _LazyUnits(list):
     page that shows only "7/9" does not pay for loading 170 communes. Use it while the session
     that computed the roll-up is open."""
 
-    def __init__(self, session: Session, ids: list[int]) -> None:
+    def __init__(self, session: Session, ids: list[int] | None = None, *,
+                 length: int | None = None, loader=None) -> None:  # noqa: ANN001
         super().__init__()
-        self._session, self._ids, self._done = session, ids, not ids
+        self._session, self._ids, self._loader = session, ids or [], loader
+        self._length = len(self._ids) if length is None else length
+        self._done = self._length == 0
 
     def _load(self) -> None:
         if self._done:
             return
         self._done = True
+        if self._loader is not None:
+            super().extend(self._loader())
+            return
         found: dict[int, Unit] = {}
         for i in range(0, len(self._ids), _CHUNK):
             chunk = self._ids[i:i + _CHUNK]
@@ -511,7 +540,7 @@ class _LazyUnits(list):
         super().extend(found[i] for i in self._ids if i in found)
 
     def __len__(self) -> int:
-        return len(self._ids) if not self._done else super().__len__()
+        return self._length if not self._done else super().__len__()
 
     def __bool__(self) -> bool:
         return len(self) > 0
