@@ -363,9 +363,14 @@ def test_list_audit_shows_an_import_by_token_with_old_and_new(client, db):
 
 
 def test_list_audit_since_the_future_is_empty(province):
-    r = province.get("/api/v1/audit?since=2999-01-01T00:00:00")
+    r = province.get("/api/v1/audit?since=2999-01-01T00:00:00Z")
     assert r.status_code == 200
     assert r.json()["count"] == 0
+
+
+def test_list_audit_since_without_offset_is_422_problem(province):
+    body = assert_problem(province.get("/api/v1/audit?since=2023-05-01"), 422)
+    assert "RFC 3339" in body["detail"]
 
 
 def test_list_audit_subtree_outside_scope_is_404(yen_binh):

@@ -1,6 +1,7 @@
 """GET /api/v1/audit: who changed which figure or submission, when, how, old → new."""
 import json
-from datetime import UTC, datetime
+import re
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -9,9 +10,12 @@ from sqlmodel import select
 
 from app.accounts.deps import ApiCaller
 from app.accounts.models import ApiToken, User
-from app.api.common import IndicatorParam, Page, PagingDep, SubtreeParam, UnitParam, in_subtree, page, \
-    period_bounds, problems, scope_root
+from app.api.common import (
+    PERIOD_PATTERN, IndicatorParam, Page, PagingDep, SubtreeParam, UnitParam, in_subtree, page, period_bounds,
+    problems, scope_root,
+)
 from app.core.db import SessionDep
+from app.core.problems import Problem
 from app.program.models import Indicator
 from app.units.models import Unit
 from app.values.models import AuditLog
@@ -35,6 +39,22 @@ class AuditOut(BaseModel):
     new: dict[str, Any] | None = None
 
 
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def parse_since(text: str) -> datetime:
+    """An RFC 3339 time with its offset ("2023-05-01T00:00:00Z"); 422 otherwise."""
+    try:
+        if not _RFC3339.match(text):
+            raise ValueError(text)
+        return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise Problem(422, "Unprocessable Content", f"Parameter `since`: {text[:40]!r} is not an RFC 3339 "
+                      "time; write e.g. 2023-05-01T00:00:00Z or 2023-05-01T07:00:00+07:00.",
+                      errors=[{"loc": ["query", "since"], "msg": "not an RFC 3339 date-time",
+                               "type": "value_error"}]) from None
+
+
 def _json(text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
@@ -51,9 +71,11 @@ def list_audit(
     subtree: SubtreeParam = None,
     indicator: IndicatorParam = None,
     period: Annotated[str | None, Query(max_length=20, description="Month, quarter, year or span.",
+                                        json_schema_extra=PERIOD_PATTERN,
                                         examples=["2023-04"])] = None,
-    since: Annotated[datetime | None, Query(description="Only changes at or after this time (ISO 8601; UTC when no offset).",
-                                            examples=["2023-05-01T00:00:00Z"])] = None,
+    since: Annotated[str | None, Query(max_length=40, description="Only changes at or after this time "
+                                       "(RFC 3339, with its offset).", examples=["2023-05-01T00:00:00Z"],
+                                       json_schema_extra={"format": "date-time"})] = None,
 ) -> Page[AuditOut]:
     """Changes to the units of the caller's subtree, newest first."""
     exact, root = scope_root(session, principal, unit, subtree)
@@ -66,12 +88,12 @@ def list_audit(
             .where(in_subtree(Unit.path, root)))
     if exact is not None:
         stmt = stmt.where(AuditLog.unit_id == exact.id)
-    if indicator:
+    if indicator is not None:
         stmt = stmt.where(Indicator.code == indicator)
     if lo:
         stmt = stmt.where(AuditLog.period >= lo, AuditLog.period <= hi)
     if since is not None:
-        stmt = stmt.where(AuditLog.at >= (since if since.tzinfo else since.replace(tzinfo=UTC)))
+        stmt = stmt.where(AuditLog.at >= parse_since(since))
     rows, count = page(session, stmt, paging, [AuditLog.at.desc(), AuditLog.id.desc()])
     return Page(data=[AuditOut(id=a.id, at=a.at, via=a.via, entity=a.entity, entity_id=a.entity_id,
                                action=a.action, unit=uc, indicator=ic, period=a.period, user=un, token=tn,

@@ -1,7 +1,11 @@
 """What every /api/v1 route shares: pagination, problem responses, scope filters, parameters."""
-from typing import Annotated, Any, Generic, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from fastapi import Depends, Query
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, select
@@ -50,6 +54,22 @@ def page(session: Session, stmt: Any, p: Paging, order_by: list[Any]) -> tuple[l
     count = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
     rows = session.exec(stmt.order_by(*order_by).limit(p.limit).offset(p.offset)).all()
     return list(rows), int(count)
+
+
+class AllowAllMethodsRoute(APIRoute):
+    """A 405 whose `Allow` lists every method of the path (GET and POST), not just this route's."""
+
+    _methods_by_path: ClassVar[dict[str, set[str]]] = {}
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self._methods_by_path.setdefault(self.path_format, set()).update(self.methods or ())
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.methods and scope["method"] not in self.methods:
+            allowed = self._methods_by_path.get(self.path_format) or self.methods
+            raise HTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
+        await super().handle(scope, receive, send)
 
 
 # --- problem+json (RFC 9457) in the OpenAPI document ---------------------------------------
@@ -115,16 +135,17 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 # --- parameters shared by several resources -------------------------------------------------
 
-UNIT_EXAMPLES = ["15", "141", "04720", "04720-01"]
-PERIOD_EXAMPLES = ["2023-04", "2023-Q2", "2023", "2023-01..2023-04"]
+# Documented in the schema; the parser checks them itself so its messages say what to write.
+MONTH_PATTERN = {"pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}
+PERIOD_PATTERN = {"pattern": r"^(\d{4})(-(0[1-9]|1[0-2])(\.\.\1-(0[1-9]|1[0-2]))?|-Q[1-4])?$"}
 
 UnitParam = Annotated[str | None, Query(
-    max_length=32, description="Only this unit (GSO code), not the units below it.",
+    min_length=1, max_length=32, description="Only this unit (GSO code), not the units below it.",
     examples=["04720"])]
 SubtreeParam = Annotated[str | None, Query(
-    max_length=32, description="This unit and every unit below it (GSO code).", examples=["141"])]
+    min_length=1, max_length=32, description="This unit and every unit below it (GSO code).", examples=["141"])]
 IndicatorParam = Annotated[str | None, Query(
-    max_length=32, description="Indicator code.", examples=["CT17"])]
+    min_length=1, max_length=32, description="Indicator code.", examples=["CT17"])]
 
 
 def parse_period_range(text: str, name: str = "period") -> PeriodRange:
@@ -139,13 +160,13 @@ def parse_period_range(text: str, name: str = "period") -> PeriodRange:
 def period_bounds(period: str | None, from_: str | None, to: str | None) -> tuple[str | None, str | None]:
     """First and last month ("YYYY-MM") of the asked span, or None for open ends."""
     lo = hi = None
-    if period:
+    if period is not None:
         r = parse_period_range(period, "period")
         lo, hi = r.start, r.end
-    if from_:
+    if from_ is not None:
         start = parse_period_range(from_, "from").start
         lo = max(lo, start) if lo else start
-    if to:
+    if to is not None:
         end = parse_period_range(to, "to").end
         hi = min(hi, end) if hi else end
     return lo, hi
@@ -159,8 +180,8 @@ def in_subtree(column_path: Any, unit: Unit) -> ColumnElement[bool]:
 def scope_root(session: Session, principal: Principal, unit: str | None, subtree: str | None
                ) -> tuple[Unit | None, Unit]:
     """(exact unit or None, subtree root) for a list filter, both within the caller's scope."""
-    exact = readable_unit(session, principal, unit) if unit else None
-    root = readable_unit(session, principal, subtree) if subtree else principal.unit
+    exact = readable_unit(session, principal, unit) if unit is not None else None
+    root = readable_unit(session, principal, subtree) if subtree is not None else principal.unit
     return exact, root
 
 

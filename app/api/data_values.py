@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from app.accounts.deps import ApiCaller, Principal
 from app.api.common import (
-    PROBLEM_SCHEMA, IndicatorParam, Page, PagingDep, SubtreeParam, UnitParam, in_subtree, inline_schema,
-    page, period_bounds, problems, scope_root,
+    PERIOD_PATTERN, PROBLEM_SCHEMA, AllowAllMethodsRoute, IndicatorParam, Page, PagingDep, SubtreeParam,
+    UnitParam, in_subtree, inline_schema, page, period_bounds, problems, scope_root,
 )
 from app.core.db import SessionDep
 from app.core.problems import Problem, problem_response
@@ -21,18 +21,19 @@ from app.units.models import Unit
 from app.values import bulk
 from app.values.models import DataValue, IdempotencyRecord
 
-router = APIRouter(tags=["data values"])
+router = APIRouter(tags=["data values"], route_class=AllowAllMethodsRoute)
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 
 PeriodParam = Annotated[str | None, Query(
-    max_length=20, description="A month, quarter, year or span: 2023-04, 2023-Q2, 2023, 2023-01..2023-04.",
+    max_length=20, json_schema_extra=PERIOD_PATTERN,
+    description="A month, quarter, year or span: 2023-04, 2023-Q2, 2023, 2023-01..2023-04.",
     examples=["2023-Q2"])]
 FromParam = Annotated[str | None, Query(
-    alias="from", max_length=20, description="From this month (or the start of this quarter/year).",
+    alias="from", max_length=20, json_schema_extra=PERIOD_PATTERN, description="From this month (or the start of this quarter/year).",
     examples=["2023-01"])]
 ToParam = Annotated[str | None, Query(
-    max_length=20, description="Up to this month (or the end of this quarter/year).", examples=["2023-06"])]
+    max_length=20, json_schema_extra=PERIOD_PATTERN, description="Up to this month (or the end of this quarter/year).", examples=["2023-06"])]
 
 
 class DataValueOut(BaseModel):
@@ -61,7 +62,7 @@ def data_values_query(session: Session, principal: Principal, unit: str | None, 
             .where(in_subtree(Unit.path, root)))
     if exact is not None:
         stmt = stmt.where(DataValue.unit_id == exact.id)
-    if indicator:
+    if indicator is not None:
         stmt = stmt.where(Indicator.code == indicator)
     if lo:
         stmt = stmt.where(DataValue.period >= lo)

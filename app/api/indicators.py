@@ -106,7 +106,7 @@ def list_indicators(
 def get_indicator(
     session: SessionDep,
     principal: ApiCaller,
-    code: Annotated[str, Path(max_length=32, examples=["CT12"])],
+    code: Annotated[str, Path(min_length=1, max_length=32, examples=["CT12"])],
     year: Annotated[int | None, Query(ge=1900, le=2200, description="Program year (default: latest).",
                                       examples=[2023])] = None,
 ) -> IndicatorOut:

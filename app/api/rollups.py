@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from app.accounts.deps import ApiCaller, Principal
-from app.api.common import parse_period_range, problems, program_for_year
+from app.api.common import PERIOD_PATTERN, parse_period_range, problems, program_for_year
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.program.models import Program
@@ -117,7 +117,7 @@ def compute(session: Session, principal: Principal, unit_code: str, period_text:
     period = parse_period_range(period_text)
     program = program_for_year(session, period.year)
     results = rollup.rollup(session, unit, period, program)
-    if indicator:
+    if indicator is not None:
         results = [r for r in results if r.indicator.code == indicator]
         if not results:
             raise Problem(404, "Not Found", f"No indicator {indicator!r} in the {program.year} program.")
@@ -133,10 +133,10 @@ def compute(session: Session, principal: Principal, unit_code: str, period_text:
     return unit, program, period, rows
 
 
-UnitQuery = Annotated[str, Query(max_length=32, description="GSO code of the unit.", examples=["15"])]
-PeriodQuery = Annotated[str, Query(max_length=20, description="2023-04, 2023-Q2, 2023 or 2023-01..2023-04.",
+UnitQuery = Annotated[str, Query(min_length=1, max_length=32, description="GSO code of the unit.", examples=["15"])]
+PeriodQuery = Annotated[str, Query(max_length=20, json_schema_extra=PERIOD_PATTERN, description="2023-04, 2023-Q2, 2023 or 2023-01..2023-04.",
                                    examples=["2023-Q2"])]
-IndicatorQuery = Annotated[str | None, Query(max_length=32, description="Only this indicator.",
+IndicatorQuery = Annotated[str | None, Query(min_length=1, max_length=32, description="Only this indicator.",
                                              examples=["CT12"])]
 ChildrenQuery = Annotated[bool, Query(description="Add one row per child unit (breakdown).", examples=[False])]
 

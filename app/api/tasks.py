@@ -59,7 +59,7 @@ def list_tasks(
     quarter: Annotated[int | None, Query(ge=1, le=4, examples=[2])] = None,
     status: Annotated[Status | None, Query(description="overdue is computed from the due month "
                                            "or quarter.", examples=["overdue"])] = None,
-    plan_unit: Annotated[str | None, Query(max_length=32, description="Whose plan (GSO code).",
+    plan_unit: Annotated[str | None, Query(min_length=1, max_length=32, description="Whose plan (GSO code).",
                                            examples=["15"])] = None,
 ) -> Page[TaskOut]:
     """Tasks of the plans in the caller's scope and of the plans above it (the program they
@@ -74,7 +74,7 @@ def list_tasks(
         stmt = stmt.where(Program.year == year)
     if quarter is not None:
         stmt = stmt.where(Task.quarter == quarter)
-    if plan_unit:
+    if plan_unit is not None:
         unit = session.exec(select(Unit).where(Unit.code == plan_unit)).first()
         ancestors = principal.unit.path.strip("/").split("/")
         if unit is None or not (principal.can_read(unit) or str(unit.id) in ancestors):

@@ -49,15 +49,15 @@ def list_units(
     session: SessionDep,
     principal: ApiCaller,
     paging: PagingDep,
-    level: Annotated[str | None, Query(max_length=32, description="Level key or depth.",
+    level: Annotated[str | None, Query(min_length=1, max_length=32, description="Level key or depth.",
                                        examples=["district", "2"])] = None,
     depth: Annotated[int | None, Query(ge=0, le=10, description="Depth (0 is the root).",
                                        examples=[1])] = None,
-    parent: Annotated[str | None, Query(max_length=32, description="Children of this unit.",
+    parent: Annotated[str | None, Query(min_length=1, max_length=32, description="Children of this unit.",
                                         examples=["141"])] = None,
-    code: Annotated[str | None, Query(max_length=32, description="Exactly this code.",
+    code: Annotated[str | None, Query(min_length=1, max_length=32, description="Exactly this code.",
                                       examples=["04720"])] = None,
-    subtree: Annotated[str | None, Query(max_length=32, description="This unit and all below it.",
+    subtree: Annotated[str | None, Query(min_length=1, max_length=32, description="This unit and all below it.",
                                          examples=["141"])] = None,
 ) -> Page[UnitOut]:
     """Units of the caller's subtree, ordered by depth, then position, then code."""
@@ -77,11 +77,11 @@ def list_units(
                           errors=[{"loc": ["query", "level"], "msg": "unknown level", "type": "enum"}])
     if depth is not None:
         stmt = stmt.where(Unit.depth == depth)
-    if parent:
+    if parent is not None:
         stmt = stmt.where(Unit.parent_id == readable_unit(session, principal, parent).id)
-    if code:
+    if code is not None:
         stmt = stmt.where(Unit.code == code)
-    if subtree:
+    if subtree is not None:
         stmt = stmt.where(in_subtree(Unit.path, readable_unit(session, principal, subtree)))
     rows, count = page(session, stmt, paging, [Unit.depth, Unit.sort_order, Unit.code])
     return Page(data=[unit_out(u, pc, level_keys) for u, pc in rows], count=count,
@@ -93,7 +93,7 @@ def list_units(
 def get_unit(
     session: SessionDep,
     principal: ApiCaller,
-    code: Annotated[str, Path(max_length=32, description="GSO code.", examples=["04720"])],
+    code: Annotated[str, Path(min_length=1, max_length=32, description="GSO code.", examples=["04720"])],
 ) -> UnitOut:
     unit = readable_unit(session, principal, code)
     parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
