@@ -39,6 +39,8 @@ COMPARATORS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
 # Plural nouns for "7/9 districts meet it", by level key.
 LEVEL_NOUNS = {"nation": "countries", "province": "provinces", "district": "districts",
                "commune": "communes", "village": "villages"}
+EACH_NOUNS = {"nation": "each country", "province": "each province", "district": "each district",
+              "commune": "each commune", "village": "each village"}
 MISSING_SHOWN = 40  # names listed inline per level; the rest on the completeness page
 
 
@@ -80,7 +82,8 @@ def status_text(status: str) -> str:
 
 
 def fmt_pct_points(x: float) -> str:
-    return f"{fmt_number(x, 1)} %"
+    """90 → "90 %", 72.727 → "72,7 %"."""
+    return f"{fmt_number(x, 0 if round(x, 1) == int(round(x, 1)) else 1)} %"
 
 
 def figure_text(ind: Indicator, fig: Figure | None) -> tuple[str, str]:
@@ -120,7 +123,8 @@ def level_noun(level: UnitLevel | None) -> str:
     return _(LEVEL_NOUNS.get(level.key, "units"))
 
 
-def target_view(ind: Indicator, tr: TargetResult, levels: dict[int, UnitLevel]) -> TargetView:
+def target_view(ind: Indicator, tr: TargetResult, levels: dict[int, UnitLevel],
+                own: Figure | None = None, viewed: Unit | None = None) -> TargetView:
     t = tr.target
     if t.comparator == "range":
         goal = f"{_value_text(ind, t, t.value)} – {_value_text(ind, t, t.value_high)}"
@@ -131,12 +135,16 @@ def target_view(ind: Indicator, tr: TargetResult, levels: dict[int, UnitLevel]) 
     view = TargetView(label=t.label or "", goal=goal, status=STATUS_CLASS[tr.status],
                       status_text=status_text(tr.status), actual="", note="")
     if tr.units_total is not None:  # many units, each against the target
-        noun = level_noun(levels.get(t.depth)) if t.scope == "each" else _("units")
-        if t.scope == "each":
-            view.goal = _("each: {goal}", goal=goal)
-        view.actual = f"{tr.units_meeting}/{tr.units_total}"
-        view.note = _("{meeting}/{total} {noun} meet it", meeting=tr.units_meeting,
-                      total=tr.units_total, noun=noun)
+        level = levels.get(t.depth) if t.scope == "each" else None
+        if viewed is not None and t.scope == "each" and viewed.depth == t.depth:
+            # The viewed unit is the one unit of that level: say its own figure.
+            view.actual = figure_text(ind, own)[0]
+            return view
+        noun = level_noun(level) if level else _("units")
+        if level is not None:
+            view.goal = f"{_(EACH_NOUNS.get(level.key, 'each unit'))} {goal}"
+        view.actual = _("{meeting}/{total} {noun} meet it", meeting=tr.units_meeting,
+                        total=tr.units_total, noun=noun)
         view.bar_value, view.bar_max = tr.units_meeting, tr.units_total or 1
         view.failing, view.failing_count = tr.units_failing, len(tr.units_failing)
         return view
@@ -162,7 +170,8 @@ def indicator_view(r: IndicatorResult, unit: Unit, levels: dict[int, UnitLevel],
     return IndicatorView(code=ind.code, number=ind.number, name=ind.short_name, full_name=ind.name,
                          figure=fig, figure_note=note, own=own, status=STATUS_CLASS[r.status],
                          status_text=status_text(r.status) if r.targets else _("No target"),
-                         targets=[target_view(ind, t, levels) for t in r.targets], url=url)
+                         targets=[target_view(ind, t, levels, r.own, unit) for t in r.targets],
+                         url=url)
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,8 +203,12 @@ def period_options(year: int) -> list[tuple[str, list[tuple[str, str]]]]:
 def default_period(session: Session, program: Program, unit: Unit) -> PeriodRange:
     """Year to date of the latest month with figures in the unit's tree, else of December."""
     y = program.year
+    # Flows only: a stock's cells are carried forward to December.
+    flows = select(Indicator.id).where(Indicator.program_id == program.id,
+                                       Indicator.time_rollup == "flow")
     latest = session.execute(sa_select(func.max(RollupCell.period)).where(
-        RollupCell.unit_id == unit.id, RollupCell.period >= f"{y}-01", RollupCell.period <= f"{y}-12",
+        RollupCell.unit_id == unit.id, RollupCell.indicator_id.in_(flows),
+        RollupCell.period >= f"{y}-01", RollupCell.period <= f"{y}-12",
         RollupCell.reported_count > 0)).scalar_one_or_none()
     if latest is None:
         latest = session.execute(sa_select(func.max(DataValue.period)).where(

@@ -36,6 +36,116 @@ def seed_demo_users(session: Session) -> None:
     session.flush()
 
 
-def seed_demo_values(session: Session) -> None:
-    """Figures for the first months so a fresh start shows a living dashboard."""
-    # Implemented with the roll-up engine (issue #7), which the figures must feed.
+def seed_demo_values(session: Session, months: int = 3) -> None:
+    """Figures for January–March 2023 at every level, and some months marked submitted, so a
+    fresh start shows a living dashboard. Demo only; skipped when any figure exists.
+
+    Plausible, not real: drawn with a fixed seed. The Great Unity Day (CT08, CT09) is held in
+    November, so it stays empty ("no data yet"). Rows go in with one bulk insert, then the
+    roll-up is rebuilt once.
+    """
+    import random
+
+    from sqlalchemy import insert
+
+    from app.core.time import utcnow
+    from app.program.models import Indicator, Program
+    from app.rollup.service import rebuild
+    from app.values.models import DataValue, PeriodSubmission
+
+    if session.exec(select(DataValue.id)).first() is not None:
+        return
+    program = session.exec(select(Program).where(Program.year == 2023)).first()
+    if program is None:
+        return
+    rng = random.Random(2023)
+    ind = {i.code: i for i in session.exec(select(Indicator).where(Indicator.program_id == program.id))}
+    units = list(session.exec(select(Unit).order_by(Unit.depth, Unit.id)).all())
+    by_depth: dict[int, list[Unit]] = {}
+    for u in units:
+        by_depth.setdefault(u.depth, []).append(u)
+    villages_of: dict[int, list[Unit]] = {}
+    for v in by_depth.get(3, []):
+        villages_of.setdefault(v.parent_id, []).append(v)
+    now = utcnow()
+    rows: list[dict] = []
+
+    def put(unit: Unit, code: str, m: int, value: int | None = None, num: int | None = None,
+            den: int | None = None) -> None:
+        rows.append({"unit_id": unit.id, "indicator_id": ind[code].id, "period": f"2023-{m:02d}",
+                     "value": value, "numerator": num, "denominator": den, "version": 1,
+                     "created_at": now, "updated_at": now, "updated_via": "seed"})
+
+    month_list = list(range(1, months + 1))
+    for u in units:
+        if u.depth in (0, 1, 2):  # CT01 cadres studied (stock, grows month by month)
+            total = {0: 60, 1: 35, 2: 12}[u.depth] + rng.randint(0, 6)
+            share = rng.uniform(0.6, 0.85)
+            for m in month_list:
+                share = min(1.0, share + rng.uniform(0.03, 0.1))
+                put(u, "CT01", m, num=int(total * share), den=total)
+        if u.depth in (1, 2):  # CT03 fanpage active
+            answer = 1 if rng.random() < 0.85 else 0
+            put(u, "CT03", 1, answer)
+            if answer == 0 and months >= 3 and rng.random() < 0.5:
+                put(u, "CT03", 3, 1)
+        if u.depth == 0:
+            put(u, "CT05", 2, 1)
+            put(u, "CT12", 2, 3)
+            put(u, "CT12", 3, 2)
+            put(u, "CT13", 3, 1)
+            put(u, "CT17", 3, 1)
+            put(u, "CT18", 3, 1)
+            for m in month_list:
+                put(u, "CT15", m, rng.randint(4, 12) * 100_000_000)
+        if u.depth == 1:
+            for m in month_list:
+                houses = rng.choice((0, 0, 1, 1, 2))
+                if houses:
+                    put(u, "CT12", m, houses)
+                put(u, "CT15", m, rng.randint(5, 30) * 10_000_000)
+            if rng.random() < 0.6:
+                put(u, "CT13", rng.choice(month_list), 1)
+            if rng.random() < 0.7:
+                put(u, "CT17", rng.choice(month_list), 1)
+            if rng.random() < 0.4:
+                put(u, "CT18", rng.choice(month_list), 1)
+        if u.depth == 2:
+            vs = villages_of.get(u.id, [])
+            population = sum(v.population or 0 for v in vs) or rng.randint(2000, 9000)
+            reached = rng.uniform(0.7, 0.9)
+            for m in month_list:
+                reached = min(1.0, reached + rng.uniform(0.0, 0.05))
+                put(u, "CT02", m, num=int(population * reached), den=population)
+                if rng.random() < 0.08:
+                    put(u, "CT06", m, 1)
+                helped = rng.choice((0, 0, 0, 1, 1, 2))
+                if helped:
+                    put(u, "CT14", m, helped)
+                put(u, "CT15", m, rng.randint(5, 40) * 1_000_000)
+            if u.new_rural in ("recognised", "expected"):
+                put(u, "CT16", 1, 1 if rng.random() < 0.9 else 0)
+            if rng.random() < 0.45:
+                put(u, "CT17", rng.choice(month_list), 1)
+        if u.depth == 3:
+            put(u, "CT04", 1, 1 if rng.random() < 0.55 else 0)
+            put(u, "CT07", 1, rng.randint(1, 3))
+            put(u, "CT10", 1, 1 if rng.random() < 0.74 else 0)
+            households = u.households or rng.randint(60, 260)
+            share = rng.uniform(0.72, 0.9)
+            for m in month_list:
+                share = min(1.0, share + rng.uniform(0.0, 0.02))
+                put(u, "CT11", m, num=int(households * share), den=households)
+    for i in range(0, len(rows), 5000):
+        session.execute(insert(DataValue), rows[i:i + 5000])
+    # Submissions: most communes and districts have sent January; fewer the later months.
+    subs = []
+    for u in by_depth.get(1, []) + by_depth.get(2, []):
+        for m, p in zip(month_list, (0.95, 0.85, 0.6, 0.4, 0.3, 0.2), strict=False):
+            if rng.random() < p:
+                subs.append({"unit_id": u.id, "period": f"2023-{m:02d}", "status": "submitted",
+                             "submitted_at": now})
+    if subs:
+        session.execute(insert(PeriodSubmission), subs)
+    session.flush()
+    rebuild(session)

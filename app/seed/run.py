@@ -18,10 +18,11 @@ def seed(session: Session, *, demo_users: bool, demo_values: bool) -> None:
     if demo_users:
         demo.seed_demo_users(session)
     if demo_values:
-        demo.seed_demo_values(session)
-    from app.rollup.service import rebuild
+        demo.seed_demo_values(session)  # rebuilds the roll-up itself
+    else:
+        from app.rollup.service import rebuild
 
-    rebuild(session)  # roll-up aggregates and unit counts for whatever was seeded
+        rebuild(session)  # roll-up aggregates and unit counts for whatever was seeded
     session.commit()
 
 
