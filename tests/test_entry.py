@@ -417,3 +417,32 @@ def test_show_entry_page_viewer_read_only(login):
     r = c.get(f"/entry/{COMMUNE}/{MONTH}")
     assert r.status_code == 200
     assert "<fieldset disabled>" in r.text and "Lưu tất cả" not in r.text and "hx-post" not in r.text
+
+
+def test_open_entry_all_months_submitted_gives_december(login, db):
+    from app.values import service
+
+    c = login("xa.nhaplieu")
+    for m in range(1, 13):
+        assert c.post(f"/entry/{COMMUNE}/2023-{m:02d}/submit").status_code == 303
+    r = c.get("/entry")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/entry/04720/2023-12"
+    assert service.previous_period("2023-01") is None and service.previous_period("2023-12") == "2023-11"
+
+
+def test_show_field_history_names_api_and_import(login, db):
+    from app.accounts.deps import Principal
+    from app.program.models import Indicator, Program
+    from app.values import service
+
+    unit = db.exec(select(Unit).where(Unit.code == COMMUNE)).one()
+    program = db.exec(select(Program).where(Program.year == 2023)).one()
+    ct17 = db.exec(select(Indicator).where(Indicator.code == "CT17")).one()
+    robot = Principal(unit=unit, role="admin", via="api")
+    service.save_value(db, robot, program, unit, ct17, MONTH, service.Figure(value=1), via="api")
+    service.save_value(db, robot, program, unit, ct17, MONTH, service.Figure(value=6), via="import")
+    db.commit()
+    r = login("xa.nhaplieu").get(f"/entry/{COMMUNE}/{MONTH}/CT17/history", headers=HX)
+    assert r.status_code == 200
+    assert "qua API" in r.text and "qua nhập tệp" in r.text and "1 → 6" in r.text
