@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from app.accounts.deps import Principal, WebUser, verify_csrf
 from app.core.db import SessionDep
-from app.core.i18n import _, fmt_number, fmt_percent, fmt_vnd, fmt_vnd_words
+from app.core.i18n import _, fmt_number, fmt_vnd, fmt_vnd_words
 from app.core.problems import Problem
 from app.core.templates import templates
 from app.program.models import Indicator, Program, Target
@@ -75,6 +75,7 @@ class IndicatorView:
     status_text: str
     targets: list[TargetView] = field(default_factory=list)
     url: str = ""
+    single_answer: bool = False  # one unit's yes/no: no share to compare with a target
 
 
 def status_text(status: str) -> str:
@@ -89,6 +90,8 @@ def fmt_pct_points(x: float) -> str:
 def figure_text(ind: Indicator, fig: Figure | None) -> tuple[str, str]:
     """The figure as shown, and a note under it (the parts, or the amount in words)."""
     if fig is None or fig.value is None:
+        if ind.measure == "yes_no" and fig is not None and fig.expected == 1:
+            return "—", _("Not answered yet")
         if ind.measure == "yes_no" and fig is not None and fig.expected:
             return "—", _("{n} units should report; none has yet", n=fmt_number(fig.expected))
         return "—", _("No figures for this period")
@@ -98,13 +101,15 @@ def figure_text(ind: Indicator, fig: Figure | None) -> tuple[str, str]:
         label = f" {ind.value_label}" if ind.value_label else ""
         return f"{fmt_number(fig.value)}{label}", ""
     if ind.measure == "ratio":
-        return fmt_percent(fig.value), f"{fmt_number(fig.numerator)} / {fmt_number(fig.denominator)}"
+        return fmt_pct_points(fig.value * 100), f"{fmt_number(fig.numerator)} / {fmt_number(fig.denominator)}"
+    if fig.expected == 1:  # one unit's own answer
+        return (_("Yes") if fig.numerator else _("No")), ""
     missing = (fig.expected or 0) - (fig.reported or 0)
     note = _("{yes} of {expected} units: yes", yes=fmt_number(fig.numerator),
              expected=fmt_number(fig.expected))
     if missing > 0:
         note += " · " + _("{n} not yet reported", n=fmt_number(missing))
-    return fmt_percent(fig.value), note
+    return fmt_pct_points(fig.value * 100), note
 
 
 def _value_text(ind: Indicator, t: Target, x: float | None) -> str:
@@ -171,7 +176,7 @@ def indicator_view(r: IndicatorResult, unit: Unit, levels: dict[int, UnitLevel],
                          figure=fig, figure_note=note, own=own, status=STATUS_CLASS[r.status],
                          status_text=status_text(r.status) if r.targets else _("No target"),
                          targets=[target_view(ind, t, levels, r.own, unit) for t in r.targets],
-                         url=url)
+                         url=url, single_answer=ind.measure == "yes_no" and r.subtree.expected == 1)
 
 
 # --------------------------------------------------------------------------------------------
