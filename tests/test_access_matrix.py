@@ -1,0 +1,495 @@
+"""The access matrix: every route of the app × every kind of caller × units in and out of scope.
+
+Routes are read from `app.main.app.routes`, so a route someone adds is tried automatically; a
+route whose parameters this file cannot fill (and that is not listed as public) FAILS
+`test_every_route_is_covered_or_public` until it gets a line in `SPECIAL`.
+
+Callers: anonymous; the nine demo users (province 15, district 141, commune 04720 × admin,
+editor, viewer) by session (pages, and the API with the X-CSRF-Token header); a read token and
+a write token of district 141.
+
+Targets (for a route that names a unit, task, user or token): the caller's own unit (or an
+object of it), a unit below it, an object outside the caller's subtree (a sibling where there
+is one) and one that does not exist. Expected, from the role table (written out here, not
+taken from the app):
+- anonymous (and a token on a page): 401 on the API, a redirect to /login on a page;
+- outside the subtree: the same answer as for an object that does not exist — 404 (or the
+  route's `out` status, e.g. a rejected bulk row), or the 403 a role gets everywhere;
+- inside but not allowed (a viewer writing, an editor administering): 403;
+- allowed: success (2xx/3xx other than a redirect to /login, or a listed domain refusal).
+Each combination runs in a savepoint rolled back afterwards, so none sees another's writes.
+"""
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from app.accounts.models import ApiToken, User
+from app.accounts.security import hash_password, new_api_token
+from app.core.time import utcnow
+from app.main import app as fastapi_app
+from app.program.models import Program, Task
+from app.units.models import Unit
+
+DEMO_PASSWORD = "demo2023"
+PERIOD = "2023-04"
+MISSING_CODE = "99999"
+MISSING_ID = 987654321
+TOKEN_UNIT = "141"
+OTHER_DISTRICT = "132"  # Thành phố Yên Bái, outside district 141
+
+# Public routes: no sign-in needed. Every other route must refuse an anonymous caller.
+PUBLIC = {
+    ("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/lang/{lang}"),
+    ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
+}
+UNIT_PARAMS = ("unit_code", "unit", "plan", "plan_unit", "orgUnit", "subtree", "parent")
+DEFAULT_VALUES = {"period": PERIOD, "year": "2023", "lang": "vi", "month": PERIOD, "indicator_code": "CT17",
+                  "indicator": "CT17"}
+
+
+# --- the role table (the specification, independent of app.accounts.deps) -------------------
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    kind: str  # anon | user | token
+    role: str = ""  # admin | editor | viewer | token
+    unit: str = ""  # unit code
+    writes: bool = False  # tokens: read-write mode
+
+
+CALLERS = [Caller("anonymous", "anon")] + [
+    Caller(f"{level}.{suffix}", "user", role, code)
+    for level, code in (("tinh", "15"), ("huyen", "141"), ("xa", "04720"))
+    for suffix, role in (("quantri", "admin"), ("nhaplieu", "editor"), ("xem", "viewer"))
+] + [Caller("token:read", "token", "token", TOKEN_UNIT), Caller("token:write", "token", "token", TOKEN_UNIT, True)]
+
+
+@dataclass
+class World:
+    """Codes, paths and ids of the units and objects the matrix uses (plain values, no ORM)."""
+
+    path: dict[str, str]  # unit code → materialised path
+    below: dict[str, str]  # unit code → a unit right below it
+    out: dict[str, str]  # unit code → a unit outside its subtree (a sibling where possible)
+    objects: dict[str, list[tuple[str, str]]]  # kind → [(id as text, unit code)]
+    tokens: dict[str, str] = field(default_factory=dict)  # caller name → bearer secret
+
+
+def reads(w: World, c: Caller, unit: str) -> bool:
+    return w.path[unit].startswith(w.path[c.unit])
+
+
+def writes(w: World, c: Caller, unit: str) -> bool:
+    if not reads(w, c, unit):
+        return False
+    if c.kind == "token":
+        return c.writes
+    # admin: its whole subtree; editor: its unit and (can_edit_below is on for demo users) below.
+    return c.role in ("admin", "editor")
+
+
+NEEDS: dict[str, Callable[[World, Caller, str], bool]] = {
+    "read": reads,
+    "write": writes,
+    "admin": lambda w, c, u: c.kind == "user" and c.role == "admin" and reads(w, c, u),
+    # Reopening a submitted month belongs to the level above the unit.
+    "reopen": lambda w, c, u: c.role in ("admin", "editor") and u != c.unit and writes(w, c, u),
+    "plan": lambda w, c, u: c.role in ("admin", "editor") and writes(w, c, u),
+    "self": lambda w, c, u: True,
+}
+
+
+def role_can_ever(need: str, c: Caller) -> bool:
+    """Whether the caller's role could satisfy the need for some unit (else 403 everywhere)."""
+    if need == "admin":
+        return c.role == "admin"
+    if need in ("write", "plan", "reopen"):
+        return c.role in ("admin", "editor") or (c.kind == "token" and c.writes and need == "write")
+    return True
+
+
+# --- routes that need more than the defaults ---------------------------------------------------
+
+@dataclass
+class Spec:
+    need: str | None = None  # default: /admin → admin, /account → self, GET → read, else write
+    fill: dict[str, str] = field(default_factory=dict)  # param → "UNIT" | "TASK" | "USER" | "TOKEN" | literal
+    target: str | None = None  # which kind of object the route is scoped by (default from fill)
+    form: Callable[[str], dict[str, Any]] | None = None  # form body from the target's code/id
+    json: Callable[[str], Any] | None = None  # JSON body from the target's code/id
+    ok: tuple[int, ...] = ()  # answers that count as "allowed" besides 2xx/3xx
+    out: int = 404  # the answer for an object outside the subtree (and for a missing one)
+    need_unit: str | None = None  # whose unit the need is checked on: default the target's own
+    htmx: bool = False
+
+
+def _figure(code: str) -> dict[str, str]:
+    return {"CT17.value": "1"}
+
+
+SPECIAL: dict[tuple[str, str], Spec] = {
+    ("GET", "/api/v1/units/{code}"): Spec(fill={"code": "UNIT"}),
+    ("GET", "/api/v1/indicators/{code}"): Spec(fill={"code": "CT17"}),
+    ("POST", "/api/v1/data-values"): Spec(
+        target="UNIT", out=422,
+        json=lambda u: {"dataValues": [{"orgUnit": u, "dataElement": "CT17", "period": PERIOD, "value": 1}]}),
+    ("GET", "/api/v1/data-values.csv"): Spec(),
+    ("POST", "/entry/{unit_code}/{period}"): Spec(form=_figure),
+    ("POST", "/entry/{unit_code}/{period}/submit"): Spec(ok=(400,)),
+    ("POST", "/entry/{unit_code}/{period}/reopen"): Spec(need="reopen", ok=(400,)),  # nothing submitted
+    ("GET", "/entry/{unit_code}/{period}/{code}"): Spec(fill={"code": "CT17"}),
+    ("POST", "/entry/{unit_code}/{period}/{code}"): Spec(fill={"code": "CT17"}, form=_figure, htmx=True),
+    ("GET", "/entry/{unit_code}/{period}/{code}/history"): Spec(fill={"code": "CT17"}),
+    ("GET", "/tasks/{task_id:int}"): Spec(fill={"task_id": "TASK"}),
+    ("POST", "/tasks/{task_id:int}/status"): Spec(
+        fill={"task_id": "TASK"}, form=lambda t: {"status": "in_progress", "version": "1", "done_on": ""}),
+    ("POST", "/tasks/{task_id:int}/notes"): Spec(
+        fill={"task_id": "TASK"}, form=lambda t: {"text": "Đã triển khai tới các xã.", "noted_on": ""}),
+    ("GET", "/tasks/new"): Spec(need="plan", fill={"plan": "UNIT"}),
+    ("POST", "/tasks/new"): Spec(need="plan", fill={"plan": "UNIT"}, ok=(422,), form=lambda u: {
+        "plan": u, "quarter": "2", "title": "Kiểm tra việc xây nhà Đại đoàn kết", "text": "",
+        "due_month": "6", "lead_department": "", "reason": "Phát sinh trong tháng", "added_on": ""}),
+    # The province plan is the source others copy from: asking for it answers 404 to anyone.
+    ("GET", "/tasks/plan"): Spec(need="plan", fill={"unit": "UNIT"}, ok=(404,)),
+    ("POST", "/tasks/plan"): Spec(need="plan", fill={"unit": "UNIT"}, ok=(404, 422),
+                                  form=lambda u: {"unit": u}),
+    ("POST", "/admin/users/{user_id}/active"): Spec(fill={"user_id": "USER"}, form=lambda _u: {"active": "false"}),
+    ("POST", "/admin/users/{user_id}/password"): Spec(fill={"user_id": "USER"}),
+    ("POST", "/admin/tokens/{token_id}/revoke"): Spec(fill={"token_id": "TOKEN"}),
+    ("POST", "/admin/users"): Spec(target="UNIT", ok=(), form=lambda u: {
+        "username": "moi.nguoidung", "full_name": "Người dùng mới", "unit_code": u, "role": "viewer"}),
+    ("POST", "/admin/tokens"): Spec(target="UNIT", form=lambda u: {
+        "name": "Hệ thống tỉnh", "unit_code": u, "mode": "read",
+        "expires_on": (utcnow() + timedelta(days=30)).date().isoformat()}),
+    ("POST", "/account/password"): Spec(need="self", ok=(400,)),
+}
+# The unit a form's `unit_code` names is the target (outside the subtree: refused in place, 400).
+SPECIAL[("POST", "/admin/users")].out = 400
+SPECIAL[("POST", "/admin/tokens")].out = 400
+
+
+# --- enumerating the routes -------------------------------------------------------------------
+
+@dataclass
+class Route:
+    method: str
+    path: str  # as declared (identity)
+    path_format: str  # with converters stripped, for filling
+    path_params: list[str]
+    query: list[tuple[str, bool]]  # (name, required)
+    form: list[tuple[str, bool]]
+    json_body: list[tuple[str, bool]]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.method, self.path
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("/api/")
+
+
+def _flat(dependant: Any, acc: dict[str, list] | None = None) -> dict[str, list]:
+    acc = acc if acc is not None else {"path": [], "query": [], "body": []}
+    acc["path"] += dependant.path_params
+    acc["query"] += dependant.query_params
+    acc["body"] += dependant.body_params
+    for sub in dependant.dependencies:
+        _flat(sub, acc)
+    return acc
+
+
+def all_routes() -> list[Route]:
+    routes: list[Route] = []
+    for rc in iter_route_contexts(fastapi_app.routes):
+        methods = getattr(rc, "methods", None)
+        if not methods:
+            continue  # mounts (/static)
+        dependant = getattr(rc, "dependant", None)
+        f = _flat(dependant) if dependant is not None else {"path": [], "query": [], "body": []}
+        form = [(p.alias, p.field_info.is_required()) for p in f["body"]
+                if type(p.field_info).__name__ in ("Form", "File")]
+        body = [(p.alias, p.field_info.is_required()) for p in f["body"]
+                if type(p.field_info).__name__ not in ("Form", "File")]
+        fmt = re.sub(r"\{(\w+):\w+\}", r"{\1}", rc.path)
+        for method in sorted(methods - {"HEAD"}):
+            routes.append(Route(method, rc.path, fmt, [p.alias for p in f["path"]],
+                                [(p.alias, p.field_info.is_required()) for p in f["query"]], form, body))
+    return routes
+
+
+ROUTES = all_routes()
+
+
+def spec_of(route: Route) -> Spec:
+    spec = SPECIAL.get(route.key, Spec())
+    need = spec.need or ("admin" if route.path.startswith("/admin") else
+                         "self" if route.path.startswith("/account") else
+                         "read" if route.method == "GET" else "write")
+    fill = dict(spec.fill)
+    for name in route.path_params + [q for q, _ in route.query] + [f for f, _ in route.form]:
+        if name in fill:
+            continue
+        if name in UNIT_PARAMS and "UNIT" not in fill.values():
+            fill[name] = "UNIT"
+        elif name in DEFAULT_VALUES and (name in route.path_params or (name, True) in route.query + route.form
+                                         or name == "period"):
+            fill[name] = DEFAULT_VALUES[name]
+    target = spec.target or next((v for v in fill.values() if v in ("UNIT", "TASK", "USER", "TOKEN")), None)
+    return Spec(need=need, fill=fill, target=target, form=spec.form, json=spec.json, ok=spec.ok,
+                out=spec.out, htmx=spec.htmx)
+
+
+def uncovered(route: Route) -> list[str]:
+    """Required parameters the matrix cannot fill (empty when the route is covered)."""
+    spec = spec_of(route)
+    missing = [p for p in route.path_params if p not in spec.fill]
+    missing += [q for q, req in route.query if req and q not in spec.fill]
+    if spec.form is None:
+        missing += [f for f, req in route.form if req and f not in spec.fill]
+    if spec.json is None:
+        missing += [b for b, req in route.json_body if req]
+    return missing
+
+
+# --- the world: units, objects per unit, tokens ------------------------------------------------
+
+def _build_world(db) -> World:
+    codes = ["15", "141", "04720", OTHER_DISTRICT]
+    units = {u.code: u for u in db.exec(select(Unit).where(Unit.code.in_(codes))).all()}
+    sibling = db.exec(select(Unit).where(Unit.parent_id == units["141"].id, Unit.code != "04720")
+                      .order_by(Unit.code)).first()
+    other_commune = db.exec(select(Unit).where(Unit.parent_id == units[OTHER_DISTRICT].id)
+                            .order_by(Unit.code)).first()
+    for u in (sibling, other_commune):
+        units[u.code] = u
+    path = {code: u.path for code, u in units.items()}
+    path[MISSING_CODE] = "/missing/"
+    below = {"15": "141", "141": "04720"}
+    out = {"141": OTHER_DISTRICT, "04720": sibling.code}
+    program = db.exec(select(Program)).first()
+
+    tasks, users, tokens = [], [], []
+    pw = hash_password("matrix-target-password")
+    for code in ("15", "141", OTHER_DISTRICT):  # plans are the province's and the districts'
+        t = Task(program_id=program.id, plan_unit_id=units[code].id, lead_unit_id=units[code].id,
+                 quarter=2, number=90, title=f"Nhiệm vụ thử của {code}", text="Thử quyền truy cập.")
+        db.add(t)
+        db.flush()
+        tasks.append((str(t.id), code))
+    for code in ("15", "141", "04720", sibling.code, other_commune.code):
+        u = User(username=f"dich.{code}", full_name=f"Đích {code}", unit_id=units[code].id, role="viewer",
+                 password_hash=pw)
+        secret, digest = new_api_token()
+        t = ApiToken(name=f"đích {code}", unit_id=units[code].id, mode="read", token_hash=digest,
+                     prefix=secret[:12], expires_at=utcnow() + timedelta(days=5))
+        db.add(u)
+        db.add(t)
+        db.flush()
+        users.append((str(u.id), code))
+        tokens.append((str(t.id), code))
+    world = World(path=path, below=below, out=out,
+                  objects={"TASK": tasks, "USER": users, "TOKEN": tokens})
+    for c in CALLERS:
+        if c.kind == "token":
+            secret, digest = new_api_token()
+            db.add(ApiToken(name=c.name, unit_id=units[c.unit].id, mode="write" if c.writes else "read",
+                            token_hash=digest, prefix=secret[:12], expires_at=utcnow() + timedelta(days=5)))
+            world.tokens[c.name] = secret
+    db.commit()
+    return world
+
+
+def targets(w: World, c: Caller, kind: str | None) -> list[tuple[str, str, str]]:
+    """(label, value to put in the request, unit code owning it) for the caller and kind."""
+    if kind is None:
+        return [("none", "", "")]
+    home = c.unit or "04720"
+    if kind == "UNIT":
+        found = [("own", home, home)]
+        if home in w.below:
+            found.append(("below", w.below[home], w.below[home]))
+        if home in w.out:
+            found.append(("out", w.out[home], w.out[home]))
+        found.append(("missing", MISSING_CODE, MISSING_CODE))
+        return found
+    pool = w.objects[kind]
+    inside = [o for o in pool if reads(w, c, o[1])] if c.kind != "anon" else pool
+    outside = [o for o in pool if not reads(w, c, o[1])] if c.kind != "anon" else []
+    found = []
+    if inside:  # the object closest to the caller's unit
+        obj = max(inside, key=lambda o: len(w.path[o[1]]) if o[1] != home else 10**6)
+        found.append(("own", *obj))
+    if outside:  # the nearest outsider: a sibling's object if there is one
+        obj = min(outside, key=lambda o: (not w.path[o[1]].startswith(w.path[home].rsplit("/", 2)[0]),
+                                          o[1]))
+        found.append(("out", *obj))
+    found.append(("missing", str(MISSING_ID), MISSING_CODE))
+    return found
+
+
+# --- running one combination -------------------------------------------------------------------
+
+_session_cookies: dict[str, tuple[str, str]] = {}  # username → (cookie, csrf); rows never change
+TRIED = {"combinations": 0, "routes": 0}
+
+
+def _client_for(app, c: Caller, w: World) -> TestClient:
+    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    if c.kind == "user":
+        if c.name not in _session_cookies:
+            page = client.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            r = client.post("/login", data={"username": c.name, "password": DEMO_PASSWORD, "csrf_token": token})
+            assert r.status_code == 303, (c.name, r.status_code)
+            csrf = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/account").text).group(1)
+            _session_cookies[c.name] = (client.cookies.get("mttq_session"), csrf)
+        cookie, csrf = _session_cookies[c.name]
+        client.cookies.set("mttq_session", cookie)
+        client.headers["X-CSRF-Token"] = csrf
+    elif c.kind == "token":
+        client.headers["Authorization"] = f"Bearer {w.tokens[c.name]}"
+    else:
+        page = client.get("/login")  # an anonymous browser still has a session with a CSRF token
+        client.headers["X-CSRF-Token"] = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client
+
+
+def _request(client: TestClient, route: Route, spec: Spec, value: str):  # noqa: ANN202
+    values = {k: (value if v in ("UNIT", "TASK", "USER", "TOKEN") else v) for k, v in spec.fill.items()}
+    url = route.path_format.format(**{p: values[p] for p in route.path_params})
+    params = {q: values[q] for q, _ in route.query if q in values}
+    kwargs: dict[str, Any] = {"params": params}
+    headers = {"HX-Request": "true"} if spec.htmx else {}
+    if route.method != "GET":
+        if spec.json is not None:
+            kwargs["json"] = spec.json(value)
+        else:
+            data = spec.form(value) if spec.form else {}
+            data.update({f: values[f] for f, _ in route.form if f in values and f not in data})
+            if "X-CSRF-Token" in client.headers:
+                data["csrf_token"] = client.headers["X-CSRF-Token"]
+            kwargs["data"] = data
+    return client.request(route.method, url, headers=headers, **kwargs)
+
+
+def _is_login_redirect(r) -> bool:
+    return r.status_code in (302, 303, 307) and r.headers.get("location", "").startswith("/login")
+
+
+def check(w: World, route: Route, spec: Spec, c: Caller, label: str, unit: str, r) -> str | None:
+    """None when the answer is the expected one, else a description of the failure."""
+    status = r.status_code
+    if status >= 500:
+        return f"server error {status}"
+    if (route.method, route.path) in PUBLIC:
+        return None
+    if c.kind == "token" and not route.is_api and route.method != "GET" and status == 403:
+        return None  # a bearer caller has no session, so no CSRF token: refused before anything else
+    if c.kind == "anon" or (c.kind == "token" and not route.is_api):
+        if route.is_api:
+            return None if status == 401 else f"expected 401, got {status}"
+        return None if _is_login_redirect(r) else f"expected a redirect to /login, got {status}"
+    if _is_login_redirect(r):
+        return f"signed-in caller sent to /login ({status})"
+    need = NEEDS[spec.need]
+    if label == "none":  # a route that names no unit acts on the caller's own
+        allowed = need(w, c, c.unit)
+    elif label == "missing" or not reads(w, c, unit):
+        if status == spec.out or (status == 403 and not role_can_ever(spec.need, c)):
+            return None
+        return f"outside the scope: expected {spec.out}, got {status}"
+    else:
+        allowed = need(w, c, unit)
+    if not allowed:
+        return None if status == 403 else f"expected 403, got {status}"
+    if status < 400 or status in spec.ok or status == 409:
+        return None
+    return f"expected success, got {status}: {r.text[:200]!r}"
+
+
+def run_route(app, db, w: World, route: Route, callers=CALLERS, only_label: str | None = None) -> list[str]:
+    spec = spec_of(route)
+    failures: list[str] = []
+    conn = db.bind
+    for c in callers:
+        client = _client_for(app, c, w)
+        answers: dict[str, tuple[int, str]] = {}
+        for label, value, unit in targets(w, c, spec.target):
+            if only_label and label != only_label:
+                continue
+            db.close()
+            savepoint = conn.begin_nested()
+            try:
+                r = _request(client, route, spec, value)
+            finally:
+                db.close()
+                savepoint.rollback()
+            TRIED["combinations"] += 1
+            answers[label] = (r.status_code, r.headers.get("content-type", ""))
+            problem = check(w, route, spec, c, label, unit, r)
+            if problem:
+                failures.append(f"{route.method} {route.path} as {c.name} on {label} ({value}): {problem}")
+        if "out" in answers and "missing" in answers and answers["out"] != answers["missing"]:
+            failures.append(f"{route.method} {route.path} as {c.name}: outside answers {answers['out']} but "
+                            f"missing answers {answers['missing']} (leaks existence)")
+        client.close()
+    return failures
+
+
+# --- the tests -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module", autouse=True)
+def _report(request):
+    yield
+    line = (f"access matrix: {TRIED['combinations']} combinations (route × caller × target) "
+            f"over {TRIED['routes']} routes")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if capture and reporter:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line(line)
+    else:
+        print(line)
+
+
+@pytest.fixture
+def world(db) -> World:
+    return _build_world(db)
+
+
+def test_every_route_is_covered_or_public():
+    problems = [f"{r.method} {r.path}: cannot fill {uncovered(r)}; add it to SPECIAL"
+                for r in ROUTES if r.key not in PUBLIC and uncovered(r)]
+    assert problems == []
+    assert len(ROUTES) > 20
+
+
+def test_special_table_names_existing_routes():
+    keys = {r.key for r in ROUTES}
+    assert sorted(k for k in SPECIAL if k not in keys) == []
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if not uncovered(r)], ids=lambda r: f"{r.method} {r.path}")
+def test_access(app, db, world, route):
+    failures = run_route(app, db, world, route)
+    TRIED["routes"] += 1
+    assert failures == []
+
+
+def test_commune_editor_cannot_reach_another_commune(app, db, world):
+    """xa.nhaplieu (commune 04720) against a sibling commune of district 141: by URL, query or body."""
+    editor = next(c for c in CALLERS if c.name == "xa.nhaplieu")
+    scoped = [r for r in ROUTES if not uncovered(r) and r.key not in PUBLIC and spec_of(r).target == "UNIT"]
+    failures = [f for r in scoped for f in run_route(app, db, world, r, callers=[editor], only_label="out")]
+    assert failures == []
+    assert len(scoped) >= 10
