@@ -160,7 +160,7 @@ def test_save_field_viewer_forbidden(login, db):
 
 BAD_FIELDS = [
     # (indicator, form data, words of the Vietnamese message)
-    ("CT17", {"CT17.value": "-5"}, "Số không được âm."),
+    ("CT17", {"CT17.value": "-5"}, "Số không được âm; hãy nhập 0 hoặc số lớn hơn."),
     ("CT17", {"CT17.value": "abc"}, "“abc” không phải là số. Chỉ nhập chữ số"),
     ("CT17", {"CT17.value": "12,5"}, "“12,5” không phải là số nguyên"),
     ("CT01", {"CT01.numerator": "60", "CT01.denominator": "50"},

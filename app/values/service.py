@@ -148,14 +148,14 @@ def check_figure(program: Program, unit: Unit, indicator: Indicator, period: str
                              "denominator" if fig.denominator is None else "numerator")
         for name, n in (("numerator", fig.numerator), ("denominator", fig.denominator)):
             if n is not None and n < 0:
-                raise EntryError("negative", "The number cannot be negative.", name)
+                raise EntryError("negative", "The number cannot be negative; enter 0 or more.", name)
             if n is not None and n > rules.MAX_COUNT:
                 raise EntryError("too_large", "{n} is too large; the most allowed is {max}.",
                                  name, n=f"{n:,}".replace(",", "."),
                                  max=f"{rules.MAX_COUNT:,}".replace(",", "."))
         if fig.numerator is not None and fig.denominator is not None:
             if fig.denominator == 0 and fig.numerator == 0:
-                raise EntryError("zero_denominator", "The total cannot be 0.", "denominator")
+                raise EntryError("zero_denominator", "The total cannot be 0; enter the total (1 or more), or leave both empty.", "denominator")
             if fig.numerator > fig.denominator:
                 raise EntryError("numerator_above_denominator",
                                  "The first number ({num}) cannot be larger than the total ({den}).",
@@ -164,7 +164,7 @@ def check_figure(program: Program, unit: Unit, indicator: Indicator, period: str
     if fig.value is None:
         return
     if fig.value < 0:
-        raise EntryError("negative", "The number cannot be negative.", "value")
+        raise EntryError("negative", "The number cannot be negative; enter 0 or more.", "value")
     if indicator.measure == "yes_no" and fig.value not in (0, 1):
         raise EntryError("not_yes_no", "Choose yes or no.", "value")
     limit = rules.MAX_AMOUNT if indicator.measure == "amount" else rules.MAX_COUNT
@@ -237,6 +237,7 @@ def save_value(
     existing: DataValue | None | bool = False,
     submitted: bool | None = None,
     changes: list[Any] | None = None,
+    flush: bool = True,
 ) -> SaveResult:
     """Validate and save one figure (an empty figure clears it). Does not commit.
 
@@ -244,6 +245,8 @@ def save_value(
     existing: the current row if the caller already loaded it (None for "known absent").
     submitted: whether the unit's month is submitted, if the caller already knows (batches).
     changes: a batch collects roll-up changes here for one `rollup.on_values_changed` call.
+    flush: False lets a batch flush once at its end; a new figure's audit row then has no
+    entity_id until the batch fills it in (`app.values.bulk`).
     Raises EntryError, Conflict, or PermissionError when the caller may not write the unit.
     """
     if not principal.can_write(unit):
@@ -287,7 +290,8 @@ def save_value(
         current.comment = fig.comment
     current.updated_at, current.updated_by_id, current.updated_via = now, principal.user_id, via
     session.add(current)
-    session.flush()
+    if flush:
+        session.flush()
     new = snapshot(current)
     _value_changed(session, unit, indicator, period, old, new, changes)
     audit(session, principal, via, "data_value", current.id, "create" if action == "created" else "update",
