@@ -322,6 +322,8 @@ _DEPTHS: dict[tuple[int | None, str], frozenset[int]] = {}
 
 def _entry_depths(ind: Indicator) -> frozenset[int]:
     """`rules.entry_depths`, parsed once per indicator."""
+    if type(ind) is _Ind:
+        return ind.depths
     key = (ind.id, ind.entry_depths)
     depths = _DEPTHS.get(key)
     if depths is None:
@@ -334,6 +336,8 @@ def _path_ids(path: str) -> list[int]:
 
 
 def _max_depth(ind: Indicator) -> int:
+    if type(ind) is _Ind:
+        return ind.maxd
     depths = _entry_depths(ind)
     return max(depths) if depths else -1
 
@@ -513,6 +517,35 @@ _CELLS = (sa_select(_rc.unit_id, _rc.indicator_id, func.sum(_rc.value_sum), func
 _COUNTS = sa_select(_uc.unit_id, _uc.depth, _uc.units, _uc.new_rural).where(_uc.unit_id.in_(_P["uids"]))
 
 
+class _Ind:
+    """Plain copy of an Indicator's fields read in hot loops (ORM attribute access is slow)."""
+
+    __slots__ = ("obj", "id", "code", "measure", "time_rollup", "share_filter", "baseline",
+                 "entry_depths", "depths", "maxd")
+
+    def __init__(self, ind: Indicator) -> None:
+        self.obj = ind
+        for name in ("id", "code", "measure", "time_rollup", "share_filter", "baseline", "entry_depths"):
+            setattr(self, name, getattr(ind, name))
+        self.depths = frozenset(rules.entry_depths(ind))
+        self.maxd = max(self.depths) if self.depths else -1
+
+
+class _Tgt:
+    """Plain copy of a Target's fields, with its bounds as exact fractions."""
+
+    __slots__ = ("obj", "id", "indicator_id", "scope", "unit_id", "depth", "basis", "comparator",
+                 "value", "value_high", "on", "label", "frac", "frac_high")
+
+    def __init__(self, t: Target) -> None:
+        self.obj = t
+        for name in ("id", "indicator_id", "scope", "unit_id", "depth", "basis", "comparator",
+                     "value", "value_high", "on", "label"):
+            setattr(self, name, getattr(t, name))
+        self.frac = Fraction(t.value)
+        self.frac_high = Fraction(t.value_high) if t.value_high is not None else self.frac
+
+
 class _LazyUnits(list):
     """`TargetResult.units_failing` for many units: the Unit rows are read on first use, so a
     page that shows only "7/9" does not pay for loading 170 communes. Use it while the session
@@ -584,15 +617,16 @@ class _Context:
 
     def __init__(self, session: Session, program: Program, indicators: list[Indicator],
                  period: PeriodRange, scope: Unit) -> None:
-        self.session, self.program, self.indicators, self.period = session, program, indicators, period
+        self.session, self.program, self.period = session, program, period
+        self.indicators = [_Ind(i) for i in indicators]
         self.scope = scope  # every unit asked about lies in this unit's subtree
         self.dialect = session.get_bind().dialect.name
-        self.by_id = {i.id: i for i in indicators}
-        self.targets: dict[int, list[Target]] = defaultdict(list)
+        self.by_id = {i.id: i for i in self.indicators}
+        self.targets: dict[int, list[_Tgt]] = defaultdict(list)
         if indicators:
             for t in session.exec(select(Target).where(Target.indicator_id.in_(list(self.by_id)))
                                   .order_by(Target.id)).all():
-                self.targets[t.indicator_id].append(t)
+                self.targets[t.indicator_id].append(_Tgt(t))
         self.root = session.get(Unit, program.root_unit_id) if program.root_unit_id != scope.id else scope
         self._own: dict[tuple[int, int], _Acc] = {}  # (unit, indicator) → own figure
         self._loaded: set[tuple[int, int]] = set()  # (unit, indicator) pairs read
@@ -697,7 +731,7 @@ class _Context:
         for unit in units:
             results = []
             for ind in self.indicators:
-                res = IndicatorResult(indicator=ind, subtree=self.subtree_figure(unit, ind),
+                res = IndicatorResult(indicator=ind.obj, subtree=self.subtree_figure(unit, ind),
                                       own=self.own_figure(unit, ind))
                 res.targets = self.evaluate_targets(unit, ind, res)
                 results.append(res)
@@ -795,7 +829,8 @@ class _Context:
     def _summary(self, t: Target | None, total: int, meeting: int, failing: list[int],
                  any_data: bool) -> TargetResult:
         status = NO_DATA if total == 0 or not any_data else (MET if meeting == total else NOT_MET)
-        return TargetResult(target=t, status=status, actual=meeting if total else None,
+        return TargetResult(target=t.obj if t is not None else None, status=status,
+                            actual=meeting if total else None,
                             gap=float(total - meeting) if total else None, units_total=total,
                             units_meeting=meeting, units_failing=_LazyUnits(self.session, failing))
 
@@ -920,30 +955,46 @@ class _RawContext(_Context):
                 self._accs[unit.id] = self._subtree_accs(unit)
 
     def _subtree_accs(self, unit: Unit) -> dict[int, _Acc]:
-        q = (sa_select(DataValue.unit_id, Unit.depth, Unit.new_rural, DataValue.indicator_id,
-                       DataValue.period, DataValue.value, DataValue.numerator, DataValue.denominator)
-             .join(Unit, Unit.id == DataValue.unit_id)
-             .where(Unit.path.startswith(unit.path), DataValue.indicator_id.in_(list(self.by_id)),
-                    DataValue.period >= f"{self.period.year}-01", DataValue.period <= self.period.end))
-        rows: dict[tuple[int, int], list[tuple]] = defaultdict(list)
-        meta: dict[int, tuple[int, str | None]] = {}
-        for uid, depth, nr, iid, per, v, n, d in self.session.execute(q):
-            rows[(uid, iid)].append((per, v, n, d))
-            meta[uid] = (depth, nr)
+        """Aggregate queries over the subtree's raw rows: flows summed, stocks' latest month
+        picked with a window function, grouped by level and new-rural flag."""
+        dv, u = DataValue.__table__.c, Unit.__table__.c
+        flows = [i for i, ind in self.by_id.items() if ind.time_rollup == "flow"]
+        stocks = [i for i, ind in self.by_id.items() if ind.time_rollup != "flow"]
+        rows: list[tuple] = []
+        in_tree = (u.path.startswith(unit.path),)
+        if flows:
+            rows += self.session.execute(
+                sa_select(dv.indicator_id, u.depth, u.new_rural, func.sum(dv.value),
+                          func.sum(dv.numerator), func.sum(dv.denominator),
+                          func.count(dv.unit_id.distinct()))
+                .select_from(DataValue.__table__.join(Unit.__table__, u.id == dv.unit_id))
+                .where(*in_tree, dv.indicator_id.in_(flows), dv.period >= self.period.start,
+                       dv.period <= self.period.end)
+                .group_by(dv.indicator_id, u.depth, u.new_rural)).all()
+        if stocks:
+            rn = func.row_number().over(partition_by=(dv.unit_id, dv.indicator_id),
+                                        order_by=dv.period.desc()).label("rn")
+            latest = (sa_select(dv.indicator_id, u.depth, u.new_rural, dv.value, dv.numerator,
+                                dv.denominator, rn)
+                      .select_from(DataValue.__table__.join(Unit.__table__, u.id == dv.unit_id))
+                      .where(*in_tree, dv.indicator_id.in_(stocks),
+                             dv.period >= f"{self.period.year}-01", dv.period <= self.period.end)
+                      .subquery())
+            c = latest.c
+            rows += self.session.execute(
+                sa_select(c.indicator_id, c.depth, c.new_rural, func.sum(c.value), func.sum(c.numerator),
+                          func.sum(c.denominator), func.count())
+                .where(c.rn == 1).group_by(c.indicator_id, c.depth, c.new_rural)).all()
         out: dict[int, _Acc] = {}
-        for (uid, iid), rs in rows.items():
+        for iid, depth, nr, v, n, d, count in rows:
             ind = self.by_id[iid]
-            depth, nr = meta[uid]
             if not _counts_toward(ind, depth, nr):
                 continue
-            eff = _effective(rs, ind, self.period)
-            if eff is None:
-                continue
             acc = out.setdefault(iid, _Acc())
-            acc.value += eff[0]
-            acc.num += eff[1]
-            acc.den += eff[2]
-            acc.reported += 1
+            acc.value += int(v or 0)
+            acc.num += int(n or 0)
+            acc.den += int(d or 0)
+            acc.reported += int(count)
         return out
 
     def subtree_acc(self, unit: Unit, ind: Indicator) -> _Acc | None:
@@ -1007,7 +1058,7 @@ def _actual_parts(target: Target, indicator: Indicator, acc: "_Acc | Figure | No
 
 def _meets(target: Target, a_num: int, a_den: int) -> tuple[bool, bool]:
     """(met, exceeded) comparing a_num/a_den with the target by integer cross-multiplication."""
-    v = Fraction(target.value)
+    v = target.frac if type(target) is _Tgt else Fraction(target.value)
     lhs, rhs = a_num * v.denominator, v.numerator * a_den  # a ? v  ⇔  lhs ? rhs (a_den > 0)
     c = target.comparator
     if c == ">=":
@@ -1023,7 +1074,10 @@ def _meets(target: Target, a_num: int, a_den: int) -> tuple[bool, bool]:
     if c == "range":
         if lhs < rhs:
             return False, False
-        high = Fraction(target.value_high) if target.value_high is not None else v
+        if type(target) is _Tgt:
+            high = target.frac_high
+        else:
+            high = Fraction(target.value_high) if target.value_high is not None else v
         if a_num * high.denominator > high.numerator * a_den:
             return True, True
         return True, False
@@ -1051,7 +1105,7 @@ def evaluate(target: Target, indicator: Indicator, fig: Figure | None,
     """
     parts = _actual_parts(target, indicator, fig, None, period)
     if parts is None:
-        return TargetResult(target=target, status=NO_DATA, actual=None, gap=None)
+        return TargetResult(target=getattr(target, "obj", target), status=NO_DATA, actual=None, gap=None)
     met, exceeded = _meets(target, *parts)
     a_num, a_den = parts
     actual: float | int = a_num // a_den if a_num % a_den == 0 else a_num / a_den
@@ -1068,5 +1122,5 @@ def evaluate(target: Target, indicator: Indicator, fig: Figure | None,
         gap = 0.0
     else:
         gap = v - actual
-    return TargetResult(target=target, status=MET if met else NOT_MET, actual=actual,
-                        gap=float(gap), exceeded=exceeded)
+    return TargetResult(target=getattr(target, "obj", target), status=MET if met else NOT_MET,
+                        actual=actual, gap=float(gap), exceeded=exceeded)
