@@ -446,3 +446,12 @@ def test_show_field_history_names_api_and_import(login, db):
     r = login("xa.nhaplieu").get(f"/entry/{COMMUNE}/{MONTH}/CT17/history", headers=HX)
     assert r.status_code == 200
     assert "qua API" in r.text and "qua nhập tệp" in r.text and "1 → 6" in r.text
+
+
+def test_save_page_fields_not_posted_left_unchanged(login, db):
+    c = login("xa.nhaplieu")
+    _save(c, "CT14", {"CT14.value": "4", "CT14.version": "0"})
+    # A form that carries only CT17 leaves CT14 alone; an empty CT17 would clear CT17 only.
+    r = c.post(f"/entry/{COMMUNE}/{MONTH}", data={"CT17.value": "1", "CT17.version": "0"})
+    assert r.status_code == 303
+    assert _value(db, COMMUNE, "CT14").value == 4 and _value(db, COMMUNE, "CT17").value == 1

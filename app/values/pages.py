@@ -249,8 +249,9 @@ def _views_after_post(session: Session, unit: Unit, period: str,
         ind = f.indicator
         view = _field_view(session, unit, period, ind, current.get(ind.id), previous.get(ind.id), False)
         # Keep what was typed; keep the version the user saw unless a conflict is shown.
-        view.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
-        view.version = f.expected_version if f.expected_version is not None else view.version
+        if f.present:
+            view.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
+            view.version = f.expected_version if f.expected_version is not None else view.version
         if f.error is not None:
             view.error, view.error_field = f.error.text(), f.error.field
         if f.conflict is not None:

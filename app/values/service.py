@@ -396,6 +396,7 @@ class FieldInput:
     indicator: Indicator
     raw: dict[str, Any]
     expected_version: int | None
+    present: bool = True  # False when the form did not carry the field at all: left as is
     figure: Figure | None = None
     error: EntryError | None = None
     conflict: DataValue | None = None
@@ -407,7 +408,8 @@ def read_field(indicator: Indicator, form: Any) -> FieldInput:
     raw = {k: form.get(f"{code}.{k}") for k in ("value", "numerator", "denominator")}
     version_text = str(form.get(f"{code}.version") or "").strip()
     version = int(version_text) if version_text.isdigit() else None
-    return FieldInput(indicator, raw, version)
+    present = any(f"{code}.{k}" in form for k in ("value", "numerator", "denominator"))
+    return FieldInput(indicator, raw, version, present)
 
 
 def save_fields(session: Session, principal: Principal, program: Program, unit: Unit, period: str,
@@ -425,6 +427,7 @@ def save_fields(session: Session, principal: Principal, program: Program, unit: 
                          "{unit} has submitted {period}; ask the level above to reopen it first.",
                          unit=unit.name, period=period)
     ok = True
+    fields = [f for f in fields if f.present]
     for f in fields:
         try:
             f.figure = parse_figure(f.indicator, f.raw)
