@@ -114,3 +114,53 @@ def test_enter_month_commune_and_villages_from_phone(page_as):
 def _row(page, code: str) -> str:  # noqa: ANN001
     """The text of the dashboard's card for an indicator."""
     return page.locator(f"#ind-{code}").inner_text()
+
+
+def test_replay_after_offline_conflict_shows_both(page_as):
+    # July, commune 04720, CT14: the cadre saves 4 offline; meanwhile the commune admin saves 5.
+    page = page_as("xa.nhaplieu")
+    page.goto("/entry/04720/2023-07")
+    page.context.set_offline(True)
+    _type_and_leave(page, "#CT14-value", "4")
+    page.locator("#f-CT14.is-pending").wait_for()
+    other = page_as("xa.quantri")
+    other.goto("/entry/04720/2023-07")
+    _type_and_leave(other, "#CT14-value", "5")
+    _saved(other, "CT14")
+    page.context.set_offline(False)
+    page.locator("#f-CT14.has-conflict").wait_for()
+    conflict = page.locator("#f-CT14 .conflict").inner_text()
+    assert "Số của người kia: 5 — Quản trị xã Xuân Long" in conflict and "Số của bạn: 4" in conflict
+    page.locator("#f-CT14").scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/entry-phone-conflict.png")
+    page.get_by_role("button", name="Giữ số của tôi").click()
+    _saved(page, "CT14")
+    assert page.input_value("#CT14-value") == "4"
+
+
+def test_save_page_without_javascript(browser, live_server):
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server,
+                              java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        page.goto("/login")
+        page.fill("input[name=username]", "xa.nhaplieu")
+        page.fill("input[name=password]", "demo2023")
+        page.click("button[type=submit]")
+        page.goto("/entry/04720/2023-08")
+        page.fill("#CT06-value", "1")
+        page.fill("#CT17-value", "12,5")
+        page.get_by_role("button", name="Lưu tất cả").click()
+        # All or nothing: the page comes back with the error beside CT17 and both typed values.
+        assert "Chưa lưu số liệu nào" in page.locator(".alert.error").inner_text()
+        assert "“12,5” không phải là số nguyên" in page.locator("#s-CT17").inner_text()
+        assert page.input_value("#CT06-value") == "1"
+        page.locator("#f-CT17").scroll_into_view_if_needed()
+        page.screenshot(path="/tmp/entry-nojs-error.png")
+        page.fill("#CT17-value", "12")
+        page.get_by_role("button", name="Lưu tất cả").click()
+        page.wait_for_url("**/entry/04720/2023-08?saved=1")
+        assert page.input_value("#CT06-value") == "1" and page.input_value("#CT17-value") == "12"
+        assert _no_horizontal_scroll(page)
+    finally:
+        ctx.close()
