@@ -43,6 +43,15 @@ def test_import_json_writes_audit_rows_via_api(api, db):
     assert sorted((a.action, a.via, a.token_id is not None) for a in rows) == [("create", "api", True)] * 2
 
 
+def test_import_audit_rows_point_at_the_new_figures(api, db):
+    # The batch flushes once at its end; each "create" audit row still names its data_value.
+    assert api.post(URL, json=TWO).status_code == 200
+    dv = stored(db, "04720", "CT17", "2023-04")
+    audit = db.exec(select(AuditLog).where(AuditLog.unit_id == dv.unit_id,
+                                           AuditLog.indicator_id == dv.indicator_id)).one()
+    assert audit.entity_id == dv.id
+
+
 def test_import_same_batch_twice_leaves_everything_unchanged(api, db):
     assert api.post(URL, json=TWO).status_code == 200
     r = api.post(URL, json=TWO)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from app.accounts.deps import Principal
@@ -20,7 +21,7 @@ from app.program.models import Indicator, Program
 from app.rollup import service as rollup
 from app.units.models import Unit
 from app.values import service
-from app.values.models import DataValue, PeriodSubmission
+from app.values.models import AuditLog, DataValue, PeriodSubmission
 
 CSV_COLUMNS = ("orgUnit", "dataElement", "period", "value", "numerator", "denominator", "comment")
 REQUIRED_COLUMNS = ("orgUnit", "dataElement", "period")
@@ -163,6 +164,16 @@ def _shape_error(indicator: Indicator, row: ImportRow) -> service.EntryError | N
     return None
 
 
+def _fill_audit_ids(session: Session) -> None:
+    """Point the batch's "create" audit rows at their new data_value rows (unknown until the flush)."""
+    new_id = (select(DataValue.id).where(DataValue.unit_id == AuditLog.unit_id,
+                                         DataValue.indicator_id == AuditLog.indicator_id,
+                                         DataValue.period == AuditLog.period).scalar_subquery())
+    session.execute(update(AuditLog).where(AuditLog.entity == "data_value", AuditLog.action == "create",
+                                           AuditLog.entity_id.is_(None)).values(entity_id=new_id),
+                    execution_options={"synchronize_session": False})
+
+
 def import_values(session: Session, principal: Principal, rows: Sequence[ImportRow], *, via: str,
                   dry_run: bool = False, comment: str | None = None) -> ImportResult:
     """Validate and save every row, or none. Does not commit.
@@ -228,7 +239,7 @@ def import_values(session: Session, principal: Principal, rows: Sequence[ImportR
                 saved = service.save_value(
                     session, principal, program, unit, indicator, row.period, fig, via=via,
                     existing=pre.values.get(key), submitted=(unit.id, row.period) in pre.submitted,
-                    changes=changes)
+                    changes=changes, flush=False)
             except service.EntryError as e:
                 result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
                                                  e.code, str(e), e.field))
@@ -249,6 +260,9 @@ def import_values(session: Session, principal: Principal, rows: Sequence[ImportR
         if result.rejected or dry_run:
             savepoint.rollback()
         else:
+            session.flush()  # every row at once (multi-row INSERTs), not one round trip per row
+            if result.imported:
+                _fill_audit_ids(session)
             if changes:
                 rollup.on_values_changed(session, changes)
             savepoint.commit()
