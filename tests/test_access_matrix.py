@@ -493,3 +493,25 @@ def test_commune_editor_cannot_reach_another_commune(app, db, world):
     failures = [f for r in scoped for f in run_route(app, db, world, r, callers=[editor], only_label="out")]
     assert failures == []
     assert len(scoped) >= 10
+
+
+def test_matrix_flags_a_route_that_ignores_scope(app, db, world):
+    """The matrix can fail: a route that signs callers in but never checks the unit is caught."""
+    from app.accounts.deps import ApiCaller
+
+    def leaky(unit_code: str, principal: ApiCaller) -> dict:
+        return {"unit": unit_code, "caller": principal.role}
+
+    counted = TRIED["combinations"]
+    fastapi_app.add_api_route("/api/v1/__leaky/{unit_code}", leaky, methods=["GET"])
+    try:
+        route = next(r for r in all_routes() if r.path == "/api/v1/__leaky/{unit_code}")
+        failures = run_route(app, db, world, route, callers=[c for c in CALLERS if c.name == "xa.nhaplieu"])
+    finally:
+        fastapi_app.router.routes[:] = [r for r in fastapi_app.router.routes
+                                        if getattr(r, "path", None) != "/api/v1/__leaky/{unit_code}"]
+        TRIED["combinations"] = counted  # not part of the app's matrix
+    assert TestClient(app).get("/api/v1/__leaky/04720").status_code == 404  # removed again
+    # The sibling commune (200 instead of 404) and the missing unit (200 instead of 404).
+    assert len(failures) == 2
+    assert all("expected 404, got 200" in f for f in failures)

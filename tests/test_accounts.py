@@ -1,6 +1,6 @@
 """Accounts: own password, administrators' users and tokens pages, /api/v1/me."""
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlmodel import select
 
@@ -301,3 +301,23 @@ def test_me_anonymous_unauthorized(client):
     r = client.get("/api/v1/me")
     assert r.status_code == 401
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_create_token_expiry_dd_mm_yyyy_lasts_through_that_day(login, db):
+    c = login("tinh.quantri")
+    day = service.local_today() + timedelta(days=10)
+    r = _form(c, "/admin/tokens", {"name": "Hạn theo ngày", "unit_code": "15", "mode": "read",
+                                   "expires_on": day.strftime("%d/%m/%Y")})
+    assert r.status_code == 200
+    token = db.exec(select(ApiToken).where(ApiToken.name == "Hạn theo ngày")).one()
+    # Vietnam is UTC+7: the end of `day` there is 17:00 UTC on `day`.
+    assert token.expires_at.astimezone(UTC) == datetime.combine(day, time(17, 0), UTC)
+    assert service.last_day_of_use(token) == day
+
+
+def test_create_token_unreadable_expiry_refused(login):
+    c = login("tinh.quantri")
+    r = _form(c, "/admin/tokens", {"name": "Sai ngày", "unit_code": "15", "mode": "read",
+                                   "expires_on": "31/02/2030"})
+    assert r.status_code == 400
+    assert "Hãy viết ngày hết hạn theo dạng ngày/tháng/năm" in r.text

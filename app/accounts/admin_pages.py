@@ -1,4 +1,5 @@
 """Administration pages: users and API tokens of the administrator's subtree."""
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -113,9 +114,8 @@ def _tokens_page(request: Request, session, principal: Principal, **ctx):  # noq
         "rows": service.tokens_in_scope(session, principal), "unit": principal.unit,
         "units": service.units_for_choice(session, principal),
         "errors": {}, "form": {"mode": "read", "unit_code": principal.unit.code,
-                               "expires_on": today.replace(year=today.year + 1).isoformat()
-                               if not (today.month == 2 and today.day == 29) else ""},
-        "min_date": today.isoformat(), **ctx,
+                               "expires_on": (today + timedelta(days=365)).strftime("%d/%m/%Y")},
+        "last_day": service.last_day_of_use, **ctx,
     }, status_code=status)
 
 
@@ -144,7 +144,7 @@ def create_token(
                             errors={e.field or "form": _(e.message, **e.params)})
     session.commit()
     return render(request, "admin/secret.html", {
-        "kind": "token", "token": token, "secret": secret,
+        "kind": "token", "token": token, "secret": secret, "last_day": service.last_day_of_use(token),
         "unit": session.get(service.Unit, token.unit_id)}, headers=NO_STORE)
 
 

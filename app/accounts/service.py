@@ -256,11 +256,30 @@ def local_today() -> date:
     return clock.utcnow().astimezone(LOCAL_TZ).date()
 
 
+def parse_day(text: str) -> date | None:
+    """A date written dd/mm/yyyy (as shown everywhere) or yyyy-mm-dd (a date picker's value)."""
+    text = text.strip()
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+    try:
+        if m:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        return date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        return None
+
+
+def last_day_of_use(token: ApiToken) -> date | None:
+    """The last day (Vietnam time) a token works: it expires at the start of the next day."""
+    if token.expires_at is None:
+        return None
+    return (token.expires_at.astimezone(LOCAL_TZ) - timedelta(seconds=1)).date()
+
+
 def create_token(session: Session, principal: Principal, *, name: str, unit_code: str, mode: str,
                  expires_on: str) -> tuple[ApiToken, str]:
     """Create a token for a unit of the caller's subtree; returns it with its secret (shown once).
 
-    `expires_on` is a date (YYYY-MM-DD); the token works until the end of that day, Vietnam time.
+    `expires_on` is a date (dd/mm/yyyy); the token works until the end of that day, Vietnam time.
     """
     _require_admin(principal)
     name = name.strip()
@@ -269,10 +288,9 @@ def create_token(session: Session, principal: Principal, *, name: str, unit_code
     unit = unit_in_scope(session, principal, unit_code)
     if mode not in MODES:
         raise AccountError("Choose read-only or read-write.", "mode")
-    try:
-        day = date.fromisoformat(expires_on.strip())
-    except ValueError:
-        raise AccountError("Choose an expiry date.", "expires_on") from None
+    day = parse_day(expires_on)
+    if day is None:
+        raise AccountError("Write the expiry date as dd/mm/yyyy, e.g. 31/12/2024.", "expires_on")
     today = local_today()
     if day < today:
         raise AccountError("The expiry date has passed; choose a later date.", "expires_on")
