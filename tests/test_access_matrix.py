@@ -515,3 +515,29 @@ def test_matrix_flags_a_route_that_ignores_scope(app, db, world):
     # The sibling commune (200 instead of 404) and the missing unit (200 instead of 404).
     assert len(failures) == 2
     assert all("expected 404, got 200" in f for f in failures)
+
+
+UNSAFE = [r for r in ROUTES if r.method != "GET" and not uncovered(r)]
+
+
+@pytest.mark.parametrize("route", UNSAFE, ids=lambda r: f"{r.method} {r.path}")
+def test_csrf_required_on_every_unsafe_route(app, db, world, route):
+    """A signed-in browser's unsafe request without the CSRF token is refused (403), page or API.
+
+    The province administrator may do everything, so any other answer means the route acted
+    (or would have) on a forged cross-site request.
+    """
+    admin = next(c for c in CALLERS if c.name == "tinh.quantri")
+    client = _client_for(app, admin, world)
+    del client.headers["X-CSRF-Token"]
+    spec = spec_of(route)
+    label, value, _unit = targets(world, admin, spec.target)[0]
+    db.close()
+    savepoint = db.bind.begin_nested()
+    try:
+        r = _request(client, route, spec, value)
+    finally:
+        db.close()
+        savepoint.rollback()
+        client.close()
+    assert r.status_code == 403, (label, value, r.status_code, r.text[:200])

@@ -321,3 +321,15 @@ def test_create_token_unreadable_expiry_refused(login):
                                    "expires_on": "31/02/2030"})
     assert r.status_code == 400
     assert "Hãy viết ngày hết hạn theo dạng ngày/tháng/năm" in r.text
+
+
+def test_list_users_shows_locked_account(login, db):
+    from app.core.time import utcnow
+
+    user = _user(db, "xa.xem")
+    user.locked_until = utcnow() + timedelta(minutes=10)
+    db.add(user)
+    db.commit()
+    r = login("xa.quantri").get("/admin/users")
+    assert r.status_code == 200
+    assert r.text.count("Tạm khóa đăng nhập do nhập sai nhiều lần") == 1

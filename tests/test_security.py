@@ -172,6 +172,18 @@ def test_change_password_ends_other_sessions(login):
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
 
+def test_session_ends_twelve_hours_after_sign_in(login, monkeypatch):
+    from app.accounts import deps
+
+    c = login("xa.xem")
+    start = utcnow()
+    monkeypatch.setattr(deps, "utcnow", lambda: start + timedelta(hours=11, minutes=59))
+    assert c.get("/account").status_code == 200
+    monkeypatch.setattr(deps, "utcnow", lambda: start + timedelta(hours=12, minutes=1))
+    r = c.get("/account")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
 def test_sign_out_ends_session(login):
     c = login("xa.xem")
     assert c.post("/logout").status_code == 303
@@ -441,6 +453,16 @@ def test_production_starts_without_demo_accounts(db):
         db.add(user)
     db.commit()
     check_production_accounts(db, environment="production")  # raises nothing
+
+
+def test_app_start_refused_in_production_with_demo_accounts(engine, monkeypatch):
+    from app.accounts import startup
+    from app.main import create_app
+
+    monkeypatch.setattr(startup.settings, "ENVIRONMENT", "production")
+    with pytest.raises(InsecureStartup):
+        with TestClient(create_app()):  # runs the start-up: migrate, seed if empty, check accounts
+            pass
 
 
 def test_local_mode_allows_demo_accounts(db):

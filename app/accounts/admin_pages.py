@@ -41,6 +41,7 @@ def _users_page(request: Request, session, principal: Principal, **ctx):  # noqa
     rows = service.users_in_scope(session, principal)
     return render(request, "admin/users.html", {
         "rows": rows, "unit": principal.unit, "me": principal.user,
+        "is_locked": lambda u, now=service.clock.utcnow(): service.is_locked(u, now),
         "roles": [(r, role_name(r)) for r in ROLES], "role_name": role_name,
         "units": service.units_for_choice(session, principal),
         "errors": {}, "form": {"role": "editor", "can_edit_below": True}, **ctx,

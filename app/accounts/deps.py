@@ -27,6 +27,9 @@ from app.units.models import Unit
 
 # `last_used_at` is written at most this often per token, so reads stay reads.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+# A session ends this long after sign-in, however active (the cookie's own max-age is counted
+# from the last request, so a used cookie would otherwise live for ever).
+SESSION_LIFETIME = timedelta(hours=12)
 
 CSRF_SESSION_KEY = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -103,8 +106,10 @@ def _session_user(request: Request, session: SessionDep) -> User | None:
     uid = request.session.get("uid")
     if not uid:
         return None
+    started = request.session.get("at")
     user = session.get(User, uid)
-    if user is None or not user.is_active or request.session.get("pwd") != _pwd_stamp(user):
+    if user is None or not user.is_active or request.session.get("pwd") != _pwd_stamp(user) \
+            or not isinstance(started, int) or utcnow().timestamp() - started > SESSION_LIFETIME.total_seconds():
         request.session.clear()
         return None
     return user
@@ -117,7 +122,8 @@ def _pwd_stamp(user: User) -> str:
 
 def start_session(request: Request, user: User) -> None:
     request.session.clear()
-    request.session.update(uid=user.id, pwd=_pwd_stamp(user), csrf=new_csrf_token())
+    request.session.update(uid=user.id, pwd=_pwd_stamp(user), csrf=new_csrf_token(),
+                           at=int(utcnow().timestamp()))
 
 
 def _principal_for_user(session: SessionDep, user: User, via: str) -> Principal:
