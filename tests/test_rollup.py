@@ -379,3 +379,18 @@ def test_evaluate_percentage_uses_exact_fraction():
                     entry_depths="3", time_rollup="stock")
     fig = Figure(value=0.83, numerator=83, denominator=100)
     assert rollup.actual_of(_target(value=83), ind, fig, PeriodRange.parse("2023")) == Fraction(83)
+
+
+def test_rollup_each_commune_at_province_view_counts_communes_exactly_at_target(db, program, put):
+    # CT17 each commune ≥ 1, viewed at the province (counted in SQL): Xuân Long held exactly 1
+    # (meets "≥ 1"), another commune entered 0 (does not). 1 of 173 communes meet it.
+    cs = children(db, unit(db, "141"))
+    put(unit(db, "04720"), "CT17", "2023-02", 1)
+    other = next(c for c in cs if c.code != "04720")
+    put(other, "CT17", "2023-02", 0)
+    r = result(db, program, unit(db, "15"), "CT17", "2023-Q1")
+    each = next(t for t in r.targets if t.target.scope == "each" and t.target.depth == 2)
+    assert (each.units_meeting, each.units_total, each.status) == (1, 173, NOT_MET)
+    failing = {u.id for u in each.units_failing}
+    assert len(failing) == 172
+    assert other.id in failing and unit(db, "04720").id not in failing

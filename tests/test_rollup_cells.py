@@ -39,7 +39,7 @@ def _random_entry(rng: random.Random, ind: Indicator) -> Entry:
         return Entry(numerator=rng.randint(0, den), denominator=den)
     if ind.measure == "yes_no":
         return Entry(value=rng.randint(0, 1))
-    return Entry(value=rng.randint(0, 50))
+    return Entry(value=rng.randint(0, 3))  # small counts: figures land on the targets
 
 
 def _fill(db, program, rng: random.Random, units: list[Unit], n: int) -> None:
@@ -67,7 +67,8 @@ def _as_tuples(results) -> list:
         own = r.own
         out.append((r.indicator.code, s.value, s.numerator, s.denominator, s.reported, s.expected,
                     None if own is None else (own.value, own.numerator, own.denominator),
-                    [(t.status, t.actual, t.units_meeting, t.units_total) for t in r.targets]))
+                    [(t.status, t.actual, t.units_meeting, t.units_total,
+                      sorted(u.id for u in t.units_failing)) for t in r.targets]))
     return out
 
 
