@@ -26,8 +26,11 @@ DOCS_CSP = (f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN}; 
             "form-action 'self'; base-uri 'self'; object-src 'none'")
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
 
-# Sign-in attempts per client address (POST /login), on top of the per-account lockout.
-LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/minute")
+# Sign-in attempts per client address (POST /login), on top of the per-account lockout: it
+# stops one address from guessing across many accounts. Generous enough for an office whose
+# staff sign in together behind one address; set LOGIN_RATE_LIMIT to change it. Behind a
+# reverse proxy, run uvicorn with --forwarded-allow-ips so the client's address is seen.
+LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20/minute")
 # The test suite signs in hundreds of times from one address: there the limiter starts off
 # and the test of the limit turns it on.
 limiter = Limiter(key_func=get_remote_address, enabled=settings.ENVIRONMENT != "test",
