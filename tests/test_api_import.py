@@ -276,6 +276,26 @@ def test_import_csv_without_required_column_is_422(api):
     assert "orgUnit" in body["detail"]
 
 
+def test_import_csv_code_with_nul_byte_is_a_rejected_row(api, db):
+    # PostgreSQL refuses NUL in text: such a code must never reach a query.
+    text = CSV_TEXT + "047\x0020,CT17,2023-05,1,,\n"
+    body = assert_problem(api.post(URL, content=text.encode(), headers={"Content-Type": "text/csv"}), 422)
+    assert [(x["line"], x["code"]) for x in body["rejected"]] == [(4, "unknown_unit")]
+    assert count_values(db) == 0
+
+
+def test_import_json_comment_with_nul_byte_is_a_rejected_row(api):
+    rows = [{**TWO["dataValues"][0], "comment": "a\x00b"}]
+    body = assert_problem(api.post(URL, json={"dataValues": rows}), 422)
+    assert body["rejected"][0]["code"] == "bad_characters"
+
+
+def test_import_json_code_with_bad_characters_is_422_schema_error(api):
+    rows = [{**TWO["dataValues"][0], "orgUnit": "04720; DROP"}]
+    body = assert_problem(api.post(URL, json={"dataValues": rows}), 422)
+    assert body["errors"][0]["loc"] == ["body", "dataValues", 0, "orgUnit"]
+
+
 def test_import_other_content_type_is_415(api):
     assert_problem(api.post(URL, content=b"<xml/>", headers={"Content-Type": "application/xml"}), 415)
 

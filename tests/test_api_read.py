@@ -52,6 +52,11 @@ def test_list_units_with_unknown_token_is_401_problem(client):
     assert_problem(client.get("/api/v1/units"), 401)
 
 
+def test_get_unit_code_with_nul_byte_is_422_problem(province):
+    body = assert_problem(province.get("/api/v1/units/047%0020"), 422)
+    assert body["errors"][0]["loc"] == ["path", "code"]
+
+
 def test_list_units_limit_zero_is_422_problem_with_errors(province):
     body = assert_problem(province.get("/api/v1/units?limit=0"), 422)
     assert body["errors"][0]["loc"] == ["query", "limit"]

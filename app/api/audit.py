@@ -11,8 +11,8 @@ from sqlmodel import select
 from app.accounts.deps import ApiCaller
 from app.accounts.models import ApiToken, User
 from app.api.common import (
-    PERIOD_PATTERN, IndicatorParam, Page, PagingDep, SubtreeParam, UnitParam, in_subtree, page, period_bounds,
-    problems, scope_root,
+    API_AUTH, PERIOD_PATTERN, IndicatorParam, Page, PagingDep, SubtreeParam, UnitParam, in_subtree, page,
+    period_bounds, problems, scope_root,
 )
 from app.core.db import SessionDep
 from app.core.problems import Problem
@@ -20,7 +20,7 @@ from app.program.models import Indicator
 from app.units.models import Unit
 from app.values.models import AuditLog
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], dependencies=API_AUTH)
 
 
 class AuditOut(BaseModel):
@@ -45,7 +45,7 @@ _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-
 def parse_since(text: str) -> datetime:
     """An RFC 3339 time with its offset ("2023-05-01T00:00:00Z"); 422 otherwise."""
     try:
-        if not _RFC3339.match(text):
+        if not _RFC3339.fullmatch(text):
             raise ValueError(text)
         return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:

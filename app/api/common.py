@@ -2,8 +2,9 @@
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 from pydantic import BaseModel, Field
@@ -18,6 +19,12 @@ from app.units.deps import readable_unit
 from app.units.models import Unit
 
 T = TypeVar("T")
+
+# Declares the bearer token in the OpenAPI document (the Authorize button of /docs); the check
+# itself is `ApiCaller`, which also takes a browser session (unsafe calls then need X-CSRF-Token).
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearer", description=(
+    "An API token created by an administrator (`mttq_…`), scoped to a unit's subtree, read or write."))
+API_AUTH = [Depends(bearer_scheme)]
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 
@@ -135,17 +142,24 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 # --- parameters shared by several resources -------------------------------------------------
 
+# Unit and indicator codes: GSO digits, generated village suffixes ("04720-01"), "CT01".
+CODE_PATTERN = r"^[0-9A-Za-z_.-]+$"
+
+
+def code_query(description: str, example: str) -> Any:
+    return Query(min_length=1, max_length=32, pattern=CODE_PATTERN, description=description, examples=[example])
+
+
+def code_path(description: str, example: str) -> Any:
+    return Path(min_length=1, max_length=32, pattern=CODE_PATTERN, description=description, examples=[example])
+
 # Documented in the schema; the parser checks them itself so its messages say what to write.
 MONTH_PATTERN = {"pattern": r"^\d{4}-(0[1-9]|1[0-2])$"}
 PERIOD_PATTERN = {"pattern": r"^(\d{4})(-(0[1-9]|1[0-2])(\.\.\1-(0[1-9]|1[0-2]))?|-Q[1-4])?$"}
 
-UnitParam = Annotated[str | None, Query(
-    min_length=1, max_length=32, description="Only this unit (GSO code), not the units below it.",
-    examples=["04720"])]
-SubtreeParam = Annotated[str | None, Query(
-    min_length=1, max_length=32, description="This unit and every unit below it (GSO code).", examples=["141"])]
-IndicatorParam = Annotated[str | None, Query(
-    min_length=1, max_length=32, description="Indicator code.", examples=["CT17"])]
+UnitParam = Annotated[str | None, code_query("Only this unit (GSO code), not the units below it.", "04720")]
+SubtreeParam = Annotated[str | None, code_query("This unit and every unit below it (GSO code).", "141")]
+IndicatorParam = Annotated[str | None, code_query("Indicator code.", "CT17")]
 
 
 def parse_period_range(text: str, name: str = "period") -> PeriodRange:

@@ -5,13 +5,13 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from app.accounts.deps import ApiCaller
-from app.api.common import MONTH_PATTERN, parse_period_range, problems
+from app.api.common import API_AUTH, MONTH_PATTERN, code_query, parse_period_range, problems
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.rollup import service as rollup
 from app.units.deps import readable_unit
 
-router = APIRouter(tags=["roll-ups"])
+router = APIRouter(tags=["roll-ups"], dependencies=API_AUTH)
 
 
 class UnitRef(BaseModel):
@@ -41,8 +41,9 @@ class CompletenessOut(BaseModel):
 def get_completeness(
     session: SessionDep,
     principal: ApiCaller,
-    unit: Annotated[str, Query(min_length=1, max_length=32, description="GSO code.", examples=["15"])],
-    period: Annotated[str, Query(max_length=20, description="A month, YYYY-MM.", json_schema_extra=MONTH_PATTERN, examples=["2023-04"])],
+    unit: Annotated[str, code_query("GSO code.", "15")],
+    period: Annotated[str, Query(max_length=20, description="A month, YYYY-MM.", examples=["2023-04"],
+                                 json_schema_extra=MONTH_PATTERN)],
 ) -> CompletenessOut:
     """Per level below the unit: how many units submitted the month, and which have not."""
     u = readable_unit(session, principal, unit)

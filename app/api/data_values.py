@@ -11,8 +11,9 @@ from sqlmodel import Session, select
 
 from app.accounts.deps import ApiCaller, Principal
 from app.api.common import (
-    PERIOD_PATTERN, PROBLEM_SCHEMA, AllowAllMethodsRoute, IndicatorParam, Page, PagingDep, SubtreeParam,
-    UnitParam, in_subtree, inline_schema, page, period_bounds, problems, scope_root,
+    API_AUTH, CODE_PATTERN, MONTH_PATTERN, PERIOD_PATTERN, PROBLEM_SCHEMA, AllowAllMethodsRoute, IndicatorParam,
+    Page, PagingDep, SubtreeParam, UnitParam, in_subtree, inline_schema, page, period_bounds, problems,
+    scope_root,
 )
 from app.core.db import SessionDep
 from app.core.problems import Problem, problem_response
@@ -21,7 +22,7 @@ from app.units.models import Unit
 from app.values import bulk
 from app.values.models import DataValue, IdempotencyRecord
 
-router = APIRouter(tags=["data values"], route_class=AllowAllMethodsRoute)
+router = APIRouter(tags=["data values"], route_class=AllowAllMethodsRoute, dependencies=API_AUTH)
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 
@@ -30,10 +31,13 @@ PeriodParam = Annotated[str | None, Query(
     description="A month, quarter, year or span: 2023-04, 2023-Q2, 2023, 2023-01..2023-04.",
     examples=["2023-Q2"])]
 FromParam = Annotated[str | None, Query(
-    alias="from", max_length=20, json_schema_extra=PERIOD_PATTERN, description="From this month (or the start of this quarter/year).",
+    alias="from", max_length=20, json_schema_extra=PERIOD_PATTERN,
+    description="From this month (or the start of this quarter/year).",
     examples=["2023-01"])]
 ToParam = Annotated[str | None, Query(
-    max_length=20, json_schema_extra=PERIOD_PATTERN, description="Up to this month (or the end of this quarter/year).", examples=["2023-06"])]
+    max_length=20, json_schema_extra=PERIOD_PATTERN,
+    description="Up to this month (or the end of this quarter/year).",
+    examples=["2023-06"])]
 
 
 class DataValueOut(BaseModel):
@@ -111,9 +115,10 @@ class DataValueIn(BaseModel):
     An empty value (null or "") clears the stored figure."""
 
     model_config = ConfigDict(extra="ignore")
-    orgUnit: str = Field(min_length=1, max_length=32, description="GSO code of the unit.")
-    dataElement: str = Field(min_length=1, max_length=32, description="Indicator code (CT01…).")
-    period: str = Field(min_length=1, max_length=10, description="Month, YYYY-MM.")
+    orgUnit: str = Field(min_length=1, max_length=32, pattern=CODE_PATTERN, description="GSO code of the unit.")
+    dataElement: str = Field(min_length=1, max_length=32, pattern=CODE_PATTERN,
+                             description="Indicator code, CT01….")
+    period: str = Field(min_length=1, max_length=10, description="Month, YYYY-MM.", **MONTH_PATTERN)
     value: int | str | bool | None = Field(default=None, description="e.g. 2, \"10.000.000\", true.")
     numerator: Number = None
     denominator: Number = None
@@ -210,7 +215,8 @@ def _parse_body(content_type: str, body: bytes) -> tuple[list[bulk.ImportRow], s
                                comment=v.comment) for v in payload.dataValues]
         return rows, payload.comment, "api"
     raise Problem(415, "Unsupported Media Type",
-                  f"Send Content-Type application/json (a dataValueSet) or text/csv, not {media or 'nothing'!r}.")
+                  "Send Content-Type application/json (a dataValueSet) or text/csv, "
+                  f"not {media or 'nothing'!r}.")
 
 
 def _owner(principal: Principal) -> str:
@@ -239,7 +245,7 @@ def import_data_values(
     dry_run: Annotated[bool, Query(alias="dryRun", description="Validate and report; write nothing.",
                                    examples=[False])] = False,
     idempotency_key: Annotated[str | None, Header(
-        alias="Idempotency-Key", min_length=1, max_length=200,
+        alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
         description="Retry-safe key: the same key with the same body replays the stored answer.",
         examples=["import-2023-04-batch-1"])] = None,
 ) -> Any:
@@ -253,7 +259,8 @@ def import_data_values(
         raise Problem(403, "Forbidden", "This token (or account) may read but not write; ask an "
                       "administrator for a token in write mode.")
     content_type = request.headers.get("content-type", "")
-    digest = hashlib.sha256(f"{dry_run}|{content_type.split(';')[0].strip().lower()}|".encode() + body).hexdigest()
+    media = content_type.split(";")[0].strip().lower()
+    digest = hashlib.sha256(f"{dry_run}|{media}|".encode() + body).hexdigest()
     owner = _owner(principal)
     if idempotency_key is not None:
         record = session.exec(select(IdempotencyRecord).where(

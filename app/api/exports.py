@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app.accounts.deps import ApiCaller
-from app.api.common import IndicatorParam, SubtreeParam, UnitParam, problems
+from app.api.common import API_AUTH, IndicatorParam, SubtreeParam, UnitParam, problems
 from app.api.data_values import ORDER, FromParam, PeriodParam, ToParam, data_values_query
 from app.api.rollups import ChildrenQuery, FigureOut, IndicatorQuery, PeriodQuery, UnitQuery, compute
 from app.core.db import SessionDep
@@ -21,7 +21,7 @@ from app.core.problems import Problem
 from app.program.models import Indicator
 from app.units.models import Unit
 
-router = APIRouter(tags=["exports"])
+router = APIRouter(tags=["exports"], dependencies=API_AUTH)
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -126,7 +126,8 @@ def export_data_values_xlsx(session: SessionDep, principal: ApiCaller, unit: Uni
     body = to_xlsx(DV_COLUMNS, rows, _("Figures"))
     if len(rows) <= 20_000:
         body = _bold_header(body)
-    return _file_response(body, XLSX, _name("data-values", unit or subtree or principal.unit.code, period) + ".xlsx")
+    name = _name("data-values", unit or subtree or principal.unit.code, period)
+    return _file_response(body, XLSX, name + ".xlsx")
 
 
 def _fig(f: FigureOut | None) -> list[Any]:
@@ -138,8 +139,9 @@ def _rollup_rows(session: SessionDep, principal: ApiCaller, unit: str, period: s
     u, _program, pr, results = compute(session, principal, unit, period, indicator, children)
     rows: list[list[Any]] = []
     for r in results:
-        targets = "; ".join(f"{t.comparator} {t.value:g}{'–' + format(t.value_high, 'g') if t.value_high else ''}"
-                            f" ({t.scope}): {t.status}" for t in r.targets)
+        targets = "; ".join(
+            f"{t.comparator} {t.value:g}{'–' + format(t.value_high, 'g') if t.value_high else ''} ({t.scope}): "
+            f"{t.status}" for t in r.targets)
         rows.append([u.code, u.name, pr.key, r.code, r.short_name, r.measure, r.status, *_fig(r.subtree),
                      r.subtree.reported, r.subtree.expected, *_fig(r.own), targets])
         for c in r.children or []:

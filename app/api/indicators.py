@@ -2,19 +2,19 @@
 from collections import defaultdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from app.accounts.deps import ApiCaller
-from app.api.common import Page, PagingDep, page, problems, program_for_year
+from app.api.common import API_AUTH, Page, PagingDep, code_path, page, problems, program_for_year
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.program import rules
 from app.program.models import Indicator, Program, Target
 from app.units.models import Unit
 
-router = APIRouter(tags=["indicators"])
+router = APIRouter(tags=["indicators"], dependencies=API_AUTH)
 
 
 class TargetOut(BaseModel):
@@ -74,7 +74,8 @@ def _targets(session: Session, indicator_ids: list[int]) -> tuple[dict[int, list
     for t in targets:
         by[t.indicator_id].append(t)
     unit_ids = {t.unit_id for t in targets if t.unit_id}
-    codes = dict(session.exec(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids))).all()) if unit_ids else {}
+    codes = (dict(session.exec(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids))).all())
+             if unit_ids else {})
     return by, codes
 
 
@@ -106,7 +107,7 @@ def list_indicators(
 def get_indicator(
     session: SessionDep,
     principal: ApiCaller,
-    code: Annotated[str, Path(min_length=1, max_length=32, examples=["CT12"])],
+    code: Annotated[str, code_path("Indicator code.", "CT12")],
     year: Annotated[int | None, Query(ge=1900, le=2200, description="Program year (default: latest).",
                                       examples=[2023])] = None,
 ) -> IndicatorOut:

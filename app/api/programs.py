@@ -7,12 +7,12 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from app.accounts.deps import ApiCaller
-from app.api.common import Page, PagingDep, page, problems, program_for_year
+from app.api.common import API_AUTH, Page, PagingDep, page, problems, program_for_year
 from app.core.db import SessionDep
 from app.program.models import Indicator, Program, Task
 from app.units.models import Unit
 
-router = APIRouter(tags=["programs"])
+router = APIRouter(tags=["programs"], dependencies=API_AUTH)
 
 
 class ProgramOut(BaseModel):

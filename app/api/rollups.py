@@ -6,7 +6,9 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from app.accounts.deps import ApiCaller, Principal
-from app.api.common import PERIOD_PATTERN, parse_period_range, problems, program_for_year
+from app.api.common import (
+    API_AUTH, PERIOD_PATTERN, code_query, parse_period_range, problems, program_for_year,
+)
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.program.models import Program
@@ -16,7 +18,7 @@ from app.rollup.types import Figure, IndicatorResult, TargetResult
 from app.units.deps import readable_unit
 from app.units.models import Unit
 
-router = APIRouter(tags=["roll-ups"])
+router = APIRouter(tags=["roll-ups"], dependencies=API_AUTH)
 
 Status = Literal["met", "not_met", "no_data"]
 
@@ -111,7 +113,8 @@ def unit_codes(session: Session, results: list[IndicatorResult]) -> dict[int, st
 
 
 def compute(session: Session, principal: Principal, unit_code: str, period_text: str,
-            indicator: str | None, children: bool) -> tuple[Unit, Program, PeriodRange, list[IndicatorRollupOut]]:
+            indicator: str | None, children: bool,
+            ) -> tuple[Unit, Program, PeriodRange, list[IndicatorRollupOut]]:
     """The roll-up of `unit_code` over the period, as API rows (shared with the exports)."""
     unit = readable_unit(session, principal, unit_code)
     period = parse_period_range(period_text)
@@ -133,11 +136,11 @@ def compute(session: Session, principal: Principal, unit_code: str, period_text:
     return unit, program, period, rows
 
 
-UnitQuery = Annotated[str, Query(min_length=1, max_length=32, description="GSO code of the unit.", examples=["15"])]
-PeriodQuery = Annotated[str, Query(max_length=20, json_schema_extra=PERIOD_PATTERN, description="2023-04, 2023-Q2, 2023 or 2023-01..2023-04.",
+UnitQuery = Annotated[str, code_query("GSO code of the unit.", "15")]
+PeriodQuery = Annotated[str, Query(max_length=20, json_schema_extra=PERIOD_PATTERN,
+                                   description="2023-04, 2023-Q2, 2023 or 2023-01..2023-04.",
                                    examples=["2023-Q2"])]
-IndicatorQuery = Annotated[str | None, Query(min_length=1, max_length=32, description="Only this indicator.",
-                                             examples=["CT12"])]
+IndicatorQuery = Annotated[str | None, code_query("Only this indicator.", "CT12")]
 ChildrenQuery = Annotated[bool, Query(description="Add one row per child unit (breakdown).", examples=[False])]
 
 

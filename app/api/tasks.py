@@ -10,14 +10,14 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from app.accounts.deps import ApiCaller, Principal
-from app.api.common import Page, PagingDep, in_subtree, page, problems
+from app.api.common import API_AUTH, Page, PagingDep, code_query, in_subtree, page, problems
 from app.core.db import SessionDep
 from app.program.models import Indicator, Program, Task, TaskIndicator
 from app.program.service import state_of, today_vn
 from app.core.problems import Problem
 from app.units.models import Unit
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(tags=["tasks"], dependencies=API_AUTH)
 
 Status = Literal["not_started", "in_progress", "done", "overdue"]
 
@@ -59,8 +59,7 @@ def list_tasks(
     quarter: Annotated[int | None, Query(ge=1, le=4, examples=[2])] = None,
     status: Annotated[Status | None, Query(description="overdue is computed from the due month "
                                            "or quarter.", examples=["overdue"])] = None,
-    plan_unit: Annotated[str | None, Query(min_length=1, max_length=32, description="Whose plan (GSO code).",
-                                           examples=["15"])] = None,
+    plan_unit: Annotated[str | None, code_query("Whose plan (GSO code).", "15")] = None,
 ) -> Page[TaskOut]:
     """Tasks of the plans in the caller's scope and of the plans above it (the program they
     follow), ordered by year, plan, quarter, number."""

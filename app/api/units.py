@@ -1,19 +1,19 @@
 """GET /api/v1/units: the unit tree, by GSO code, within the caller's scope."""
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.accounts.deps import ApiCaller
-from app.api.common import Page, PagingDep, in_subtree, page, problems
+from app.api.common import API_AUTH, Page, PagingDep, code_path, code_query, in_subtree, page, problems
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.units.deps import readable_unit
 from app.units.models import Unit, UnitLevel
 
-router = APIRouter(tags=["units"])
+router = APIRouter(tags=["units"], dependencies=API_AUTH)
 
 
 class UnitOut(BaseModel):
@@ -49,16 +49,13 @@ def list_units(
     session: SessionDep,
     principal: ApiCaller,
     paging: PagingDep,
-    level: Annotated[str | None, Query(min_length=1, max_length=32, description="Level key or depth.",
-                                       examples=["district", "2"])] = None,
+    level: Annotated[str | None, Query(min_length=1, max_length=32, pattern=r"^[0-9a-z_]+$",
+                                       description="Level key or depth.", examples=["district", "2"])] = None,
     depth: Annotated[int | None, Query(ge=0, le=10, description="Depth (0 is the root).",
                                        examples=[1])] = None,
-    parent: Annotated[str | None, Query(min_length=1, max_length=32, description="Children of this unit.",
-                                        examples=["141"])] = None,
-    code: Annotated[str | None, Query(min_length=1, max_length=32, description="Exactly this code.",
-                                      examples=["04720"])] = None,
-    subtree: Annotated[str | None, Query(min_length=1, max_length=32, description="This unit and all below it.",
-                                         examples=["141"])] = None,
+    parent: Annotated[str | None, code_query("Children of this unit.", "141")] = None,
+    code: Annotated[str | None, code_query("Exactly this code.", "04720")] = None,
+    subtree: Annotated[str | None, code_query("This unit and all below it.", "141")] = None,
 ) -> Page[UnitOut]:
     """Units of the caller's subtree, ordered by depth, then position, then code."""
     level_keys = levels(session)
@@ -69,7 +66,7 @@ def list_units(
         by_key = {v: k for k, v in level_keys.items()}
         if level in by_key:
             stmt = stmt.where(Unit.depth == by_key[level])
-        elif level.isdigit():
+        elif level.isascii() and level.isdigit():
             stmt = stmt.where(Unit.depth == int(level))
         else:
             raise Problem(422, "Unprocessable Content",
@@ -93,7 +90,7 @@ def list_units(
 def get_unit(
     session: SessionDep,
     principal: ApiCaller,
-    code: Annotated[str, Path(min_length=1, max_length=32, description="GSO code.", examples=["04720"])],
+    code: Annotated[str, code_path("GSO code.", "04720")],
 ) -> UnitOut:
     unit = readable_unit(session, principal, code)
     parent = session.get(Unit, unit.parent_id) if unit.parent_id else None

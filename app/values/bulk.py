@@ -8,6 +8,7 @@ savepoint is rolled back and nothing stays written. Does not commit (the caller 
 """
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ REQUIRED_COLUMNS = ("orgUnit", "dataElement", "period")
 EXPORT_ONLY_COLUMNS = ("orgUnitName", "dataElementName", "version", "lastUpdated", "updatedVia")
 MAX_ROWS = 50_000
 _CHUNK = 500  # ids per IN (…) clause
+_CODE = re.compile(r"^[0-9A-Za-z_.-]{1,32}$")
 
 
 @dataclass
@@ -127,7 +129,7 @@ class _Preloaded:
 
 
 def _preload(session: Session, rows: Sequence[ImportRow]) -> _Preloaded:
-    codes = sorted({r.org_unit for r in rows})
+    codes = sorted({r.org_unit for r in rows if _CODE.fullmatch(r.org_unit)})  # others match no unit
     units: dict[str, Unit] = {}
     for chunk in _chunks(codes):
         units.update({u.code: u for u in session.exec(select(Unit).where(Unit.code.in_(chunk))).all()})
@@ -140,7 +142,7 @@ def _preload(session: Session, rows: Sequence[ImportRow]) -> _Preloaded:
 def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, str]]) -> None:
     """The stored values and the submitted months that the batch's rows touch."""
     unit_ids = sorted({k[0] for k in keys})
-    periods = sorted({k[2] for k in keys})
+    periods = sorted({k[2] for k in keys if rules.parse_period(k[2])})  # the others are refused later
     for chunk in _chunks(unit_ids):
         for dv in session.exec(select(DataValue).where(DataValue.unit_id.in_(chunk),
                                                        DataValue.period.in_(periods))).all():
@@ -195,6 +197,9 @@ def import_values(session: Session, principal: Principal, rows: Sequence[ImportR
         resolved.append(None)
 
     for i, row in enumerate(rows):
+        if "\x00" in (row.comment or "") + (comment or ""):
+            reject(i, row, "bad_characters", "The comment contains a NUL character.", "comment")
+            continue
         unit = pre.units.get(row.org_unit)
         if unit is None or not principal.can_read(unit):
             reject(i, row, "unknown_unit", f"No unit with code {row.org_unit!r} in your scope.", "orgUnit")
