@@ -52,8 +52,13 @@ PERIOD = "2023-01..2023-12"
 # --------------------------------------------------------------------------------------------
 
 class Database:
-    def __init__(self, kind: str, label: str) -> None:
+    def __init__(self, kind: str, label: str, reuse: str | None = None) -> None:
         self.kind, self.label = kind, label
+        if reuse:  # a database kept by an earlier run (--keep-db)
+            self.name = reuse
+            self.url = PG_ADMIN.rsplit("/", 1)[0] + "/" + reuse
+            self.engine = make_engine(self.url)
+            return
         if kind == "sqlite":
             self.url = f"sqlite:///{_TMP / (label + '.db')}"
             self.name = None
@@ -249,6 +254,10 @@ def build_national(db: Database, provinces: int = 63, districts_per: int = 11,
     return info
 
 
+NATIONAL_INFO = {"root_code": "VN", "province_code": "P07", "district_code": "P07D03", "user": "tw.xem",
+                 "save_unit_depth": 4}
+
+
 def _analyze(db: Database) -> None:
     with db.engine.connect() as conn:
         conn.execute(text("ANALYZE"))
@@ -260,20 +269,24 @@ def _analyze(db: Database) -> None:
 # --------------------------------------------------------------------------------------------
 
 def measure(fn: Callable[[], object], repeat: int, warmup: int = 3) -> dict:
+    """Wall-clock median and p95 (ms), and the median CPU time of this process (ms): the CPU
+    time excludes PostgreSQL's own work but shows what Python costs when the machine is shared."""
     for _ in range(warmup):
         fn()
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
+        c = time.process_time()
         t = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
     times.sort()
     return {"median": statistics.median(times), "p95": times[min(len(times) - 1, int(len(times) * 0.95))],
-            "n": repeat}
+            "cpu": statistics.median(cpu), "n": repeat}
 
 
 def run_case(db: Database, info: dict, *, view_codes: list[str], repeat: int, raw_repeat: int,
-             results: list) -> None:
+             results: list, raw_children: bool = True) -> None:
     from fastapi.testclient import TestClient
 
     from app.accounts.deps import Principal
@@ -297,11 +310,14 @@ def run_case(db: Database, info: dict, *, view_codes: list[str], repeat: int, ra
         for code in view_codes:
             u = unit(code)
             label = f"{db.label} · {u.name} ({code})"
+            results.append((label, "roll-up of the unit (18 indicators, what the page reads)",
+                            measure(lambda: rollup.rollup(s, u, period, program), repeat)))
             fast = measure(lambda: rollup.dashboard(s, u, period, program), repeat)
-            slow = measure(lambda: rollup.raw_rollup(s, u, period, program, with_children=True),
-                           raw_repeat, warmup=1)
+            slow = measure(lambda: rollup.raw_rollup(s, u, period, program, with_children=raw_children),
+                           raw_repeat, warmup=0 if not raw_children else 1)
             results.append((label, "dashboard roll-up (18 indicators + children)", fast))
-            results.append((label, "  straightforward: raw values at read time", slow))
+            results.append((label, "  straightforward: raw values at read time"
+                            + ("" if raw_children else " (the unit only, no children)"), slow))
             results.append((label, "  ratio straightforward / cells", {"ratio": slow["median"] / fast["median"]}))
         d = unit(info["district_code"])
         ind = indicators["CT17"]
@@ -360,12 +376,12 @@ def run_case(db: Database, info: dict, *, view_codes: list[str], repeat: int, ra
 
 
 def report(results: list) -> str:
-    lines = [f"| dataset · unit | what | median ms | p95 ms |", "|---|---|---:|---:|"]
+    lines = ["| dataset · unit | what | median ms | p95 ms | CPU ms |", "|---|---|---:|---:|---:|"]
     for label, what, m in results:
         if "ratio" in m:
-            lines.append(f"| {label} | {what} | **×{m['ratio']:.0f}** | |")
+            lines.append(f"| {label} | {what} | **×{m['ratio']:.0f}** | | |")
         else:
-            lines.append(f"| {label} | {what} | {m['median']:.2f} | {m['p95']:.2f} |")
+            lines.append(f"| {label} | {what} | {m['median']:.2f} | {m['p95']:.2f} | {m['cpu']:.2f} |")
     return "\n".join(lines)
 
 
@@ -375,6 +391,8 @@ def main() -> None:
     ap.add_argument("--national", action="store_true", help="also the national dataset (PostgreSQL)")
     ap.add_argument("--national-only", action="store_true")
     ap.add_argument("--repeat", type=int, default=50)
+    ap.add_argument("--keep-db", action="store_true", help="keep the national database (prints its name)")
+    ap.add_argument("--reuse-db", metavar="NAME", help="measure an already built national database")
     args = ap.parse_args()
     results: list = []
     kinds = [args.only] if args.only else ["sqlite", "postgresql"]
@@ -391,16 +409,25 @@ def main() -> None:
                 db.drop()
             print(report(results), flush=True)
     if args.national or args.national_only:
-        db = Database("postgresql", "national-postgresql")
+        db = Database("postgresql", "national-postgresql", reuse=args.reuse_db)
         try:
-            info = build_national(db)
-            print(f"[{db.label}] {info['units']:,} units, {info['values']:,} values, filled in "
-                  f"{info['fill_s']:.0f} s, rebuilt in {info['rebuild_s']:.0f} s", flush=True)
+            if args.reuse_db:
+                info = dict(NATIONAL_INFO)
+            else:
+                info = build_national(db)
+                print(f"[{db.label}] {info['units']:,} units, {info['values']:,} values, filled in "
+                      f"{info['fill_s']:.0f} s, rebuilt in {info['rebuild_s']:.0f} s", flush=True)
             run_case(db, info, view_codes=[info["root_code"], info["province_code"]],
-                     repeat=max(10, args.repeat // 2), raw_repeat=3, results=results)
+                     repeat=max(10, args.repeat // 2), raw_repeat=1, results=results,
+                     raw_children=False)
         finally:
-            db.drop()
+            if args.keep_db or args.reuse_db:
+                print(f"kept database {db.name}")
+                db.engine.dispose()
+            else:
+                db.drop()
     print()
+    print(f"load average: {os.getloadavg()}, nproc: {os.cpu_count()}")
     print(report(results))
 
 

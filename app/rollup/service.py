@@ -840,24 +840,27 @@ class _Context:
         """child of the scope → (units with data, units meeting) among its units at t.depth."""
         key = -t.id
         if key not in self._each:
+            # From the scope down the parent chain to the units of the level, then their rows:
+            # only the scope's units are read (index on unit.parent_id, then on data_value).
             u0 = Unit.__table__.alias("u0")
-            agg = (sa_select(_dv.unit_id.label("uid"), func.sum(_dv.value).label("s"))
-                   .where(_dv.indicator_id == ind.id, _dv.period >= self.period.start,
-                          _dv.period <= self.period.end)
-                   .group_by(_dv.unit_id).subquery())
-            frm = agg.join(u0, u0.c.id == agg.c.uid)
+            frm = u0
             cur = u0
             for i in range(t.depth - (self.scope.depth + 1)):
                 p = Unit.__table__.alias(f"p{i}")
                 frm = frm.join(p, p.c.id == cur.c.parent_id)
                 cur = p
+            frm = frm.join(DataValue.__table__, (_dv.unit_id == u0.c.id) & (_dv.indicator_id == ind.id)
+                           & (_dv.period >= self.period.start) & (_dv.period <= self.period.end))
+            per_unit = (sa_select(cur.c.id.label("anc"), func.sum(_dv.value).label("s"))
+                        .select_from(frm)
+                        .where(u0.c.depth == t.depth, cur.c.parent_id == self.scope.id)
+                        .group_by(u0.c.id, cur.c.id).subquery())
             v = t.frac
-            lhs, rhs = agg.c.s * v.denominator, v.numerator
+            lhs, rhs = per_unit.c.s * v.denominator, v.numerator
             cond = {">=": lhs >= rhs, ">": lhs > rhs, "<=": lhs <= rhs, "<": lhs < rhs,
                     "=": lhs == rhs}[t.comparator]
-            q = (sa_select(cur.c.id, func.count(), func.sum(case((cond, 1), else_=0)))
-                 .select_from(frm).where(u0.c.depth == t.depth, cur.c.parent_id == self.scope.id)
-                 .group_by(cur.c.id))
+            q = (sa_select(per_unit.c.anc, func.count(), func.sum(case((cond, 1), else_=0)))
+                 .group_by(per_unit.c.anc))
             self._each[key] = {cid: (int(n), int(m or 0)) for cid, n, m in self.session.execute(q)}
         return self._each[key]
 
