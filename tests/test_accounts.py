@@ -333,3 +333,10 @@ def test_list_users_shows_locked_account(login, db):
     r = login("xa.quantri").get("/admin/users")
     assert r.status_code == 200
     assert r.text.count("Tạm khóa đăng nhập do nhập sai nhiều lần") == 1
+
+
+def test_list_users_filtered_by_unit_name(login):
+    r = login("tinh.quantri").get("/admin/users", params={"q": "Xuân Long"})
+    assert r.status_code == 200
+    # Only the three commune accounts (their unit is Xuân Long).
+    assert "xa.xem" in r.text and "xa.quantri" in r.text and "huyen.xem" not in r.text

@@ -38,19 +38,22 @@ def admin_home(request: Request, principal: AdminUser):  # noqa: ANN201
 
 def _users_page(request: Request, session, principal: Principal, **ctx):  # noqa: ANN001, ANN202
     status = ctx.pop("status_code", 200)
-    rows = service.users_in_scope(session, principal)
+    q = ctx.pop("q", "")
+    rows = service.users_in_scope(session, principal, q)
     return render(request, "admin/users.html", {
         "rows": rows, "unit": principal.unit, "me": principal.user,
         "is_locked": lambda u, now=service.clock.utcnow(): service.is_locked(u, now),
         "roles": [(r, role_name(r)) for r in ROLES], "role_name": role_name,
         "units": service.units_for_choice(session, principal),
+        "q": q, "page_size": service.USERS_PAGE,
         "errors": {}, "form": {"role": "editor", "can_edit_below": True}, **ctx,
     }, status_code=status)
 
 
 @router.get("/admin/users")
-def users(request: Request, principal: AdminUser, session: SessionDep, done: str = ""):  # noqa: ANN201
-    return _users_page(request, session, principal, done=done)
+def users(request: Request, principal: AdminUser, session: SessionDep, done: str = "",
+          q: str = ""):  # noqa: ANN201
+    return _users_page(request, session, principal, done=done, q=q)
 
 
 @router.post("/admin/users")

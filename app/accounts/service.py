@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from app.accounts.deps import Principal
@@ -145,12 +145,21 @@ def _subtree(principal: Principal):  # noqa: ANN202
     return Unit.path.startswith(principal.unit.path)  # type: ignore[attr-defined]
 
 
-def users_in_scope(session: Session, principal: Principal) -> list[tuple[User, Unit]]:
+USERS_PAGE = 200
+
+
+def users_in_scope(session: Session, principal: Principal, q: str = "",
+                   limit: int = USERS_PAGE) -> list[tuple[User, Unit]]:
+    """Users of the administrator's subtree, its own unit first; `q` filters by username,
+    name, unit code or unit name (case-insensitive)."""
     _require_admin(principal)
-    return list(session.exec(
-        select(User, Unit).join(Unit, Unit.id == User.unit_id).where(_subtree(principal))
-        .order_by(Unit.depth, Unit.path, User.username)
-    ).all())
+    stmt = select(User, Unit).join(Unit, Unit.id == User.unit_id).where(_subtree(principal))
+    q = q.strip()[:100]
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.username).like(like), func.lower(User.full_name).like(like),
+                              func.lower(Unit.name).like(like), Unit.code == q))
+    return list(session.exec(stmt.order_by(Unit.depth, Unit.path, User.username).limit(limit)).all())
 
 
 def units_for_choice(session: Session, principal: Principal, max_depth: int = 2) -> list[Unit]:
