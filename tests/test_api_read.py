@@ -116,6 +116,18 @@ def test_list_units_by_code_returns_one(province):
     assert [u["name"] for u in r.json()["data"]] == ["Xuân Long"]
 
 
+def test_list_units_year_leaves_out_a_unit_no_longer_in_force(province, db):
+    # A district merged away after 2023 (valid_to 2023) is listed for 2023, not for 2025.
+    unit = _unit(db, "133")
+    unit.valid_to = 2023
+    db.add(unit)
+    db.commit()
+    in_2023 = province.get("/api/v1/units?level=district&year=2023").json()
+    in_2025 = province.get("/api/v1/units?level=district&year=2025").json()
+    assert (in_2023["count"], in_2025["count"]) == (9, 8)
+    assert "133" not in {u["code"] for u in in_2025["data"]}
+
+
 def test_list_units_pages_are_consecutive(province):
     whole = province.get("/api/v1/units?limit=5").json()
     second = province.get("/api/v1/units?limit=2&offset=2").json()

@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -29,6 +30,8 @@ class UnitOut(BaseModel):
     households: int | None = None
     population: int | None = None
     is_demo: bool = Field(default=False, description="Generated demo village, to be replaced.")
+    valid_from: int | None = Field(default=None, description="First year in force (null: always).")
+    valid_to: int | None = Field(default=None, description="Last year in force (null: still).")
 
 
 def levels(session: Session) -> dict[int, str]:
@@ -40,7 +43,7 @@ def unit_out(unit: Unit, parent_code: str | None, level_keys: dict[int, str]) ->
                    level=level_keys.get(unit.depth, str(unit.depth)), parent=parent_code,
                    new_rural=unit.new_rural if unit.new_rural in ("recognised", "expected") else None,
                    front_led=unit.front_led, households=unit.households, population=unit.population,
-                   is_demo=unit.is_demo)
+                   is_demo=unit.is_demo, valid_from=unit.valid_from, valid_to=unit.valid_to)
 
 
 @router.get("/units", response_model=Page[UnitOut], summary="List units",
@@ -56,6 +59,8 @@ def list_units(
     parent: Annotated[str | None, code_query("Children of this unit.", "141")] = None,
     code: Annotated[str | None, code_query("Exactly this code.", "04720")] = None,
     subtree: Annotated[str | None, code_query("This unit and all below it.", "141")] = None,
+    year: Annotated[int | None, Query(ge=1900, le=2200, description="Only units in force that year.",
+                                      examples=[2023])] = None,
 ) -> Page[UnitOut]:
     """Units of the caller's subtree, ordered by depth, then position, then code."""
     level_keys = levels(session)
@@ -80,6 +85,9 @@ def list_units(
         stmt = stmt.where(Unit.code == code)
     if subtree is not None:
         stmt = stmt.where(in_subtree(Unit.path, readable_unit(session, principal, subtree)))
+    if year is not None:
+        stmt = stmt.where(or_(Unit.valid_from.is_(None), Unit.valid_from <= year),
+                          or_(Unit.valid_to.is_(None), Unit.valid_to >= year))
     rows, count = page(session, stmt, paging, [Unit.depth, Unit.sort_order, Unit.code])
     return Page(data=[unit_out(u, pc, level_keys) for u, pc in rows], count=count,
                 limit=paging.limit, offset=paging.offset)
