@@ -160,6 +160,22 @@ def test_session_cookie_http_only_same_site_lax(client):
     assert "httponly" in cookie and "samesite=lax" in cookie
 
 
+def test_production_session_cookie_secure_and_hsts(db, monkeypatch):
+    from app.core.config import settings
+    from app.core.db import get_session
+    from app.main import create_app
+
+    monkeypatch.setattr(settings, "ENVIRONMENT", "production")
+    prod = create_app(run_startup=False)
+    prod.dependency_overrides[get_session] = lambda: (yield db)
+    with TestClient(prod, base_url="https://testserver", follow_redirects=False) as c:
+        r = c.post("/login", data={"username": "xa.xem", "password": "demo2023", "csrf_token": _page_csrf(c)})
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    assert r.headers["strict-transport-security"].startswith("max-age=")
+
+
 def test_change_password_ends_other_sessions(login):
     phone = login("xa.nhaplieu")
     desk = login("xa.nhaplieu")
