@@ -36,3 +36,21 @@ class RollupUnitCount(SQLModel, table=True):
     depth: int = Field(primary_key=True)
     units: int = 0
     new_rural: int = 0
+
+
+class RollupOwn(SQLModel, table=True):
+    """A unit's own flow figures summed from January to the month (cumulative), so a span
+    [a..b] is `row(b) − row(a−1)`: one or two rows per unit, however many months. `each`
+    targets over thousands of units (each commune of the country) read these instead of
+    twelve raw rows per unit. `reported_count` counts the months entered so far."""
+
+    __tablename__ = "rollup_own"
+    unit_id: int = Field(sa_column=Column(Integer, ForeignKey("unit.id", ondelete="CASCADE"),
+                                          primary_key=True))
+    indicator_id: int = Field(sa_column=Column(Integer, ForeignKey("indicator.id", ondelete="CASCADE"),
+                                               primary_key=True))
+    period: str = Field(primary_key=True, max_length=7)
+    value_sum: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    num_sum: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    den_sum: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    reported_count: int = 0
