@@ -10,7 +10,7 @@ from app.accounts.deps import Principal
 from app.program.models import Indicator, Program
 from app.program.periods import PeriodRange
 from app.rollup import service as rollup
-from app.rollup.models import RollupCell
+from app.rollup.models import RollupCell, RollupOwn
 from app.units.models import Unit
 from app.values.models import DataValue
 from app.values.service import Figure as Entry
@@ -103,11 +103,17 @@ def test_rebuild_gives_the_same_cells_as_incremental_updates(db, program):
                   RollupCell.value_sum, RollupCell.num_sum, RollupCell.den_sum,
                   RollupCell.reported_count).order_by(RollupCell.unit_id, RollupCell.indicator_id,
                                                       RollupCell.period)
+    o = sa_select(RollupOwn.unit_id, RollupOwn.indicator_id, RollupOwn.period, RollupOwn.value_sum,
+                  RollupOwn.num_sum, RollupOwn.den_sum, RollupOwn.reported_count).order_by(
+        RollupOwn.unit_id, RollupOwn.indicator_id, RollupOwn.period)
     incremental = [tuple(r) for r in db.execute(q) if any(r[3:])]
+    incremental_own = [tuple(r) for r in db.execute(o) if any(r[3:])]
     rollup.rebuild(db)
     rebuilt = [tuple(r) for r in db.execute(q) if any(r[3:])]
+    rebuilt_own = [tuple(r) for r in db.execute(o) if any(r[3:])]
     assert incremental == rebuilt
-    assert len(rebuilt) > 0
+    assert incremental_own == rebuilt_own
+    assert len(rebuilt) > 0 and len(rebuilt_own) > 0
 
 
 def test_batch_change_of_several_stock_months_matches_raw(db, program):

@@ -50,7 +50,7 @@ from app.program import rules
 from app.program.models import Indicator, Program, Target
 from app.program.periods import PeriodRange
 from app.program.service import current_program, indicators_of
-from app.rollup.models import RollupCell, RollupUnitCount
+from app.rollup.models import RollupCell, RollupOwn, RollupUnitCount
 from app.rollup.types import MET, NO_DATA, NOT_MET, Figure, IndicatorResult, TargetResult
 from app.units.models import Unit, UnitLevel
 from app.values.models import DataValue, PeriodSubmission
@@ -218,7 +218,8 @@ def on_values_changed(session: Session, changes: Iterable[ValueChange]) -> None:
     groups: dict[tuple[int, int, int], dict] = {}
     for ch in changes:
         ind, unit = ch.indicator, ch.unit
-        if not _counts_toward(ind, unit.depth, unit.new_rural) or not _cell_owners(unit, ind):
+        feeds_cells = _counts_toward(ind, unit.depth, unit.new_rural) and bool(_cell_owners(unit, ind))
+        if not feeds_cells and ind.time_rollup != "flow":
             continue
         year = int(ch.period[:4])
         g = groups.setdefault((unit.id, ind.id, year), {"unit": unit, "ind": ind, "old": {}})
@@ -228,6 +229,7 @@ def on_values_changed(session: Session, changes: Iterable[ValueChange]) -> None:
     session.flush()
     after = _read_rows(session, groups)
     deltas: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    own_deltas: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for (uid, iid, year), g in groups.items():
         rows_after = after.get((uid, iid, year), {})
         rows_before = dict(rows_after)
@@ -238,7 +240,17 @@ def on_values_changed(session: Session, changes: Iterable[ValueChange]) -> None:
                 rows_before[per] = old
         va = _monthly(rows_after, g["ind"], year)
         vb = _monthly(rows_before, g["ind"], year)
-        owners = _cell_owners(g["unit"], g["ind"])
+        if g["ind"].time_rollup == "flow":
+            ca, cb = _cumulative(va, year), _cumulative(vb, year)
+            for per in ca.keys() | cb.keys():
+                a, b = ca.get(per, (0, 0, 0, 0)), cb.get(per, (0, 0, 0, 0))
+                d = [a[k] - b[k] for k in range(4)]
+                if d != [0, 0, 0, 0]:
+                    own_deltas[(uid, iid, per)] = d
+        unit = g["unit"]
+        if not _counts_toward(g["ind"], unit.depth, unit.new_rural):
+            continue
+        owners = _cell_owners(unit, g["ind"])
         for per in va.keys() | vb.keys():
             a, b = va.get(per), vb.get(per)
             d = [(a[0] if a else 0) - (b[0] if b else 0), (a[1] if a else 0) - (b[1] if b else 0),
@@ -250,6 +262,7 @@ def on_values_changed(session: Session, changes: Iterable[ValueChange]) -> None:
                 for k in range(4):
                     acc[k] += d[k]
     _upsert_deltas(session, deltas)
+    _upsert_deltas(session, own_deltas, RollupOwn.__table__)
 
 
 def rebuild(session: Session) -> None:
@@ -257,10 +270,12 @@ def rebuild(session: Session) -> None:
     session.flush()
     rebuild_unit_counts(session)
     session.execute(delete(RollupCell))
+    session.execute(delete(RollupOwn))
     units = {uid: (depth, path, nr) for uid, depth, path, nr in session.execute(
         sa_select(Unit.id, Unit.depth, Unit.path, Unit.new_rural))}
     indicators = {i.id: i for i in session.exec(select(Indicator)).all()}
     cells: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    own_rows: list[dict] = []
     q = (sa_select(DataValue.unit_id, DataValue.indicator_id, DataValue.period, DataValue.value,
                    DataValue.numerator, DataValue.denominator)
          .order_by(DataValue.unit_id, DataValue.indicator_id, DataValue.period)
@@ -274,7 +289,16 @@ def rebuild(session: Session) -> None:
         uid, iid, year = current
         ind = indicators.get(iid)
         depth, path, nr = units[uid]
-        if ind is None or not _counts_toward(ind, depth, nr):
+        if ind is None:
+            return
+        if ind.time_rollup == "flow":
+            for per, c in _cumulative(rows, year).items():
+                own_rows.append({"unit_id": uid, "indicator_id": iid, "period": per, "value_sum": c[0],
+                                 "num_sum": c[1], "den_sum": c[2], "reported_count": c[3]})
+            if len(own_rows) >= _CHUNK:
+                session.execute(insert(RollupOwn), own_rows)
+                own_rows.clear()
+        if not _counts_toward(ind, depth, nr):
             return
         owners = _owners_from(path, depth, ind)
         if not owners:
@@ -294,6 +318,8 @@ def rebuild(session: Session) -> None:
             current, rows = key, {}
         rows[per] = (v or 0, n or 0, d or 0)
     flush_group()
+    if own_rows:
+        session.execute(insert(RollupOwn), own_rows)
     _bulk_insert(session, RollupCell.__table__, (
         {"unit_id": u, "indicator_id": i, "period": p, "value_sum": a[0], "num_sum": a[1],
          "den_sum": a[2], "reported_count": a[3]} for (u, i, p), a in cells.items()))
@@ -379,6 +405,23 @@ def _monthly(rows: dict[str, tuple[int, int, int]], ind: Indicator,
     return out
 
 
+def _cumulative(monthly: dict[str, tuple[int, int, int]], year: int
+                ) -> dict[str, tuple[int, int, int, int]]:
+    """Flow figures summed from January: month → (Σvalue, Σnum, Σden, months entered), from the
+    first month entered to December."""
+    out: dict[str, tuple[int, int, int, int]] = {}
+    acc = None
+    for m in range(1, 13):
+        per = f"{year}-{m:02d}"
+        eff = monthly.get(per)
+        if eff is not None:
+            acc = (eff[0], eff[1], eff[2], 1) if acc is None else (
+                acc[0] + eff[0], acc[1] + eff[1], acc[2] + eff[2], acc[3] + 1)
+        if acc is not None:
+            out[per] = acc
+    return out
+
+
 def _read_rows(session: Session, groups: dict[tuple[int, int, int], dict]
                ) -> dict[tuple[int, int, int], dict[str, tuple[int, int, int]]]:
     unit_ids = sorted({k[0] for k in groups})
@@ -399,10 +442,11 @@ def _read_rows(session: Session, groups: dict[tuple[int, int, int], dict]
     return out
 
 
-def _upsert_deltas(session: Session, deltas: dict[tuple[int, int, str], list[int]]) -> None:
+def _upsert_deltas(session: Session, deltas: dict[tuple[int, int, str], list[int]],
+                   table=None) -> None:  # noqa: ANN001
     if not deltas:
         return
-    table = RollupCell.__table__
+    table = RollupCell.__table__ if table is None else table
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -840,8 +884,8 @@ class _Context:
         """child of the scope → (units with data, units meeting) among its units at t.depth."""
         key = -t.id
         if key not in self._each:
-            # From the scope down the parent chain to the units of the level, then their rows:
-            # only the scope's units are read (index on unit.parent_id, then on data_value).
+            # From the scope down the parent chain to the units of the level, then one or two
+            # cumulative rows per unit (`rollup_own`): only the scope's units are read.
             u0 = Unit.__table__.alias("u0")
             frm = u0
             cur = u0
@@ -849,12 +893,19 @@ class _Context:
                 p = Unit.__table__.alias(f"p{i}")
                 frm = frm.join(p, p.c.id == cur.c.parent_id)
                 cur = p
-            frm = frm.join(DataValue.__table__, (_dv.unit_id == u0.c.id) & (_dv.indicator_id == ind.id)
-                           & (_dv.period >= self.period.start) & (_dv.period <= self.period.end))
-            per_unit = (sa_select(cur.c.id.label("anc"), func.sum(_dv.value).label("s"))
+            ro = RollupOwn.__table__.c
+            end, prev = self.period.end, (f"{self.period.year}-{self.period.first - 1:02d}"
+                                          if self.period.first > 1 else None)
+            # Σ over [first..last] = cumulative(last) − cumulative(first − 1).
+            periods = [end] if prev is None else [end, prev]
+            sign = case((ro.period == end, 1), else_=-1)
+            frm = frm.join(RollupOwn.__table__, (ro.unit_id == u0.c.id) & (ro.indicator_id == ind.id)
+                           & ro.period.in_(periods))
+            per_unit = (sa_select(cur.c.id.label("anc"), func.sum(sign * ro.value_sum).label("s"))
                         .select_from(frm)
                         .where(u0.c.depth == t.depth, cur.c.parent_id == self.scope.id)
-                        .group_by(u0.c.id, cur.c.id).subquery())
+                        .group_by(u0.c.id, cur.c.id)
+                        .having(func.sum(sign * ro.reported_count) > 0).subquery())
             v = t.frac
             lhs, rhs = per_unit.c.s * v.denominator, v.numerator
             cond = {">=": lhs >= rhs, ">": lhs > rhs, "<=": lhs <= rhs, "<": lhs < rhs,
