@@ -60,6 +60,12 @@ def test_export_data_values_xlsx_opens_with_vietnamese_headers(api):
     assert [(row[0], row[5]) for row in rows[1:]] == [("04720", 2), ("141", 3)]
 
 
+def test_export_file_name_is_safe_for_a_period_with_spaces_around(api):
+    r = api.get(URL + ".csv", params={"period": " 2023-01..2023-04\n"})
+    assert r.status_code == 200
+    assert r.headers["content-disposition"] == 'attachment; filename="data-values-141-2023-01_2023-04.csv"'
+
+
 def test_export_data_values_csv_outside_scope_is_404(api):
     assert_problem(api.get(URL + ".csv?subtree=132"), 404)
 

@@ -1,6 +1,7 @@
 """Exports: data values and roll-ups as CSV (UTF-8 with BOM, for Excel) and XLSX, same filters."""
 import csv
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -104,7 +105,8 @@ _XLSX_RESP = {200: {"description": "Excel workbook.",
 
 
 def _name(prefix: str, *parts: str | None) -> str:
-    return "-".join([prefix, *[p.replace("..", "_") for p in parts if p]])
+    """A safe file name from codes and periods ("data-values-141-2023-Q2")."""
+    return "-".join([prefix, *[re.sub(r"[^0-9A-Za-z-]+", "_", p.strip()) for p in parts if p]])
 
 
 @router.get("/data-values.csv", response_class=Response, summary="Export figures as CSV",
