@@ -322,7 +322,7 @@ def test_rehash_on_login_when_parameters_changed(client, db):
 
 
 def test_login_rate_limit_per_address(client):
-    allowed = int(protection.LOGIN_RATE_LIMIT.split("/")[0])  # 20 a minute
+    allowed = int(protection.LOGIN_RATE_LIMIT.split("/")[0])  # 10 failures a minute
     protection.limiter.enabled = True
     protection.limiter.reset()
     try:
@@ -334,6 +334,34 @@ def test_login_rate_limit_per_address(client):
     assert statuses == [400] * allowed
     assert r.status_code == 429
     assert "Có quá nhiều lần đăng nhập từ địa chỉ này." in r.text and "Quá nhiều lần thử" in r.text
+    assert r.headers["retry-after"] == "60"
+
+
+def test_login_rate_limit_refuses_even_right_password_when_reached(client):
+    allowed = int(protection.LOGIN_RATE_LIMIT.split("/")[0])
+    protection.limiter.enabled = True
+    protection.limiter.reset()
+    try:
+        for i in range(allowed):
+            _try_login(client, f"nobody{i}", WRONG)
+        r = _try_login(client, "xa.xem", "demo2023")
+    finally:
+        protection.limiter.enabled = False
+        protection.limiter.reset()
+    assert r.status_code == 429
+
+
+def test_login_rate_limit_ignores_successful_sign_ins(client):
+    allowed = int(protection.LOGIN_RATE_LIMIT.split("/")[0])
+    protection.limiter.enabled = True
+    protection.limiter.reset()
+    try:
+        statuses = [_try_login(TestClient(client.app, follow_redirects=False), "xa.xem", "demo2023").status_code
+                    for _ in range(allowed + 2)]
+    finally:
+        protection.limiter.enabled = False
+        protection.limiter.reset()
+    assert statuses == [303] * (allowed + 2)
 
 
 # --- headers ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 
 from app.accounts import service
 from app.accounts.deps import OptionalWebUser, WebUser, start_session, verify_csrf
-from app.accounts.protection import LOGIN_RATE_LIMIT, limiter
+from app.accounts.protection import check_login_rate, count_failed_login
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.templates import render
@@ -33,7 +33,6 @@ def login_form(request: Request, principal: OptionalWebUser, next: str = "/"):  
 
 
 @router.post("/login")
-@limiter.limit(LOGIN_RATE_LIMIT)
 def login(
     request: Request,
     session: SessionDep,
@@ -41,8 +40,10 @@ def login(
     password: Annotated[str, Form(max_length=1000)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ):  # noqa: ANN201
+    check_login_rate(request)
     user = service.authenticate(session, username, password)
     if user is None:
+        count_failed_login(request)
         # One message for every refusal: unknown user, wrong password, paused or locked account.
         return render(request, "accounts/login.html",
                       {"next": _safe_next(next), "username": username,

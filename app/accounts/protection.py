@@ -5,6 +5,7 @@
 import os
 
 from fastapi import FastAPI, Request
+from limits import parse
 from slowapi import Limiter
 from slowapi.errors import RateLimitExceeded
 from slowapi.util import get_remote_address
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import settings
 from app.core.i18n import _
+from app.core.problems import Problem
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; "
@@ -26,15 +28,30 @@ DOCS_CSP = (f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN}; 
             "form-action 'self'; base-uri 'self'; object-src 'none'")
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
 
-# Sign-in attempts per client address (POST /login), on top of the per-account lockout: it
-# stops one address from guessing across many accounts. Generous enough for an office whose
-# staff sign in together behind one address; set LOGIN_RATE_LIMIT to change it. Behind a
-# reverse proxy, run uvicorn with --forwarded-allow-ips so the client's address is seen.
-LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20/minute")
-# The test suite signs in hundreds of times from one address: there the limiter starts off
-# and the test of the limit turns it on.
+# Failed sign-ins per client address (POST /login), on top of the per-account lockout: it
+# stops one address from guessing across many accounts. Only failures count, so an office
+# whose staff sign in together behind one address is never held up; set LOGIN_RATE_LIMIT to
+# change it. Behind a reverse proxy, run uvicorn with --forwarded-allow-ips so the client's
+# own address is seen. Counts live in memory, per process.
+LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/minute")
+_LOGIN_LIMIT = parse(LOGIN_RATE_LIMIT)
+# The test suite fails sign-ins on purpose from one address: there the limiter starts off and
+# the test of the limit turns it on.
 limiter = Limiter(key_func=get_remote_address, enabled=settings.ENVIRONMENT != "test",
                   storage_uri="memory://")
+
+
+def check_login_rate(request: Request) -> None:
+    """Refuse (429) a sign-in from an address that failed too often in the current window."""
+    if limiter.enabled and not limiter.limiter.test(_LOGIN_LIMIT, "login", get_remote_address(request)):
+        raise Problem(429, "Too Many Requests",
+                      _("Too many sign-in attempts from this address. Wait a minute and try again."),
+                      headers={"Retry-After": "60"})
+
+
+def count_failed_login(request: Request) -> None:
+    if limiter.enabled:
+        limiter.limiter.hit(_LOGIN_LIMIT, "login", get_remote_address(request))
 
 
 def security_headers(path: str) -> dict[str, str]:
