@@ -549,3 +549,51 @@ def test_csrf_required_on_every_unsafe_route(app, db, world, route):
         savepoint.rollback()
         client.close()
     assert r.status_code == 403, (label, value, r.status_code, r.text[:200])
+
+
+def test_lists_never_show_another_commune(app, db, world):
+    """Pages and API lists that take no unit (dashboards, lists, exports, audit) show a commune's
+    caller nothing of a sibling commune that has a figure, its audit row and a user."""
+    from app.accounts.deps import Principal
+    from app.program.models import Indicator
+    from app.values import service as values
+
+    sibling_code = world.out["04720"]
+    sibling = db.exec(select(Unit).where(Unit.code == sibling_code)).one()
+    province = db.exec(select(Unit).where(Unit.code == "15")).one()
+    admin = Principal(unit=province, role="admin", via="web",
+                      user=db.exec(select(User).where(User.username == "tinh.quantri")).one())
+    program = db.exec(select(Program)).first()
+    ct17 = db.exec(select(Indicator).where(Indicator.program_id == program.id, Indicator.code == "CT17")).one()
+    values.save_value(db, admin, program, sibling, ct17, PERIOD, values.Figure(value=3))
+    secret, digest = new_api_token()
+    commune = db.exec(select(Unit).where(Unit.code == "04720")).one()
+    db.add(ApiToken(name="xã", unit_id=commune.id, mode="write", token_hash=digest, prefix=secret[:12],
+                    expires_at=utcnow() + timedelta(days=1)))
+    db.commit()
+
+    editor = next(c for c in CALLERS if c.name == "xa.nhaplieu")
+    session_client = _client_for(app, editor, world)
+    token_client = TestClient(app, base_url="http://testserver", follow_redirects=False,
+                              headers={"Authorization": f"Bearer {secret}"})
+    lists = [r for r in ROUTES if r.method == "GET" and not r.path_params and r.key not in PUBLIC
+             and not any(req for _q, req in r.query)]
+    leaks, tried = [], 0
+    for route in lists:
+        for who, client in (("session", session_client), ("token", token_client)):
+            if who == "token" and not route.is_api:
+                continue
+            r = client.get(route.path)
+            if r.status_code in (302, 303) or "spreadsheet" in r.headers.get("content-type", ""):
+                continue  # a redirect to the caller's own unit; XLSX is zipped (same rows as CSV)
+            tried += 1
+            if re.search(rf"(?<![\w-]){sibling_code}(?![\w-])", r.text) or sibling.name in r.text:
+                leaks.append(f"{route.path} ({who}) shows {sibling_code} {sibling.name}")
+    session_client.close()
+    token_client.close()
+    assert leaks == []
+    assert tried >= 8
+    # The figure is there to be leaked: the province sees it in the same list.
+    province_client = _client_for(app, next(c for c in CALLERS if c.name == "tinh.quantri"), world)
+    assert sibling_code in province_client.get("/api/v1/data-values").text
+    province_client.close()
