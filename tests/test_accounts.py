@@ -340,3 +340,21 @@ def test_list_users_filtered_by_unit_name(login):
     assert r.status_code == 200
     # Only the three commune accounts (their unit is Xuân Long).
     assert "xa.xem" in r.text and "xa.quantri" in r.text and "huyen.xem" not in r.text
+
+
+def test_cli_create_admin_prints_temporary_password(engine, capsys):
+    from sqlmodel import Session, delete
+
+    from app.accounts import cli
+
+    try:
+        assert cli.main(["create-admin", "tinh.quantri2", "--unit", "15", "--name", "Quản trị mới"]) == 0
+        temp = capsys.readouterr().out.rsplit(": ", 1)[1].strip()
+        with Session(engine) as s:
+            user = s.exec(select(User).where(User.username == "tinh.quantri2")).one()
+            assert user.role == "admin" and not user.is_demo and verify_password(temp, user.password_hash)
+            assert service.must_change_password(user)
+    finally:
+        with Session(engine) as s:
+            s.exec(delete(User).where(User.username == "tinh.quantri2"))
+            s.commit()

@@ -40,10 +40,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"The username {username!r} is taken.", file=sys.stderr)
             return 1
         temp = new_temporary_password()
+        unit_name = unit.name
         session.add(User(username=username, full_name=args.name, unit_id=unit.id, role="admin",
                          password_hash=hash_password(temp)))
         session.commit()
-    print(f"Created administrator {username} for {unit.name}. Temporary password: {temp}")
+    print(f"Created administrator {username} for {unit_name}. Temporary password: {temp}")
     return 0
 
 
