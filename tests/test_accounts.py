@@ -301,6 +301,7 @@ def test_me_anonymous_unauthorized(client):
     r = client.get("/api/v1/me")
     assert r.status_code == 401
     assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.headers["www-authenticate"] == "Bearer"
 
 
 def test_create_token_expiry_dd_mm_yyyy_lasts_through_that_day(login, db):

@@ -155,7 +155,8 @@ def api_principal(request: Request, session: SessionDep) -> Principal:
     user = _session_user(request, session)
     if user is None:
         raise Problem(401, "Unauthorized",
-                      "Send `Authorization: Bearer <token>` with a token an administrator created.")
+                      "Send `Authorization: Bearer <token>` with a token an administrator created.",
+                      headers={"WWW-Authenticate": "Bearer"})
     if request.method not in SAFE_METHODS and not same_token(
         request.session.get(CSRF_SESSION_KEY), request.headers.get(CSRF_HEADER)
     ):
