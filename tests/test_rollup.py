@@ -394,3 +394,20 @@ def test_rollup_each_commune_at_province_view_counts_communes_exactly_at_target(
     failing = {u.id for u in each.units_failing}
     assert len(failing) == 172
     assert other.id in failing and unit(db, "04720").id not in failing
+
+
+def test_rollup_two_each_commune_targets_counted_together(db, program, put):
+    # A second "each commune" target (CT14 ≥ 2 households) beside CT17 ≥ 1: Xuân Long has
+    # CT14 = 2 (meets) and CT17 = 0 (does not); another commune CT14 = 1 (does not).
+    db.add(Target(indicator_id=indicator(db, program, "CT14").id, scope="each", depth=2,
+                  comparator=">=", value=2))
+    db.flush()
+    other = next(c for c in children(db, unit(db, "141")) if c.code != "04720")
+    put(unit(db, "04720"), "CT14", "2023-02", 2)
+    put(unit(db, "04720"), "CT17", "2023-02", 0)
+    put(other, "CT14", "2023-03", 1)
+    results = {r.indicator.code: r for r in rollup.rollup(db, unit(db, "15"), PeriodRange.parse("2023-Q1"), program)}
+    ct14 = next(t for t in results["CT14"].targets if t.target.scope == "each")
+    ct17 = next(t for t in results["CT17"].targets if t.target.scope == "each" and t.target.depth == 2)
+    assert (ct14.units_meeting, ct14.units_total, ct14.status) == (1, 173, NOT_MET)
+    assert (ct17.units_meeting, ct17.units_total, ct17.status) == (0, 173, NOT_MET)

@@ -881,9 +881,16 @@ class _Context:
                 and t.comparator in (">=", ">", "<=", "<", "=") and t.depth >= self.scope.depth + 2)
 
     def _each_counts(self, ind: Indicator, t: Target) -> dict[int, tuple[int, int]]:
-        """child of the scope → (units with data, units meeting) among its units at t.depth."""
+        """child of the scope → (units with data, units meeting) among its units at t.depth.
+
+        Every SQL-counted `each` target at the same depth is counted by one query."""
         key = -t.id
         if key not in self._each:
+            same = [x for xs in self.targets.values() for x in xs
+                    if x.scope == "each" and x.depth == t.depth and x.unit_id is None
+                    and self._sql_each_applies(self.by_id[x.indicator_id], x)]
+            for x in same:
+                self._each[-x.id] = {}
             # From the scope down the parent chain to the units of the level, then one or two
             # cumulative rows per unit (`rollup_own`): only the scope's units are read.
             u0 = Unit.__table__.alias("u0")
@@ -899,20 +906,29 @@ class _Context:
             # Σ over [first..last] = cumulative(last) − cumulative(first − 1).
             periods = [end] if prev is None else [end, prev]
             sign = case((ro.period == end, 1), else_=-1)
-            frm = frm.join(RollupOwn.__table__, (ro.unit_id == u0.c.id) & (ro.indicator_id == ind.id)
+            iids = sorted({x.indicator_id for x in same})
+            frm = frm.join(RollupOwn.__table__, (ro.unit_id == u0.c.id) & ro.indicator_id.in_(iids)
                            & ro.period.in_(periods))
-            per_unit = (sa_select(cur.c.id.label("anc"), func.sum(sign * ro.value_sum).label("s"))
+            per_unit = (sa_select(cur.c.id.label("anc"), ro.indicator_id.label("iid"),
+                                  func.sum(sign * ro.value_sum).label("s"))
                         .select_from(frm)
                         .where(u0.c.depth == t.depth, cur.c.parent_id == self.scope.id)
-                        .group_by(u0.c.id, cur.c.id)
+                        .group_by(u0.c.id, cur.c.id, ro.indicator_id)
                         .having(func.sum(sign * ro.reported_count) > 0).subquery())
-            v = t.frac
-            lhs, rhs = per_unit.c.s * v.denominator, v.numerator
-            cond = {">=": lhs >= rhs, ">": lhs > rhs, "<=": lhs <= rhs, "<": lhs < rhs,
-                    "=": lhs == rhs}[t.comparator]
-            q = (sa_select(per_unit.c.anc, func.count(), func.sum(case((cond, 1), else_=0)))
-                 .group_by(per_unit.c.anc))
-            self._each[key] = {cid: (int(n), int(m or 0)) for cid, n, m in self.session.execute(q)}
+            cols = []
+            for x in same:
+                v = x.frac
+                lhs, rhs = per_unit.c.s * v.denominator, v.numerator
+                cond = {">=": lhs >= rhs, ">": lhs > rhs, "<=": lhs <= rhs, "<": lhs < rhs,
+                        "=": lhs == rhs}[x.comparator]
+                cols.append(func.sum(case(((per_unit.c.iid == x.indicator_id) & cond, 1), else_=0)))
+            q = (sa_select(per_unit.c.anc, per_unit.c.iid, func.count(), *cols)
+                 .group_by(per_unit.c.anc, per_unit.c.iid))
+            for row in self.session.execute(q):
+                cid, iid, n = row[0], row[1], int(row[2])
+                for x, m in zip(same, row[3:], strict=True):
+                    if x.indicator_id == iid:
+                        self._each[-x.id][cid] = (n, int(m or 0))
         return self._each[key]
 
     def _each_by_sql(self, viewed: Unit, ind: Indicator, t: Target) -> TargetResult:
