@@ -93,6 +93,30 @@ def test_import_updates_the_rollup(api):
     assert r.json()["indicators"][0]["subtree"]["value"] == 2
 
 
+def test_import_dhis2_shape_with_set_level_unit_and_month(api, db):
+    # DHIS2 clients send the unit and the month once, months as YYYYMM, and fields we ignore.
+    r = api.post(URL, json={"dataSet": "MTTQ", "orgUnit": "04720", "period": "202304", "dataValues": [
+        {"dataElement": "CT17", "value": "2", "categoryOptionCombo": "HllvX50cXC0"},
+        {"dataElement": "CT14", "period": "2023-05", "value": 3}]})
+    assert r.status_code == 200
+    assert r.json()["imported"] == 2
+    assert stored(db, "04720", "CT17", "2023-04").value == 2
+    assert stored(db, "04720", "CT14", "2023-05").value == 3
+
+
+def test_import_row_without_unit_anywhere_is_422_schema_error(api):
+    body = assert_problem(api.post(URL, json={"dataValues": [{"dataElement": "CT17", "period": "2023-04",
+                                                               "value": 1}]}), 422)
+    assert "no orgUnit" in body["errors"][0]["msg"]
+
+
+def test_import_csv_dhis2_month(api, db):
+    text = "orgUnit,dataElement,period,value\n04720,CT17,202306,4\n"
+    r = api.post(URL, content=text.encode(), headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200
+    assert stored(db, "04720", "CT17", "2023-06").value == 4
+
+
 # --- dry run ---------------------------------------------------------------------------------
 
 def test_import_dry_run_reports_and_writes_nothing(api, db):

@@ -5,13 +5,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.accounts.deps import ApiCaller, Principal
 from app.api.common import (
-    API_AUTH, CODE_PATTERN, MONTH_PATTERN, PERIOD_PATTERN, PROBLEM_SCHEMA, AllowAllMethodsRoute, IndicatorParam,
+    API_AUTH, CODE_PATTERN, PERIOD_PATTERN, PROBLEM_SCHEMA, AllowAllMethodsRoute, IndicatorParam,
     Page, PagingDep, SubtreeParam, UnitParam, in_subtree, inline_schema, page, period_bounds, problems,
     scope_root,
 )
@@ -110,28 +110,51 @@ def list_data_values(
 Number = int | str | None
 
 
+DHIS2_MONTH = r"^\d{4}-?(0[1-9]|1[0-2])$"  # 2023-04, or DHIS2's monthly form 202304
+
+
 class DataValueIn(BaseModel):
     """One figure. Counts, amounts and yes/no go in `value`; ratios in numerator/denominator.
     An empty value (null or "") clears the stored figure."""
 
     model_config = ConfigDict(extra="ignore")
-    orgUnit: str = Field(min_length=1, max_length=32, pattern=CODE_PATTERN, description="GSO code of the unit.")
+    orgUnit: str | None = Field(default=None, min_length=1, max_length=32, pattern=CODE_PATTERN,
+                                description="GSO code of the unit (or the set's `orgUnit`).")
     dataElement: str = Field(min_length=1, max_length=32, pattern=CODE_PATTERN,
                              description="Indicator code, CT01….")
-    period: str = Field(min_length=1, max_length=10, description="Month, YYYY-MM.", **MONTH_PATTERN)
+    period: str | None = Field(default=None, max_length=10, pattern=DHIS2_MONTH,
+                               description="Month, YYYY-MM (DHIS2's YYYYMM too), or the set's `period`.")
     value: int | str | bool | None = Field(default=None, description="e.g. 2, \"10.000.000\", true.")
     numerator: Number = None
     denominator: Number = None
     comment: str | None = Field(default=None, max_length=2000)
 
+    normalise_period = field_validator("period")(bulk.month_from_dhis2)
+
 
 class DataValueSetIn(BaseModel):
-    """A batch, in the shape of DHIS2's dataValueSets."""
+    """A batch, in the shape of DHIS2's dataValueSets (other DHIS2 fields are ignored)."""
 
     model_config = ConfigDict(extra="ignore")
     dataValues: list[DataValueIn] = Field(max_length=bulk.MAX_ROWS)
+    orgUnit: str | None = Field(default=None, min_length=1, max_length=32, pattern=CODE_PATTERN,
+                                description="Unit of every row that does not name its own.")
+    period: str | None = Field(default=None, max_length=10, pattern=DHIS2_MONTH,
+                               description="Month of every row that does not name its own.")
     comment: str | None = Field(default=None, max_length=2000,
                                 description="Comment for every figure that does not carry its own.")
+
+    normalise_period = field_validator("period")(bulk.month_from_dhis2)
+
+    @model_validator(mode="after")
+    def _defaults(self) -> "DataValueSetIn":
+        for i, row in enumerate(self.dataValues):
+            row.orgUnit = row.orgUnit or self.orgUnit
+            row.period = row.period or self.period
+            if row.orgUnit is None or row.period is None:
+                missing = "orgUnit" if row.orgUnit is None else "period"
+                raise ValueError(f"dataValues[{i}] has no {missing}, and the set gives none")
+        return self
 
 
 class RejectionOut(BaseModel):
@@ -210,7 +233,7 @@ def _parse_body(content_type: str, body: bytes) -> tuple[list[bulk.ImportRow], s
             raise Problem(422, "Unprocessable Content",
                           "The body is not a dataValueSet ({\"dataValues\": [{orgUnit, dataElement, "
                           "period, value | numerator+denominator}]}); see `errors`.", errors=errors) from None
-        rows = [bulk.ImportRow(org_unit=v.orgUnit, data_element=v.dataElement, period=v.period,
+        rows = [bulk.ImportRow(org_unit=v.orgUnit or "", data_element=v.dataElement, period=v.period or "",
                                value=v.value, numerator=v.numerator, denominator=v.denominator,
                                comment=v.comment) for v in payload.dataValues]
         return rows, payload.comment, "api"
@@ -234,7 +257,10 @@ def _summary(result: bulk.ImportResult) -> dict[str, Any]:
 
 @router.post(
     "/data-values", response_model=ImportSummary, summary="Import a batch of figures (all or nothing)",
-    responses=problems(403, 409, 413, 415, schemas={422: _REJECTED_SCHEMA}),
+    responses={200: {"headers": {"Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same "
+                       "Idempotency-Key.", "schema": {"type": "string", "enum": ["true"]}}}},
+               **problems(403, 409, 413, 415, schemas={422: _REJECTED_SCHEMA})},
     openapi_extra=_IMPORT_OPENAPI,
 )
 def import_data_values(

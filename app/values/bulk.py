@@ -74,6 +74,13 @@ class ImportResult:
         return not self.rejected
 
 
+def month_from_dhis2(period: str | None) -> str | None:
+    """DHIS2's monthly period "202304" → "2023-04"; anything else as sent."""
+    if period is not None and len(period) == 6 and period.isdigit():
+        return f"{period[:4]}-{period[4:]}"
+    return period
+
+
 class CsvError(ValueError):
     """The CSV file itself cannot be read (no header, a required column missing)."""
 
@@ -107,7 +114,7 @@ def rows_from_csv(text: str) -> list[ImportRow]:
             return cells[i].strip() if i is not None and i < len(cells) else None
 
         rows.append(ImportRow(org_unit=cell("orgUnit") or "", data_element=cell("dataElement") or "",
-                              period=cell("period") or "", value=cell("value") or None,
+                              period=month_from_dhis2(cell("period")) or "", value=cell("value") or None,
                               numerator=cell("numerator") or None, denominator=cell("denominator") or None,
                               comment=cell("comment") or None, line=line_no))
     return rows
