@@ -27,14 +27,26 @@
   }
 
   // --- pending saves ---------------------------------------------------------------------
-  function load() {
+  // Saves are kept per signed-in user: on a shared phone, one user's pending figures are never
+  // sent under another's session.
+  function currentUser() {
+    var root = document.getElementById("entry");
+    return root ? root.dataset.user || "" : null;
+  }
+  function loadAll() {
     try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; }
   }
-  function store(list) {
-    try { localStorage.setItem(KEY, JSON.stringify(list)); } catch (e) { /* full: keep in memory */ }
-    memory = list;
+  function load() {
+    var user = currentUser();
+    if (user === null) return [];  // not on an entry page: nothing is sent from here
+    return loadAll().filter(function (p) { return p.user === user; });
   }
-  var memory = load();
+  function store(list) {
+    // `list` holds this user's saves: keep the other users' as they are.
+    var user = currentUser();
+    var others = loadAll().filter(function (p) { return user === null || p.user !== user; });
+    try { localStorage.setItem(KEY, JSON.stringify(others.concat(list))); } catch (e) { /* full */ }
+  }
 
   function fieldValues(field) {
     var data = {};
@@ -53,7 +65,7 @@
     var url = field.dataset.url;
     var parts = url.split("/"); // /entry/<unit>/<period>/<indicator>
     var list = load().filter(function (p) { return p.url !== url; });
-    list.push({ url: url, unit: parts[2], period: parts[3], indicator: parts[4],
+    list.push({ user: currentUser() || "", url: url, unit: parts[2], period: parts[3], indicator: parts[4],
                 fields: fieldValues(field), expected_version: versionOf(field), at: Date.now() });
     store(list);
     showPending(field);

@@ -2,6 +2,11 @@
 
 Thin: every rule lives in `app.values.service`. A field's save answers with the re-rendered
 field (200 saved, 422 invalid, 409 conflict); the whole-page post answers 303 or re-renders.
+
+The whole page (the form that works without JavaScript) is all-or-nothing: if any figure on it
+is invalid or in conflict, NOTHING is saved, the page comes back (422) with every typed value
+kept and the message beside each bad field, so the user corrects and posts once more. Fields
+the post does not carry are left as they are; an empty field clears its figure.
 """
 from dataclasses import dataclass
 from typing import Any

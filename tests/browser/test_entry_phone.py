@@ -85,7 +85,7 @@ def test_enter_month_commune_and_villages_from_phone(page_as):
     page.get_by_role("link", name="Nhập cho thôn, tổ dân phố").click()
     page.wait_for_url(re.compile(rf"/entry/04720/{MONTH}/villages$"))
     _enter_village(page, "Thôn 1", "3", True, ("80", "100"))
-    page.get_by_role("link", name="Thôn, tổ dân phố").click()  # the breadcrumb back to the list
+    page.get_by_role("link", name="Thôn, tổ dân phố", exact=True).click()  # breadcrumb: back to the list
     page.wait_for_url(re.compile(rf"/entry/04720/{MONTH}/villages$"))
     assert "Đã nhập 3/6" in page.locator("a[href$='04720-01/2023-06']").inner_text()
     _enter_village(page, "Thôn 2", "2", False, ("60", "90"), offline_groups=True)
