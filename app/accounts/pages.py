@@ -48,8 +48,9 @@ def login(
         return render(request, "accounts/login.html",
                       {"next": _safe_next(next), "username": username,
                        "error": _("Wrong username or password."),
-                       "lock_note": _("After {n} failed attempts in a row, sign-in to the account "
-                                      "pauses for {minutes} minutes.", n=service.MAX_FAILURES,
+                       "lock_note": _("After {k} failed attempts in a row, wait half a minute before "
+                                      "trying again; after {n}, sign-in to the account pauses for "
+                                      "{minutes} minutes.", k=min(service.SLOWDOWN), n=service.MAX_FAILURES,
                                       minutes=int(service.LOCK_DURATION.total_seconds() // 60))},
                       status_code=400)
     start_session(request, user)  # a fresh session: new contents, new CSRF token
