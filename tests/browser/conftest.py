@@ -1,5 +1,6 @@
-"""Browser tests: a real uvicorn server on a free loopback port, against its own SQLite database
-(migrated and seeded with the demo accounts on start), driven by Debian's headless Chromium.
+"""Browser tests: a real uvicorn server on a free loopback port, against its own database (a
+SQLite file, or a private PostgreSQL database when TEST_DATABASE_URL names a PostgreSQL server;
+migrated and seeded with the demo accounts on start), driven by Debian's headless Chromium.
 
 Fixtures: `live_server` (base URL), `browser` (Playwright Browser), `page_as("tinh.nhaplieu")`
 → a signed-in Page at phone size (390×844). Mark tests `@pytest.mark.browser`.
@@ -11,10 +12,12 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -36,7 +39,14 @@ def live_server() -> Iterator[str]:
         pytest.skip("Chromium is not installed")
     tmp = Path(tempfile.mkdtemp(prefix="mttq-browser-"))
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}", "ENVIRONMENT": "local",
+    pg_admin_url = os.environ.get("TEST_DATABASE_URL", "")
+    if pg_admin_url.startswith("postgresql"):
+        db_name = f"mttq_browser_{uuid.uuid4().hex[:10]}"
+        _pg_admin(pg_admin_url, f'CREATE DATABASE "{db_name}"')
+        db_url = pg_admin_url.rsplit("/", 1)[0] + "/" + db_name
+    else:
+        db_name, db_url = None, f"sqlite:///{tmp / 'browser.db'}"
+    env = {**os.environ, "DATABASE_URL": db_url, "ENVIRONMENT": "local",
            "SEED_DEMO_USERS": "true", "SEED_DEMO_VALUES": "false",
            "SECRET_KEY": "browser-test-secret-key-not-for-production"}
     log = (tmp / "server.log").open("wb")
@@ -62,6 +72,15 @@ def live_server() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        if db_name:
+            _pg_admin(pg_admin_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+def _pg_admin(url: str, statement: str) -> None:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(statement))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
