@@ -144,6 +144,12 @@ def target_view(ind: Indicator, tr: TargetResult, levels: dict[int, UnitLevel],
         if viewed is not None and t.scope == "each" and viewed.depth == t.depth:
             # The viewed unit is the one unit of that level: say its own figure.
             view.actual = figure_text(ind, own)[0]
+            if own is not None and own.value is not None and ind.measure in ("count", "amount") \
+                    and t.comparator in (">=", ">") and t.value > 0:
+                view.bar_max = float(t.value)
+                view.bar_value = max(0.0, min(float(own.value), float(t.value)))
+                if tr.status == NOT_MET:
+                    view.note = _("Short by {gap}", gap=_value_text(ind, t, t.value - own.value))
             return view
         noun = level_noun(level) if level else _("units")
         if level is not None:
