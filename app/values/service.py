@@ -206,6 +206,7 @@ def is_submitted(session: Session, unit_id: int, period: str) -> bool:
 def audit(session: Session, principal: Principal | None, via: str, entity: str, entity_id: int | None,
           action: str, old: Any, new: Any, **where: Any) -> None:
     session.add(AuditLog(
+        at=utcnow(),
         user_id=principal.user_id if principal else None,
         token_id=principal.token_id if principal else None,
         via=via, entity=entity, entity_id=entity_id, action=action,
@@ -279,8 +280,9 @@ def save_value(
         return SaveResult(current, "unchanged")
     now = utcnow()
     if current is None:
+        # Timestamps given: SQLModel then skips its slow default-factory path (matters for imports).
         current = DataValue(unit_id=unit.id, indicator_id=indicator.id, period=period,
-                            created_at=now, version=1)
+                            created_at=now, updated_at=now, version=1)
         action = "created"
     else:
         current.version += 1
