@@ -332,6 +332,15 @@ def test_get_rollup_children_break_down_by_commune(yen_binh, figures):
     assert children["04720"]["subtree"]["value"] == 3  # 2 + 1
 
 
+def test_get_rollup_children_of_every_indicator_match_the_single_breakdown(yen_binh, figures):
+    every = yen_binh.get("/api/v1/rollups?unit=141&period=2023-Q2&children=true")
+    one = yen_binh.get("/api/v1/rollups?unit=141&period=2023-Q2&indicator=CT17&children=true")
+    assert every.status_code == one.status_code == 200
+    ct17 = next(i for i in every.json()["indicators"] if i["code"] == "CT17")
+    assert ct17["children"] == one.json()["indicators"][0]["children"]
+    assert {c["unit"]: c["subtree"]["value"] for c in ct17["children"]}["04720"] == 3
+
+
 def test_get_rollup_all_indicators_by_default(province):
     r = province.get("/api/v1/rollups?unit=15&period=2023-04")
     assert r.status_code == 200

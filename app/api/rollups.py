@@ -119,19 +119,25 @@ def compute(session: Session, principal: Principal, unit_code: str, period_text:
     unit = readable_unit(session, principal, unit_code)
     period = parse_period_range(period_text)
     program = program_for_year(session, period.year)
-    results = rollup.rollup(session, unit, period, program)
+    kids: list[tuple[Unit, list[IndicatorResult]]] = []
+    if children and indicator is None:
+        results, kids = rollup.dashboard(session, unit, period, program)  # every child in one pass
+    else:
+        results = rollup.rollup(session, unit, period, program)
     if indicator is not None:
         results = [r for r in results if r.indicator.code == indicator]
         if not results:
             raise Problem(404, "Not Found", f"No indicator {indicator!r} in the {program.year} program.")
+        if children:
+            kids = [(c, [cr]) for c, cr in rollup.breakdown(session, unit, results[0].indicator, period, program)]
     codes = unit_codes(session, results)
     rows = []
-    for r in results:
+    for i, r in enumerate(results):
         row = indicator_out(r, codes)
         if children:
-            row.children = [ChildOut(unit=c.code, name=c.name, status=cr.status, subtree=figure_out(cr.subtree),
-                                     own=figure_out(cr.own))
-                            for c, cr in rollup.breakdown(session, unit, r.indicator, period, program)]
+            row.children = [ChildOut(unit=c.code, name=c.name, status=crs[i].status,
+                                     subtree=figure_out(crs[i].subtree), own=figure_out(crs[i].own))
+                            for c, crs in kids]
         rows.append(row)
     return unit, program, period, rows
 
