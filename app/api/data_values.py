@@ -315,6 +315,6 @@ def import_data_values(
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Problem(409, "Conflict", "Another request with this Idempotency-Key was processed at the "
-                      "same time; send it again to receive its stored answer.") from None
+        raise Problem(409, "Conflict", "A request running at the same time wrote the same figures or used "
+                      "the same Idempotency-Key; nothing of this batch was written. Send it again.") from None
     return JSONResponse(summary)
