@@ -266,6 +266,22 @@ def test_import_rejected_batch_does_not_consume_its_idempotency_key(api, db):
     assert "Idempotent-Replayed" not in r.headers
 
 
+def test_import_losing_a_race_on_the_same_figures_is_409(api, db, monkeypatch):
+    # Another request inserted the same figure between our read and our write: the unique
+    # constraint refuses ours at the flush; the caller is told to send the batch again.
+    from sqlalchemy.exc import IntegrityError
+
+    from app.values import bulk
+
+    def racing(*_a, **_k):
+        raise IntegrityError("INSERT INTO data_value …", {}, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(bulk, "import_values", racing)
+    body = assert_problem(api.post(URL, json=TWO), 409)
+    assert "Send it again" in body["detail"]
+    assert count_values(db) == 0
+
+
 # --- CSV and bad bodies ----------------------------------------------------------------------
 
 CSV_TEXT = ("orgUnit,dataElement,period,value,numerator,denominator\n"

@@ -242,6 +242,11 @@ def _parse_body(content_type: str, body: bytes) -> tuple[list[bulk.ImportRow], s
                   f"not {media or 'nothing'!r}.")
 
 
+def _concurrent_write() -> Problem:
+    return Problem(409, "Conflict", "A request running at the same time wrote the same figures or used the "
+                   "same Idempotency-Key; nothing of this batch was written. Send it again.")
+
+
 def _owner(principal: Principal) -> str:
     return f"token:{principal.token_id}" if principal.token is not None else f"user:{principal.user_id}"
 
@@ -299,7 +304,11 @@ def import_data_values(
             return JSONResponse(json.loads(record.response), status_code=record.status_code,
                                 headers={"Idempotent-Replayed": "true"})
     rows, comment, via = _parse_body(content_type, body)
-    result = bulk.import_values(session, principal, rows, via=via, dry_run=dry_run, comment=comment)
+    try:
+        result = bulk.import_values(session, principal, rows, via=via, dry_run=dry_run, comment=comment)
+    except IntegrityError:
+        session.rollback()
+        raise _concurrent_write() from None
     summary = _summary(result)
     if result.rejected and not dry_run:
         session.rollback()
@@ -315,6 +324,5 @@ def import_data_values(
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Problem(409, "Conflict", "A request running at the same time wrote the same figures or used "
-                      "the same Idempotency-Key; nothing of this batch was written. Send it again.") from None
+        raise _concurrent_write() from None
     return JSONResponse(summary)
