@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -242,6 +243,18 @@ def _parse_body(content_type: str, body: bytes) -> tuple[list[bulk.ImportRow], s
                   f"not {media or 'nothing'!r}.")
 
 
+def _take_write_lock(session: Session) -> None:
+    """SQLite: hold the database's write lock from the start of the import's transaction.
+
+    Two imports that both read and then write would otherwise deadlock, and SQLite refuses one
+    at once ("database is locked") instead of waiting; a write first makes the second wait.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    session.commit()  # end the read transaction of authentication, if one is open
+    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == -1).values(key=IdempotencyRecord.key))
+
+
 def _concurrent_write() -> Problem:
     return Problem(409, "Conflict", "A request running at the same time wrote the same figures or used the "
                    "same Idempotency-Key; nothing of this batch was written. Send it again.")
@@ -289,6 +302,7 @@ def import_data_values(
     if not principal.can_write(principal.unit):
         raise Problem(403, "Forbidden", "This token (or account) may read but not write; ask an "
                       "administrator for a token in write mode.")
+    _take_write_lock(session)
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";")[0].strip().lower()
     digest = hashlib.sha256(f"{dry_run}|{media}|".encode() + body).hexdigest()
