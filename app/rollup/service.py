@@ -945,6 +945,9 @@ class _Context:
         return r
 
     def _units_below(self, unit: Unit, depth: int) -> int:
+        counts = getattr(self, "_counts", None)
+        if counts and (unit.id, depth) in counts:  # read with the cells already
+            return counts[(unit.id, depth)][0]
         if unit.id not in self._below:
             self._below[unit.id] = {d: n for d, n in self.session.execute(
                 sa_select(_uc.depth, _uc.units).where(_uc.unit_id == unit.id))}
