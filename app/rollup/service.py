@@ -30,9 +30,19 @@ before/after effective vectors and upserts the differences into the cells of the
 ancestors (from `Unit.path`: at most depth × 12 rows), in the caller's transaction: a committed
 figure and its roll-up never disagree. The batch form does the same for thousands of changes
 with one read and one upsert. `rollup_unit_count` caches, per unit and depth below it, how many
-units should report (all, and new-rural ones) for share-of-units denominators. `rebuild`
-recomputes both tables from `data_value` (seeding, imports of units, recovery); a change of the
-tree (a unit moved, a commune's new-rural status changed) needs a `rebuild`.
+units should report (all, and new-rural ones) for share-of-units denominators and completeness.
+
+"Each unit of a level" targets look at every unit of that level in the viewed subtree. One or
+two levels down (each district of a province) the units' own rows are read and judged in
+Python; further down (each commune of a province, of the country) `rollup_own` keeps each
+unit's own flow figures summed from January, so a span is `row(last) − row(first − 1)` and one
+grouped SQL query counts, per child of the viewed unit, the units with data and those meeting
+the target (integer cross-multiplication, like everywhere else); the failing units are read
+only if a page lists them.
+
+`rebuild` recomputes all three tables from `data_value` and the tree (seeding, imports of
+units, recovery); a change of the tree (a unit moved, a commune's new-rural status changed)
+needs a `rebuild`.
 
 `raw_rollup` answers the same questions straight from `data_value` (the straightforward
 design); it is the reference the tests compare the cells with, and the benchmark's baseline.
