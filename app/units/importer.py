@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlmodel import Session, SQLModel, col, delete, select
 
+from app.rollup import service as rollup
 from app.units.models import Unit, UnitKind
 
 COLUMNS = ("code", "name", "kind", "parent_code")
@@ -146,10 +147,7 @@ def _apply(session: Session, rows: list, kinds: dict, existing: dict, report: Im
             _delete_units(session, demo_ids)
             report.removed_demo = len(demo_ids)
     session.flush()
-    from app.rollup import service as rollup
-
-    if hasattr(rollup, "rebuild"):
-        rollup.rebuild(session)
+    rollup.rebuild(session)  # new units change the share denominators and subtree sums
 
 
 def _delete_units(session: Session, unit_ids: list[int]) -> None:
