@@ -24,3 +24,19 @@ def test_create_token_from_phone_shows_secret_once_without_csp_violation(page_as
     page.goto("/admin/tokens")
     assert secret not in page.content() and secret[:12] in page.content()
     assert [m for m in console if "Content Security Policy" in m] == []
+
+
+def test_reset_password_asks_first_from_phone(page_as):
+    page = page_as("xa.quantri")
+    page.goto("/admin/users")
+    row = page.locator("li.user-row", has_text="xa.xem")
+    asked: list[str] = []
+    page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    row.get_by_role("button", name="Đặt lại mật khẩu").click()
+    page.wait_for_load_state("networkidle")
+    assert asked and asked[0].startswith("Cấp mật khẩu tạm thời mới cho Theo dõi xã Xuân Long?")
+    assert page.url.endswith("/admin/users")  # cancelled: nothing sent
+    page.once("dialog", lambda d: d.accept())
+    row.get_by_role("button", name="Đặt lại mật khẩu").click()
+    page.wait_for_url(re.compile(r"/admin/users/\d+/password$"))
+    assert re.fullmatch(r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}", page.locator("input.secret").input_value())
