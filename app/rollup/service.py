@@ -53,7 +53,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, or_, select as sa_select
+from sqlalchemy import bindparam, case, delete, func, insert, literal, or_, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from app.program import rules
@@ -571,6 +572,49 @@ _CELLS = (sa_select(_rc.unit_id, _rc.indicator_id, func.sum(_rc.value_sum), func
 _COUNTS = sa_select(_uc.unit_id, _uc.depth, _uc.units, _uc.new_rural).where(_uc.unit_id.in_(_P["uids"]))
 
 
+
+def _fused_statement(dialect: str):  # noqa: ANN202
+    """One round trip for what a page reads first: the own figures of the asked units (flows
+    summed, stocks' latest month), their subtree cells and their unit counts, as rows
+    (kind, unit, indicator or depth, a, b, c, d). Built once per dialect."""
+    q = _FUSED.get(dialect)
+    if q is not None:
+        return q
+    uids, fl, st = (bindparam(n, expanding=True) for n in ("own_uids", "own_flows", "own_stocks"))
+    cuids = bindparam("cell_uids", expanding=True)
+    flows = (sa_select(literal("f").label("k"), _dv.unit_id, _dv.indicator_id, func.sum(_dv.value),
+                       func.sum(_dv.numerator), func.sum(_dv.denominator), func.count())
+             .where(_dv.unit_id.in_(uids), _dv.indicator_id.in_(fl),
+                    _dv.period >= bindparam("start"), _dv.period <= bindparam("end"))
+             .group_by(_dv.unit_id, _dv.indicator_id))
+    where = (_dv.unit_id.in_(uids), _dv.indicator_id.in_(st), _dv.period >= bindparam("ystart"),
+             _dv.period <= bindparam("end"))
+    if dialect == "postgresql":
+        latest = (sa_select(_dv.unit_id, _dv.indicator_id, _dv.value, _dv.numerator, _dv.denominator)
+                  .where(*where).distinct(_dv.unit_id, _dv.indicator_id)
+                  .order_by(_dv.unit_id, _dv.indicator_id, _dv.period.desc()).subquery())
+    else:  # SQLite: with MAX() the bare columns come from the row holding the maximum
+        latest = (sa_select(_dv.unit_id, _dv.indicator_id, _dv.value, _dv.numerator, _dv.denominator,
+                            func.max(_dv.period).label("p"))
+                  .where(*where).group_by(_dv.unit_id, _dv.indicator_id).subquery())
+    stocks = sa_select(literal("s"), latest.c.unit_id, latest.c.indicator_id, latest.c.value,
+                       latest.c.numerator, latest.c.denominator, literal(1))
+    cells = (sa_select(literal("c"), _rc.unit_id, _rc.indicator_id, func.sum(_rc.value_sum),
+                       func.sum(_rc.num_sum), func.sum(_rc.den_sum), func.sum(_rc.reported_count))
+             .where(_rc.unit_id.in_(cuids), _rc.indicator_id.in_(bindparam("cell_iids", expanding=True)),
+                    or_(_rc.period == bindparam("end"),
+                        _rc.indicator_id.in_(bindparam("cell_flows", expanding=True))
+                        & (_rc.period >= bindparam("start")) & (_rc.period < bindparam("end"))))
+             .group_by(_rc.unit_id, _rc.indicator_id))
+    counts = sa_select(literal("n"), _uc.unit_id, _uc.depth, _uc.units, _uc.new_rural, literal(0),
+                       literal(0)).where(_uc.unit_id.in_(bindparam("count_uids", expanding=True)))
+    q = _FUSED[dialect] = union_all(flows, stocks, cells, counts)
+    return q
+
+
+_FUSED: dict[str, Any] = {}
+
+
 class _Ind:
     """Plain copy of an Indicator's fields read in hot loops (ORM attribute access is slow)."""
 
@@ -901,40 +945,13 @@ class _Context:
                     and self._sql_each_applies(self.by_id[x.indicator_id], x)]
             for x in same:
                 self._each[-x.id] = {}
-            # From the scope down the parent chain to the units of the level, then one or two
-            # cumulative rows per unit (`rollup_own`): only the scope's units are read.
-            u0 = Unit.__table__.alias("u0")
-            frm = u0
-            cur = u0
-            for i in range(t.depth - (self.scope.depth + 1)):
-                p = Unit.__table__.alias(f"p{i}")
-                frm = frm.join(p, p.c.id == cur.c.parent_id)
-                cur = p
-            ro = RollupOwn.__table__.c
-            end, prev = self.period.end, (f"{self.period.year}-{self.period.first - 1:02d}"
-                                          if self.period.first > 1 else None)
-            # Σ over [first..last] = cumulative(last) − cumulative(first − 1).
-            periods = [end] if prev is None else [end, prev]
-            sign = case((ro.period == end, 1), else_=-1)
-            iids = sorted({x.indicator_id for x in same})
-            frm = frm.join(RollupOwn.__table__, (ro.unit_id == u0.c.id) & ro.indicator_id.in_(iids)
-                           & ro.period.in_(periods))
-            per_unit = (sa_select(cur.c.id.label("anc"), ro.indicator_id.label("iid"),
-                                  func.sum(sign * ro.value_sum).label("s"))
-                        .select_from(frm)
-                        .where(u0.c.depth == t.depth, cur.c.parent_id == self.scope.id)
-                        .group_by(u0.c.id, cur.c.id, ro.indicator_id)
-                        .having(func.sum(sign * ro.reported_count) > 0).subquery())
-            cols = []
-            for x in same:
-                v = x.frac
-                lhs, rhs = per_unit.c.s * v.denominator, v.numerator
-                cond = {">=": lhs >= rhs, ">": lhs > rhs, "<=": lhs <= rhs, "<": lhs < rhs,
-                        "=": lhs == rhs}[x.comparator]
-                cols.append(func.sum(case(((per_unit.c.iid == x.indicator_id) & cond, 1), else_=0)))
-            q = (sa_select(per_unit.c.anc, per_unit.c.iid, func.count(), *cols)
-                 .group_by(per_unit.c.anc, per_unit.c.iid))
-            for row in self.session.execute(q):
+            q = _each_count_statement(t.depth - self.scope.depth,
+                                      tuple((x.indicator_id, x.comparator, x.frac) for x in same),
+                                      self.period.first > 1)
+            end = self.period.end
+            prev = f"{self.period.year}-{self.period.first - 1:02d}" if self.period.first > 1 else end
+            params = {"scope_id": self.scope.id, "depth": t.depth, "end": end, "prev": prev}
+            for row in self.session.execute(q, params):
                 cid, iid, n = row[0], row[1], int(row[2])
                 for x, m in zip(same, row[3:], strict=True):
                     if x.indicator_id == iid:
@@ -1005,6 +1022,53 @@ class _Context:
         return self._summary(pairs[0][0], len(pairs), meeting, failing, any_data)
 
 
+_EACH_STATEMENTS: dict[tuple, Any] = {}
+
+
+def _each_count_statement(steps: int, shape: tuple[tuple[int, str, Fraction], ...], span: bool):  # noqa: ANN202
+    """The grouped "each unit of a level" count, built once per shape (levels between the scope
+    and the units, the targets' indicators/comparators/thresholds, whether the span starts after
+    January) and reused with bound parameters: building it costs more than running it.
+
+    From the scope down the parent chain to the units of the level, then one or two cumulative
+    rows per unit (`rollup_own`): Σ over [first..last] = cumulative(last) − cumulative(first − 1).
+    """
+    key = (steps, shape, span)
+    q = _EACH_STATEMENTS.get(key)
+    if q is not None:
+        return q
+    u0 = Unit.__table__.alias("u0")
+    frm = u0
+    cur = u0
+    for i in range(steps - 1):
+        p = Unit.__table__.alias(f"p{i}")
+        frm = frm.join(p, p.c.id == cur.c.parent_id)
+        cur = p
+    ro = RollupOwn.__table__.c
+    end = bindparam("end")
+    periods = [end, bindparam("prev")] if span else [end]
+    sign = case((ro.period == end, 1), else_=-1) if span else literal(1)
+    iids = sorted({x[0] for x in shape})
+    frm = frm.join(RollupOwn.__table__, (ro.unit_id == u0.c.id) & ro.indicator_id.in_(iids)
+                   & ro.period.in_(periods))
+    per_unit = (sa_select(cur.c.id.label("anc"), ro.indicator_id.label("iid"),
+                          func.sum(sign * ro.value_sum).label("s"))
+                .select_from(frm)
+                .where(u0.c.depth == bindparam("depth"), cur.c.parent_id == bindparam("scope_id"))
+                .group_by(u0.c.id, cur.c.id, ro.indicator_id)
+                .having(func.sum(sign * ro.reported_count) > 0).subquery())
+    cols = []
+    for iid, comparator, v in shape:
+        lhs, rhs = per_unit.c.s * v.denominator, v.numerator
+        cond = {">=": lhs >= rhs, ">": lhs > rhs, "<=": lhs <= rhs, "<": lhs < rhs,
+                "=": lhs == rhs}[comparator]
+        cols.append(func.sum(case(((per_unit.c.iid == iid) & cond, 1), else_=0)))
+    q = (sa_select(per_unit.c.anc, per_unit.c.iid, func.count(), *cols)
+         .group_by(per_unit.c.anc, per_unit.c.iid))
+    _EACH_STATEMENTS[key] = q
+    return q
+
+
 def _light_under(session: Session, unit: Unit, depth: int) -> list[tuple[int, str, str | None]]:
     """(id, path, new_rural) of the units at `depth` below `unit`, in code order."""
     steps = depth - unit.depth
@@ -1031,6 +1095,38 @@ class _CellContext(_Context):
         self._cells: dict[tuple[int, int], _Acc] = {}
         self._counts: dict[tuple[int, int], tuple[int, int]] = {}
         self._prepared: set[int] = set()
+
+    def results_for(self, units: list[Unit]) -> dict[int, list[IndicatorResult]]:
+        """Own figures, cells and unit counts of `units` read in one round trip, then the base."""
+        if len(units) <= _CHUNK:
+            self._read_fused([u.id for u in units])
+        return super().results_for(units)
+
+    def _read_fused(self, ids: list[int]) -> None:
+        all_iids = list(self.by_id)
+        own_ids = [uid for uid in dict.fromkeys(ids)
+                   if any((uid, i) not in self._loaded for i in all_iids)]
+        cell_ids = [uid for uid in dict.fromkeys(ids) if uid not in self._prepared]
+        if not own_ids and not cell_ids:
+            return
+        flows = [i for i, ind in self.by_id.items() if ind.time_rollup == "flow"]
+        stocks = [i for i, ind in self.by_id.items() if ind.time_rollup != "flow"]
+        need_counts = any(i.measure == "yes_no" for i in self.indicators)
+        params = {"own_uids": own_ids, "own_flows": flows if own_ids else [],
+                  "own_stocks": stocks if own_ids else [], "start": self.period.start,
+                  "end": self.period.end, "ystart": f"{self.period.year}-01",
+                  "cell_uids": cell_ids, "cell_iids": all_iids if cell_ids else [],
+                  "cell_flows": flows if self.period.first != self.period.last else [],
+                  "count_uids": cell_ids if need_counts else []}
+        self._loaded.update((uid, i) for uid in own_ids for i in all_iids)
+        self._prepared.update(cell_ids)
+        for kind, uid, key, a, b, c, d in self.session.execute(_fused_statement(self.dialect), params):
+            if kind == "n":
+                self._counts[(uid, key)] = (int(a), int(b))
+            elif kind == "c":
+                self._cells[(uid, key)] = _Acc(int(a), int(b), int(c), int(d))
+            else:
+                self._own[(uid, key)] = _Acc(int(a or 0), int(b or 0), int(c or 0), int(d))
 
     def prepare(self, units: list[Unit]) -> None:
         ids = [u.id for u in units if u.id not in self._prepared]
