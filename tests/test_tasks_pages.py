@@ -47,9 +47,20 @@ def test_view_task_page_shows_full_text_and_sub_items(login, db):
     assert "Cập nhật tình trạng" not in r.text  # a viewer gets no form
 
 
-def test_view_task_outside_scope_is_404(login, db):
-    r = login("xa.xem").get(f"/tasks/{_task(db, 1, 6).id}")
-    assert r.status_code == 404
+def test_view_task_of_another_district_plan_is_404(login, db):
+    # A task in Văn Chấn's (138) own plan: outside Xuân Long (under Yên Bình) and not above it.
+    from app.core.time import utcnow
+
+    province_task = _task(db, 1, 6)
+    other = db.exec(select(Unit).where(Unit.code == "138")).one()
+    copy = Task(program_id=province_task.program_id, plan_unit_id=other.id, quarter=1, number=6,
+                title=province_task.title, text=province_task.text, lead_unit_id=other.id,
+                source_task_id=province_task.id, created_at=utcnow(), updated_at=utcnow())
+    db.add(copy)
+    db.commit()
+    c = login("xa.xem")
+    assert c.get(f"/tasks/{copy.id}").status_code == 404
+    assert c.get("/tasks?plan=138").status_code == 404
 
 
 def test_post_task_status_done_saves_and_redirects(login, db):
@@ -143,3 +154,20 @@ def test_audit_written_for_status_change_through_page(login, db):
     t = _task(db, 4, 2)
     login("tinh.nhaplieu").post(f"/tasks/{t.id}/status", data={"status": "in_progress", "version": "1"})
     assert db.exec(select(AuditLog).where(AuditLog.entity == "task", AuditLog.entity_id == t.id)).one()
+
+
+def test_tasks_page_commune_user_follows_the_province_program(login):
+    # Xuân Long has no plan of its own and Yên Bình (141) none yet: it follows the province's 44.
+    r = login("xa.xem").get("/tasks")
+    assert r.status_code == 200
+    assert "Bồi dưỡng, tập huấn nghiệp vụ cán bộ Mặt trận" in r.text
+
+
+def test_task_page_commune_user_reads_a_province_task_but_cannot_change_it(login, db):
+    task = _task(db, 2, 7)
+    c = login("xa.nhaplieu")
+    assert c.get(f"/tasks/{task.id}").status_code == 200
+    r = c.post(f"/tasks/{task.id}/status", data={"status": "done", "version": str(task.version)})
+    assert r.status_code in (403, 404)
+    db.refresh(task)
+    assert task.status == "not_started"

@@ -68,6 +68,11 @@ class Principal:
             return unit.id == self.unit.id or bool(self.user and self.user.can_edit_below)
         return False
 
+    def can_follow(self, unit: Unit) -> bool:
+        """Reading a unit's plan of tasks: plans in the caller's subtree, and the plans of the
+        units above it, which are the program the caller follows."""
+        return self.can_read(unit) or self.unit.path.startswith(unit.path)
+
     def can_admin(self, unit: Unit) -> bool:
         return self.role == "admin" and self.token is None and self.can_read(unit)
 

@@ -75,8 +75,7 @@ def list_tasks(
         stmt = stmt.where(Task.quarter == quarter)
     if plan_unit is not None:
         unit = session.exec(select(Unit).where(Unit.code == plan_unit)).first()
-        ancestors = principal.unit.path.strip("/").split("/")
-        if unit is None or not (principal.can_read(unit) or str(unit.id) in ancestors):
+        if unit is None or not principal.can_follow(unit):
             raise Problem(404, "Not Found", f"No plan of unit {plan_unit!r} in your scope.")
         stmt = stmt.where(Task.plan_unit_id == unit.id)
     order = [Program.year, Plan.depth, Plan.code, Task.quarter, Task.number, Task.id]

@@ -19,7 +19,7 @@ from app.core.templates import render
 from app.program import service as tasks
 from app.program.models import Indicator, Program, Task
 from app.program.periods import PeriodRange
-from app.units.deps import readable_unit
+from app.units.deps import readable_unit, unit_by_code
 from app.units.models import Unit
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -75,9 +75,16 @@ def _program(session: Session) -> Program:
 def _task_in_scope(session: Session, principal: Principal, task_id: int) -> tuple[Task, Unit]:
     task = session.get(Task, task_id)
     plan_unit = session.get(Unit, task.plan_unit_id) if task else None
-    if task is None or plan_unit is None or not principal.can_read(plan_unit):
+    if task is None or plan_unit is None or not principal.can_follow(plan_unit):
         raise Problem(404, "Not Found", f"No task {task_id} in your scope.")
     return task, plan_unit
+
+
+def _followed_plan(session: Session, principal: Principal, code: str) -> Unit:
+    unit = unit_by_code(session, code)
+    if unit is None or not principal.can_follow(unit):
+        raise Problem(404, "Not Found", f"No plan of unit {code!r} in your scope.")
+    return unit
 
 
 def _live_figures(session: Session, unit: Unit, month: str, program: Program) -> dict[int, object]:
@@ -99,17 +106,22 @@ def tasks_page(request: Request, session: SessionDep, principal: WebUser,
     from app.reports.service import figure_text
 
     program = _program(session)
-    plan_unit = readable_unit(session, principal, plan) if plan else principal.unit
+    plan_unit = _followed_plan(session, principal, plan) if plan else tasks.default_plan(
+        session, program, principal.unit)
     month_key, as_of, chosen = _month_or_default(program, month)
     views = tasks.plan_tasks(session, program, plan_unit, as_of)
-    figures = _live_figures(session, plan_unit, month_key, program) if views else {}
+    # Live figures are the plan unit's where the caller may read them, else the caller's own.
+    figure_unit = plan_unit if principal.can_read(plan_unit) else principal.unit
+    figures = _live_figures(session, figure_unit, month_key, program) if views else {}
     root = session.get(Unit, program.root_unit_id)
     plan_choices: list[Unit] = []
     progress = []
     if principal.can_read(root):
         plan_choices = [root] + list(session.exec(select(Unit).where(Unit.parent_id == root.id)
                                                   .order_by(Unit.sort_order, Unit.name)).all())
-    if plan_unit.id == root.id:
+    else:
+        plan_choices = tasks.plans_above(session, program, principal.unit)
+    if plan_unit.id == root.id and principal.can_read(root):
         progress = tasks.plans_progress(session, program, root, as_of)
     all_views = tasks.flatten(views)
     counts = {s: sum(1 for v in views if v.state == s)

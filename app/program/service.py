@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from app.accounts.deps import Principal
 from app.core.i18n import _
@@ -144,6 +144,22 @@ def plan_tasks(session: Session, program: Program, plan_unit: Unit, on: date) ->
         Task.program_id == program.id, Task.plan_unit_id == plan_unit.id)
         .order_by(Task.quarter, Task.is_addition, Task.number, Task.id)).all())
     return _views(session, program, tasks, on)
+
+
+def plans_above(session: Session, program: Program, unit: Unit) -> list[Unit]:
+    """The units at or above `unit` that have a plan of tasks, from the root down."""
+    ids = [int(x) for x in unit.path.strip("/").split("/") if x]
+    with_plan = set(session.exec(select(Task.plan_unit_id).where(
+        Task.program_id == program.id, col(Task.plan_unit_id).in_(ids)).distinct()).all())
+    units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(with_plan)))}
+    return [units[i] for i in ids if i in units]
+
+
+def default_plan(session: Session, program: Program, unit: Unit) -> Unit:
+    """The plan a unit follows: its own if it has one, else the nearest above it (a commune
+    follows its district's plan, or the province program)."""
+    plans = plans_above(session, program, unit)
+    return plans[-1] if plans else unit
 
 
 def task_view(session: Session, program: Program, task: Task, on: date) -> TaskView:
