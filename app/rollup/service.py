@@ -453,12 +453,16 @@ def _read_rows(session: Session, groups: dict[tuple[int, int, int], dict]
     return out
 
 
-def _upsert_deltas(session: Session, deltas: dict[tuple[int, int, str], list[int]],
-                   table=None) -> None:  # noqa: ANN001
-    if not deltas:
-        return
-    table = RollupCell.__table__ if table is None else table
-    dialect = session.get_bind().dialect.name
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def _upsert_statement(dialect: str, table):  # noqa: ANN001, ANN202
+    """INSERT … ON CONFLICT DO UPDATE adding the deltas, built once per dialect and table
+    (building it costs more than running it for one save)."""
+    key = (dialect, table.name)
+    stmt = _UPSERTS.get(key)
+    if stmt is not None:
+        return stmt
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     elif dialect == "sqlite":
@@ -466,10 +470,19 @@ def _upsert_deltas(session: Session, deltas: dict[tuple[int, int, str], list[int
     else:  # pragma: no cover - the app runs on SQLite or PostgreSQL
         raise NotImplementedError(dialect)
     stmt = dialect_insert(table)
-    stmt = stmt.on_conflict_do_update(
+    stmt = _UPSERTS[key] = stmt.on_conflict_do_update(
         index_elements=[table.c.unit_id, table.c.indicator_id, table.c.period],
         set_={c: table.c[c] + stmt.excluded[c]
               for c in ("value_sum", "num_sum", "den_sum", "reported_count")})
+    return stmt
+
+
+def _upsert_deltas(session: Session, deltas: dict[tuple[int, int, str], list[int]],
+                   table=None) -> None:  # noqa: ANN001
+    if not deltas:
+        return
+    table = RollupCell.__table__ if table is None else table
+    stmt = _upsert_statement(session.get_bind().dialect.name, table)
     rows = [{"unit_id": u, "indicator_id": i, "period": p, "value_sum": d[0], "num_sum": d[1],
              "den_sum": d[2], "reported_count": d[3]} for (u, i, p), d in sorted(deltas.items())]
     for i in range(0, len(rows), _CHUNK):
