@@ -149,3 +149,31 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
         session.execute(insert(PeriodSubmission), subs)
     session.flush()
     rebuild(session)
+
+
+def seed_demo_task_progress(session: Session) -> None:
+    """Demo progress of the province's first-quarter tasks: most done, the rest under way."""
+    from datetime import date
+
+    from app.program.models import Program, Task, TaskNote
+
+    program = session.exec(select(Program)).first()
+    if program is None:
+        return
+    root_tasks = list(session.exec(select(Task).where(
+        Task.program_id == program.id, Task.plan_unit_id == program.root_unit_id,
+        Task.parent_id == None, Task.quarter == 1).order_by(Task.number)))  # noqa: E711
+    if not root_tasks or any(t.status != "not_started" for t in root_tasks):
+        return
+    for t in root_tasks:
+        if t.number <= 9:
+            t.status, t.done_on = "done", date(2023, 2 + t.number % 2, 10 + t.number)
+            session.add(TaskNote(task_id=t.id, noted_on=t.done_on,
+                                 text="Đã hoàn thành (số liệu minh họa)."))
+        else:
+            t.status = "in_progress"
+            session.add(TaskNote(task_id=t.id, noted_on=date(2023, 3, 20),
+                                 text="Đang triển khai, dự kiến xong trong quý II (số liệu minh họa)."))
+        t.version += 1
+        session.add(t)
+    session.flush()

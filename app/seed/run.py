@@ -19,6 +19,7 @@ def seed(session: Session, *, demo_users: bool, demo_values: bool) -> None:
         demo.seed_demo_users(session)
     if demo_values:
         demo.seed_demo_values(session)  # rebuilds the roll-up itself
+        demo.seed_demo_task_progress(session)
     else:
         from app.rollup.service import rebuild
 
