@@ -3,4 +3,4 @@ from app.accounts.models import ApiToken, User  # noqa: F401
 from app.program.models import Indicator, Program, Target, Task, TaskIndicator, TaskNote  # noqa: F401
 from app.units.models import Unit, UnitKind, UnitLevel  # noqa: F401
 from app.values.models import AuditLog, DataValue, IdempotencyRecord, PeriodSubmission  # noqa: F401
-from app.rollup.models import RollupCell, RollupOwn, RollupUnitCount  # noqa: F401
+from app.rollup.models import RollupCell, RollupEach, RollupOwn, RollupUnitCount  # noqa: F401

@@ -258,6 +258,21 @@ NATIONAL_INFO = {"root_code": "VN", "province_code": "P07", "district_code": "P0
                  "save_unit_depth": 4}
 
 
+def _bring_up_to_date(db: Database) -> None:
+    """A kept database built by older code: migrate it, and rebuild the roll-up when a newer
+    aggregate table (e.g. `rollup_each`) is still empty."""
+    from app.rollup.service import rebuild
+
+    upgrade_to_head(db.engine)
+    with Session(db.engine) as s:
+        if s.execute(text("SELECT count(*) FROM rollup_each")).scalar_one() == 0:
+            t = time.perf_counter()
+            rebuild(s)
+            s.commit()
+            print(f"[{db.label}] roll-up rebuilt in {time.perf_counter() - t:.0f} s", flush=True)
+    _analyze(db)
+
+
 def _analyze(db: Database) -> None:
     with db.engine.connect() as conn:
         conn.execute(text("ANALYZE"))
@@ -413,6 +428,7 @@ def main() -> None:
         try:
             if args.reuse_db:
                 info = dict(NATIONAL_INFO)
+                _bring_up_to_date(db)
             else:
                 info = build_national(db)
                 print(f"[{db.label}] {info['units']:,} units, {info['values']:,} values, filled in "

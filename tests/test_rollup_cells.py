@@ -10,7 +10,7 @@ from app.accounts.deps import Principal
 from app.program.models import Indicator, Program
 from app.program.periods import PeriodRange
 from app.rollup import service as rollup
-from app.rollup.models import RollupCell, RollupOwn
+from app.rollup.models import RollupCell, RollupEach, RollupOwn
 from app.units.models import Unit
 from app.values.models import DataValue
 from app.values.service import Figure as Entry
@@ -135,3 +135,44 @@ def test_batch_change_of_several_stock_months_matches_raw(db, program):
         return next(r for r in res if r.indicator.code == "CT07").subtree.value
 
     assert (figure("2023-05"), figure("2023-Q2"), figure("2023-02")) == (5, 8, None)
+
+
+def _each_rows(db) -> list[tuple]:
+    e = RollupEach
+    q = sa_select(e.unit_id, e.target_id, e.period_start, e.period_end, e.with_data, e.meeting
+                  ).order_by(e.unit_id, e.target_id, e.period_start, e.period_end)
+    return [tuple(r) for r in db.execute(q)]
+
+
+def test_each_counts_kept_on_save_match_raw_values(db, program):
+    # Figures, a rebuild (which writes the per-ancestor "each commune" counts), then 300 more
+    # saves kept up to date incrementally: every "each" verdict equals the one judged unit by
+    # unit from raw values, and the kept counts equal those of a fresh rebuild.
+    rng = random.Random(23)
+    units = _subtree(db, "141") + [_unit(db, "15")]
+    _fill(db, program, rng, units, 150)
+    rollup.rebuild(db)
+    province = _unit(db, "15")
+    assert db.exec(select(RollupEach).where(RollupEach.unit_id == province.id)).first() is not None
+    _fill(db, program, rng, units, 300)
+    _assert_same_as_raw(db, program, ["15"])
+    incremental = _each_rows(db)
+    rollup.rebuild(db)
+    assert incremental == _each_rows(db)
+
+
+def test_each_counts_of_an_edited_target_fall_back_to_units_figures(db, program):
+    # "Each commune holds ≥ 1 supervision" raised to ≥ 2 after the rebuild: the kept counts
+    # (for ≥ 1) no longer apply, and the roll-up judges the communes against ≥ 2 instead.
+    from app.program.models import Target
+
+    rng = random.Random(5)
+    _fill(db, program, rng, _subtree(db, "141") + [_unit(db, "15")], 200)
+    rollup.rebuild(db)
+    ct17 = db.exec(select(Indicator).where(Indicator.code == "CT17")).one()
+    target = db.exec(select(Target).where(Target.indicator_id == ct17.id, Target.scope == "each",
+                                          Target.depth == 2)).one()
+    target.value = 2
+    db.add(target)
+    db.flush()
+    _assert_same_as_raw(db, program, ["15"])

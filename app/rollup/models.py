@@ -54,3 +54,29 @@ class RollupOwn(SQLModel, table=True):
     num_sum: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     den_sum: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     reported_count: int = 0
+
+
+class RollupEach(SQLModel, table=True):
+    """For an `each` target counted over many units (each commune of the country), per
+    ancestor unit and per span of months [period_start..period_end] of a year: how many of the
+    ancestor's units at the target's depth have data (`with_data`) and how many meet the
+    target (`meeting`). Kept up to date on save, so the national page reads one row per
+    province instead of judging 10,000 communes.
+
+    The target's terms are copied (`indicator_id`, `depth`, `comparator`, `value`): a row whose
+    terms differ from the target's current ones (the target was edited) is not used, and a
+    target without rows (added after the last `rebuild`) is counted from `rollup_own`."""
+
+    __tablename__ = "rollup_each"
+    unit_id: int = Field(sa_column=Column(Integer, ForeignKey("unit.id", ondelete="CASCADE"),
+                                          primary_key=True))
+    target_id: int = Field(sa_column=Column(Integer, ForeignKey("target.id", ondelete="CASCADE"),
+                                            primary_key=True))
+    period_start: str = Field(primary_key=True, max_length=7)
+    period_end: str = Field(primary_key=True, max_length=7)
+    indicator_id: int
+    depth: int
+    comparator: str = Field(max_length=8)
+    value: float
+    with_data: int = 0
+    meeting: int = 0

@@ -61,7 +61,7 @@ from app.program import rules
 from app.program.models import Indicator, Program, Target
 from app.program.periods import PeriodRange
 from app.program.service import current_program, indicators_of
-from app.rollup.models import RollupCell, RollupOwn, RollupUnitCount
+from app.rollup.models import RollupCell, RollupEach, RollupOwn, RollupUnitCount
 from app.rollup.types import MET, NO_DATA, NOT_MET, Figure, IndicatorResult, TargetResult
 from app.units.models import Unit, UnitLevel
 from app.values.models import DataValue, PeriodSubmission
@@ -240,6 +240,7 @@ def on_values_changed(session: Session, changes: Iterable[ValueChange]) -> None:
     session.flush()
     after = _read_rows(session, groups)
     deltas: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    each_changes: list[tuple[Unit, int, int, dict, dict]] = []
     own_deltas: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for (uid, iid, year), g in groups.items():
         rows_after = after.get((uid, iid, year), {})
@@ -253,6 +254,8 @@ def on_values_changed(session: Session, changes: Iterable[ValueChange]) -> None:
         vb = _monthly(rows_before, g["ind"], year)
         if g["ind"].time_rollup == "flow":
             ca, cb = _cumulative(va, year), _cumulative(vb, year)
+            if ca != cb:
+                each_changes.append((g["unit"], iid, year, ca, cb))
             for per in ca.keys() | cb.keys():
                 a, b = ca.get(per, (0, 0, 0, 0)), cb.get(per, (0, 0, 0, 0))
                 d = [a[k] - b[k] for k in range(4)]
@@ -274,6 +277,7 @@ def on_values_changed(session: Session, changes: Iterable[ValueChange]) -> None:
                     acc[k] += d[k]
     _upsert_deltas(session, deltas)
     _upsert_deltas(session, own_deltas, RollupOwn.__table__)
+    _update_each(session, each_changes)
 
 
 def rebuild(session: Session) -> None:
@@ -282,11 +286,15 @@ def rebuild(session: Session) -> None:
     rebuild_unit_counts(session)
     session.execute(delete(RollupCell))
     session.execute(delete(RollupOwn))
+    session.execute(delete(RollupEach))
     units = {uid: (depth, path, nr) for uid, depth, path, nr in session.execute(
         sa_select(Unit.id, Unit.depth, Unit.path, Unit.new_rural))}
     indicators = {i.id: i for i in session.exec(select(Indicator)).all()}
     cells: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     own_rows: list[dict] = []
+    each_targets = _each_targets_by_level(session, indicators)
+    each_counts: dict[tuple[int, int, int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+    each_years: dict[int, set[int]] = defaultdict(set)  # indicator → years with figures
     q = (sa_select(DataValue.unit_id, DataValue.indicator_id, DataValue.period, DataValue.value,
                    DataValue.numerator, DataValue.denominator)
          .order_by(DataValue.unit_id, DataValue.indicator_id, DataValue.period)
@@ -303,7 +311,17 @@ def rebuild(session: Session) -> None:
         if ind is None:
             return
         if ind.time_rollup == "flow":
-            for per, c in _cumulative(rows, year).items():
+            cum = _cumulative(rows, year)
+            each_years[iid].add(year)
+            for t in each_targets.get((iid, depth), ()):
+                ancestors = _path_ids(path)[:-1]
+                for (a, b), (has, ok) in _span_statuses(cum, year, t).items():
+                    if has:
+                        for anc in ancestors:
+                            acc = each_counts[(anc, t.id, year, a, b)]
+                            acc[0] += 1
+                            acc[1] += ok
+            for per, c in cum.items():
                 own_rows.append({"unit_id": uid, "indicator_id": iid, "period": per, "value_sum": c[0],
                                  "num_sum": c[1], "den_sum": c[2], "reported_count": c[3]})
             if len(own_rows) >= _CHUNK:
@@ -331,9 +349,133 @@ def rebuild(session: Session) -> None:
     flush_group()
     if own_rows:
         session.execute(insert(RollupOwn), own_rows)
+    _write_each(session, units, each_targets, each_counts, each_years)
     _bulk_insert(session, RollupCell.__table__, (
         {"unit_id": u, "indicator_id": i, "period": p, "value_sum": a[0], "num_sum": a[1],
          "den_sum": a[2], "reported_count": a[3]} for (u, i, p), a in cells.items()))
+
+
+# --------------------------------------------------------------------------------------------
+# "Each unit of a level" counts per ancestor and span of months (`rollup_each`)
+# --------------------------------------------------------------------------------------------
+
+_SPANS = [(a, b) for a in range(1, 13) for b in range(a, 13)]  # every [first..last] of a year
+
+
+def _each_kept(t: Target, ind: Indicator) -> bool:
+    """Targets whose per-ancestor counts `rollup_each` keeps: 'each unit of a level' on the
+    unit's own flow count/amount with a plain comparator (the ones counted in SQL)."""
+    return (t.scope == "each" and t.basis == "own" and t.unit_id is None and t.depth is not None
+            and ind.time_rollup == "flow" and ind.measure in ("count", "amount") and t.on == "value"
+            and t.comparator in (">=", ">", "<=", "<", "="))
+
+
+def _each_targets_by_level(session: Session, indicators: dict[int, Indicator]
+                           ) -> "dict[tuple[int, int], list[_Tgt]]":
+    out: dict[tuple[int, int], list[_Tgt]] = defaultdict(list)
+    for t in session.exec(select(Target).where(Target.scope == "each").order_by(Target.id)).all():
+        ind = indicators.get(t.indicator_id)
+        if ind is not None and _each_kept(t, ind):
+            out[(t.indicator_id, t.depth)].append(_Tgt(t))
+    return out
+
+
+def _span_statuses(cum: dict[str, tuple[int, int, int, int]], year: int, t: Target
+                   ) -> dict[tuple[int, int], tuple[bool, bool]]:
+    """(has data, meets) of one unit's flow over every span of months, from its cumulative rows."""
+    vals, reps = [0] * 13, [0] * 13
+    for m in range(1, 13):
+        c = cum.get(f"{year}-{m:02d}")
+        if c is not None:
+            vals[m], reps[m] = c[0], c[3]
+    out = {}
+    for a, b in _SPANS:
+        has = reps[b] - reps[a - 1] > 0
+        out[(a, b)] = (has, has and _meets(t, vals[b] - vals[a - 1], 1)[0])
+    return out
+
+
+def _write_each(session: Session, units: dict, each_targets: dict, counts: dict,
+                years: dict[int, set[int]]) -> None:
+    """Rows for every ancestor of the units at each kept target's depth, every span of every
+    year with figures (zeros included: a row's presence says the counts are kept)."""
+    by_depth: dict[int, set[int]] = defaultdict(set)
+    for _uid, (depth, path, _nr) in units.items():
+        if any(d == depth for (_i, d) in each_targets):
+            by_depth[depth].update(_path_ids(path)[:-1])
+    rows = []
+    for (iid, depth), targets in each_targets.items():
+        for t in targets:
+            for year in sorted(years.get(iid, ())):
+                for anc in by_depth.get(depth, ()):
+                    for a, b in _SPANS:
+                        c = counts.get((anc, t.id, year, a, b), (0, 0))
+                        rows.append({"unit_id": anc, "target_id": t.id,
+                                     "period_start": f"{year}-{a:02d}", "period_end": f"{year}-{b:02d}",
+                                     "indicator_id": iid, "depth": depth, "comparator": t.comparator,
+                                     "value": t.value, "with_data": c[0], "meeting": c[1]})
+    _bulk_insert(session, RollupEach.__table__, rows)
+
+
+_re = RollupEach.__table__.c
+_EACH_TERMS = (sa_select(_re.target_id, _re.comparator, _re.value).distinct()
+               .where(_re.unit_id == bindparam("anc"), _re.indicator_id == bindparam("iid"),
+                      _re.depth == bindparam("depth"),
+                      _re.period_start >= bindparam("ystart"), _re.period_end <= bindparam("yend")))
+_EACH_UPDATES: dict[int, Any] = {}
+
+
+def _each_update_statement(n: int):  # noqa: ANN202
+    """UPDATE of one target's span in the rows of `n` ancestors (built once per n)."""
+    stmt = _EACH_UPDATES.get(n)
+    if stmt is None:
+        stmt = _EACH_UPDATES[n] = (
+            RollupEach.__table__.update()
+            .where(_re.unit_id.in_([bindparam(f"a{i}") for i in range(n)]),
+                   _re.target_id == bindparam("tid"), _re.period_start == bindparam("ps"),
+                   _re.period_end == bindparam("pe"), _re.comparator == bindparam("cmp"),
+                   _re.value == bindparam("val"))
+            .values(with_data=_re.with_data + bindparam("dw"), meeting=_re.meeting + bindparam("dm")))
+    return stmt
+
+
+def _update_each(session: Session, changes: list[tuple[Unit, int, int, dict, dict]]) -> None:
+    """Bring the `rollup_each` counts of the changed units' ancestors up to date: read the
+    terms of the kept targets at the unit's level (one small read through its parent), judge
+    the unit on every span before and after, and update only the spans whose verdict changed
+    (usually none: a commune with 3 supervisions getting a 4th still meets "≥ 1")."""
+    if not changes:
+        return
+    params_by_n: dict[int, list[dict]] = defaultdict(list)
+    for unit, iid, year, ca, cb in changes:
+        ancestors = _path_ids(unit.path)[:-1]
+        if not ancestors:
+            continue
+        terms = session.execute(_EACH_TERMS, {"anc": ancestors[-1], "iid": iid, "depth": unit.depth,
+                                              "ystart": f"{year}-01", "yend": f"{year}-12"}).all()
+        for tid, comparator, value in terms:
+            t = _Terms(comparator, value)
+            after, before = _span_statuses(ca, year, t), _span_statuses(cb, year, t)
+            for (a, b), st in after.items():
+                old = before[(a, b)]
+                dw, dm = int(st[0]) - int(old[0]), int(st[1]) - int(old[1])
+                if dw or dm:
+                    p = {f"a{i}": x for i, x in enumerate(ancestors)}
+                    p.update(tid=tid, ps=f"{year}-{a:02d}", pe=f"{year}-{b:02d}", cmp=comparator,
+                             val=value, dw=dw, dm=dm)
+                    params_by_n[len(ancestors)].append(p)
+    for n, params in params_by_n.items():
+        session.execute(_each_update_statement(n), params)
+
+
+class _Terms:
+    """A target's comparator and threshold, as `_meets` reads them."""
+
+    __slots__ = ("comparator", "value", "value_high", "frac", "frac_high")
+
+    def __init__(self, comparator: str, value: float) -> None:
+        self.comparator, self.value, self.value_high = comparator, value, None
+        self.frac = self.frac_high = Fraction(value)
 
 
 def rebuild_unit_counts(session: Session) -> None:
@@ -958,6 +1100,8 @@ class _Context:
                     and self._sql_each_applies(self.by_id[x.indicator_id], x)]
             for x in same:
                 self._each[-x.id] = {}
+            if self._each_kept_counts(same):
+                return self._each[key]
             q = _each_count_statement(t.depth - self.scope.depth,
                                       tuple((x.indicator_id, x.comparator, x.frac) for x in same),
                                       self.period.first > 1)
@@ -970,6 +1114,27 @@ class _Context:
                     if x.indicator_id == iid:
                         self._each[-x.id][cid] = (n, int(m or 0))
         return self._each[key]
+
+    def _each_kept_counts(self, same: list[_Tgt]) -> bool:
+        """Fill the counts of `same` per child of the scope from `rollup_each`, when it holds
+        them for this span with the targets' current terms; False → count from `rollup_own`."""
+        rows = self.session.execute(_EACH_READ, {
+            "scope_id": self.scope.id, "tids": [x.id for x in same],
+            "ps": self.period.start, "pe": self.period.end}).all()
+        by_id = {x.id: x for x in same}
+        found: set[int] = set()
+        for uid, tid, iid, depth, comparator, value, _w, _m in rows:
+            x = by_id[tid]
+            if (iid, depth, comparator, value) != (x.indicator_id, x.depth, x.comparator, x.value):
+                return False  # the target changed since the last rebuild
+            if uid == self.scope.id:
+                found.add(tid)
+        if found != set(by_id):
+            return False
+        for uid, tid, _i, _d, _c, _v, with_data, meeting in rows:
+            if uid != self.scope.id:
+                self._each[-tid][uid] = (int(with_data), int(meeting))
+        return True
 
     def _each_by_sql(self, viewed: Unit, ind: Indicator, t: Target) -> TargetResult:
         counts = self._each_counts(ind, t)
@@ -1035,6 +1200,17 @@ class _Context:
         return self._summary(pairs[0][0], len(pairs), meeting, failing, any_data)
 
 
+_EACH_READ = (
+    sa_select(RollupEach.__table__.c.unit_id, RollupEach.__table__.c.target_id,
+              RollupEach.__table__.c.indicator_id, RollupEach.__table__.c.depth,
+              RollupEach.__table__.c.comparator, RollupEach.__table__.c.value,
+              RollupEach.__table__.c.with_data, RollupEach.__table__.c.meeting)
+    .where(RollupEach.__table__.c.target_id.in_(bindparam("tids", expanding=True)),
+           RollupEach.__table__.c.period_start == bindparam("ps"),
+           RollupEach.__table__.c.period_end == bindparam("pe"),
+           RollupEach.__table__.c.unit_id.in_(
+               sa_select(Unit.__table__.c.id).where(or_(Unit.__table__.c.parent_id == bindparam("scope_id"),
+                                                        Unit.__table__.c.id == bindparam("scope_id"))))))
 _EACH_STATEMENTS: dict[tuple, Any] = {}
 
 
