@@ -38,9 +38,19 @@ Python; further down (each commune of a province, of the country) `rollup_own` k
 unit's own flow figures summed from January, so a span is `row(last) − row(first − 1)` and one
 grouped SQL query counts, per child of the viewed unit, the units with data and those meeting
 the target (integer cross-multiplication, like everywhere else); the failing units are read
-only if a page lists them.
+only if a page lists them. Those counts are also kept: `rollup_each` holds, per ancestor, per
+such target and per span of months [a..b] of a year (78 spans), how many of the ancestor's
+units at the target's level have data and how many meet it, so the national page reads one row
+per province instead of judging 10,395 communes. A save judges the changed unit on every span
+before and after and updates only the spans whose verdict changed, in all its ancestors at
+once. The rows carry the target's terms (comparator, threshold): a target edited or added since
+the last `rebuild` is counted by the grouped query above until the next one.
 
-`rebuild` recomputes all three tables from `data_value` and the tree (seeding, imports of
+A page's first read is one round trip (`_fused_statement`): the own figures of the unit and its
+children, their cells and their unit counts, as one UNION ALL. Statements that are costly to
+build (the grouped count, the upserts) are built once per shape and reused with parameters.
+
+`rebuild` recomputes all four tables from `data_value` and the tree (seeding, imports of
 units, recovery); a change of the tree (a unit moved, a commune's new-rural status changed)
 needs a `rebuild`.
 
