@@ -428,10 +428,13 @@ def _write_each(session: Session, units: dict, each_targets: dict, counts: dict,
 
 
 _re = RollupEach.__table__.c
-_EACH_TERMS = (sa_select(_re.target_id, _re.comparator, _re.value).distinct()
-               .where(_re.unit_id == bindparam("anc"), _re.indicator_id == bindparam("iid"),
-                      _re.depth == bindparam("depth"),
-                      _re.period_start >= bindparam("ystart"), _re.period_end <= bindparam("yend")))
+_EACH_TERMS = (sa_select(_re.unit_id, _re.target_id, _re.indicator_id, _re.depth, _re.comparator,
+                          _re.value, _re.period_start).distinct()
+               .where(_re.unit_id.in_(bindparam("roots", expanding=True)),
+                      _re.indicator_id.in_(bindparam("iids", expanding=True)),
+                      # the whole-year span: one row per target and year
+                      _re.period_start.in_(bindparam("starts", expanding=True)),
+                      _re.period_end.in_(bindparam("ends", expanding=True))))
 _EACH_UPDATES: dict[int, Any] = {}
 
 
@@ -451,18 +454,27 @@ def _each_update_statement(n: int):  # noqa: ANN202
 
 def _update_each(session: Session, changes: list[tuple[Unit, int, int, dict, dict]]) -> None:
     """Bring the `rollup_each` counts of the changed units' ancestors up to date: read the
-    terms of the kept targets at the unit's level (one small read through its parent), judge
+    terms of the kept targets at the changed units' levels (one small read per batch), judge
     the unit on every span before and after, and update only the spans whose verdict changed
     (usually none: a commune with 3 supervisions getting a 4th still meets "≥ 1")."""
     if not changes:
         return
     params_by_n: dict[int, list[dict]] = defaultdict(list)
+    # The kept targets' terms, per (top ancestor, indicator, depth, year): one read per batch.
+    roots = sorted({_path_ids(u.path)[0] for u, *_ in changes if u.parent_id is not None})
+    if not roots:
+        return
+    years = sorted({c[2] for c in changes})
+    kept: dict[tuple[int, int, int, int], set[tuple[int, str, float]]] = defaultdict(set)
+    for root, tid, iid, depth, comparator, value, start in session.execute(_EACH_TERMS, {
+            "roots": roots, "iids": sorted({c[1] for c in changes}),
+            "starts": [f"{y}-01" for y in years], "ends": [f"{y}-12" for y in years]}):
+        kept[(root, iid, depth, int(start[:4]))].add((tid, comparator, value))
     for unit, iid, year, ca, cb in changes:
         ancestors = _path_ids(unit.path)[:-1]
         if not ancestors:
             continue
-        terms = session.execute(_EACH_TERMS, {"anc": ancestors[-1], "iid": iid, "depth": unit.depth,
-                                              "ystart": f"{year}-01", "yend": f"{year}-12"}).all()
+        terms = sorted(kept.get((ancestors[0], iid, unit.depth, year), ()))
         for tid, comparator, value in terms:
             t = _Terms(comparator, value)
             after, before = _span_statuses(ca, year, t), _span_statuses(cb, year, t)
