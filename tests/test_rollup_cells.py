@@ -176,3 +176,31 @@ def test_each_counts_of_an_edited_target_fall_back_to_units_figures(db, program)
     db.add(target)
     db.flush()
     _assert_same_as_raw(db, program, ["15"])
+
+
+def test_save_updates_kept_each_commune_count_for_the_quarter(db, program):
+    # "Each commune holds ≥ 1 supervision" (CT17) over 2023-Q1 in province 15, kept per span:
+    # commune A enters 1 in January, then a rebuild writes the kept counts: 1 commune with data,
+    # 1 meeting. B enters 2 in February: 2 with data, 2 meeting. C enters 0 in March: 3 with
+    # data, 2 meeting (0 < 1). A's January is cleared: A has no figure in Q1 any more, so 2 with
+    # data (B, C), 1 meeting (B: 2 ≥ 1) — of 173 communes.
+    root = _unit(db, "15")
+    admin = Principal(unit=root, role="admin", via="web")
+    a, b, c = db.exec(select(Unit).where(Unit.parent_id == _unit(db, "141").id)
+                      .order_by(Unit.code)).all()[:3]
+    ct17 = db.exec(select(Indicator).where(Indicator.code == "CT17")).one()
+    save_value(db, admin, program, a, ct17, "2023-01", Entry(value=1))
+    rollup.rebuild(db)
+    save_value(db, admin, program, b, ct17, "2023-02", Entry(value=2))
+    save_value(db, admin, program, c, ct17, "2023-03", Entry(value=0))
+    save_value(db, admin, program, a, ct17, "2023-01", Entry())
+    db.flush()
+    row = db.exec(select(RollupEach).where(RollupEach.unit_id == root.id,
+                                           RollupEach.indicator_id == ct17.id, RollupEach.depth == 2,
+                                           RollupEach.period_start == "2023-01",
+                                           RollupEach.period_end == "2023-03")).one()
+    assert (row.with_data, row.meeting) == (2, 1)
+    res = next(r for r in rollup.rollup(db, root, PeriodRange.parse("2023-Q1"), program)
+               if r.indicator.code == "CT17")
+    each = next(t for t in res.targets if t.target is not None and t.target.depth == 2)
+    assert (each.units_meeting, each.units_total) == (1, 173)
