@@ -48,6 +48,8 @@ def live_server() -> Iterator[str]:
         db_name, db_url = None, f"sqlite:///{tmp / 'browser.db'}"
     env = {**os.environ, "DATABASE_URL": db_url, "ENVIRONMENT": "local",
            "SEED_DEMO_USERS": "true", "SEED_DEMO_VALUES": "false",
+           # Every browser test signs in from 127.0.0.1: lift the per-address sign-in limit.
+           "LOGIN_RATE_LIMIT": "1000/minute",
            "SECRET_KEY": "browser-test-secret-key-not-for-production"}
     log = (tmp / "server.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",

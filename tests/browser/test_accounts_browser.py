@@ -28,13 +28,20 @@ def test_create_token_from_phone_shows_secret_once_without_csp_violation(page_as
 
 def test_reset_password_asks_first_from_phone(page_as):
     page = page_as("xa.quantri")
+    # A user of its own, so the shared server's demo accounts keep their passwords for other tests.
     page.goto("/admin/users")
-    row = page.locator("li.user-row", has_text="xa.xem")
+    page.fill("input[name=username]", "xa.thu")
+    page.fill("input[name=full_name]", "Người thử xã Xuân Long")
+    page.select_option("select[name=role]", "viewer")
+    page.get_by_role("button", name="Tạo người dùng").click()
+    page.wait_for_load_state("networkidle")
+    page.goto("/admin/users")
+    row = page.locator("li.user-row", has_text="xa.thu")
     asked: list[str] = []
     page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     row.get_by_role("button", name="Đặt lại mật khẩu").click()
     page.wait_for_load_state("networkidle")
-    assert asked and asked[0].startswith("Cấp mật khẩu tạm thời mới cho Theo dõi xã Xuân Long?")
+    assert asked and asked[0].startswith("Cấp mật khẩu tạm thời mới cho Người thử xã Xuân Long?")
     assert page.url.endswith("/admin/users")  # cancelled: nothing sent
     page.once("dialog", lambda d: d.accept())
     row.get_by_role("button", name="Đặt lại mật khẩu").click()
