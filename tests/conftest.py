@@ -6,19 +6,17 @@ transaction that is rolled back, so tests never see each other's writes.
 """
 import os
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.databases import create_database, database_url, drop_database  # noqa: E402
+
 _TMP = Path(tempfile.mkdtemp(prefix="mttq-tests-"))
-_BASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-if _BASE_URL.startswith("postgresql"):
-    _DB_NAME = f"mttq_test_{uuid.uuid4().hex[:10]}"
-    _ADMIN_URL = _BASE_URL
-    _TEST_URL = _BASE_URL.rsplit("/", 1)[0] + "/" + _DB_NAME
+_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "")
+if _ADMIN_URL.startswith("postgresql"):
+    _TEST_URL, _DB_NAME = database_url(_ADMIN_URL, "mttq_test")
 else:
     _DB_NAME = None
-    _ADMIN_URL = None
     _TEST_URL = f"sqlite:///{_TMP / 'test.db'}"
 
 os.environ.update(
@@ -31,31 +29,16 @@ os.environ.update(
 
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 DEMO_PASSWORD = "demo2023"
-
-
-def _create_pg_database() -> None:
-    admin = create_engine(_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{_DB_NAME}"'))
-    admin.dispose()
-
-
-def _drop_pg_database() -> None:
-    admin = create_engine(_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{_DB_NAME}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def engine():
     """The migrated, seeded test database (shared by the whole run)."""
     if _DB_NAME:
-        _create_pg_database()
+        create_database(_ADMIN_URL, _DB_NAME)
     from app.core.db import engine as app_engine
     from app.core.migrate import upgrade_to_head
     from app.seed.run import seed
@@ -66,7 +49,7 @@ def engine():
     yield app_engine
     app_engine.dispose()
     if _DB_NAME:
-        _drop_pg_database()
+        drop_database(_ADMIN_URL, _DB_NAME)
 
 
 @pytest.fixture

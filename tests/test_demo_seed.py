@@ -1,11 +1,9 @@
 """A fresh start with demo figures shows a living dashboard, and seeding again changes nothing."""
 import os
 import tempfile
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlmodel import Session, func, select
 
 from app.core.db import make_engine
@@ -16,6 +14,7 @@ from app.rollup.service import completeness, rollup
 from app.seed.run import seed
 from app.units.models import Unit
 from app.values.models import DataValue
+from tests.databases import drop_database, new_database_url
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +23,7 @@ def demo_engine():
     base = os.environ.get("TEST_DATABASE_URL", "")
     name = None
     if base.startswith("postgresql"):
-        name = f"mttq_demo_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.rsplit("/", 1)[0] + "/" + name
+        url, name = new_database_url(base, "mttq_demo")
     else:
         url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'demo.db'}"
     engine = make_engine(url)
@@ -38,9 +33,7 @@ def demo_engine():
     yield engine
     engine.dispose()
     if name:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(base, name)
 
 
 def test_seed_demo_values_fill_first_quarter_dashboard(demo_engine):

@@ -12,12 +12,12 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+
+from tests.databases import drop_database, new_database_url
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -41,9 +41,7 @@ def live_server() -> Iterator[str]:
     port = _free_port()
     pg_admin_url = os.environ.get("TEST_DATABASE_URL", "")
     if pg_admin_url.startswith("postgresql"):
-        db_name = f"mttq_browser_{uuid.uuid4().hex[:10]}"
-        _pg_admin(pg_admin_url, f'CREATE DATABASE "{db_name}"')
-        db_url = pg_admin_url.rsplit("/", 1)[0] + "/" + db_name
+        db_url, db_name = new_database_url(pg_admin_url, "mttq_browser")
     else:
         db_name, db_url = None, f"sqlite:///{tmp / 'browser.db'}"
     env = {**os.environ, "DATABASE_URL": db_url, "ENVIRONMENT": "local",
@@ -75,14 +73,7 @@ def live_server() -> Iterator[str]:
             proc.kill()
         log.close()
         if db_name:
-            _pg_admin(pg_admin_url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-
-
-def _pg_admin(url: str, statement: str) -> None:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(statement))
-    admin.dispose()
+            drop_database(pg_admin_url, db_name)
 
 
 @pytest.fixture(scope="session")
