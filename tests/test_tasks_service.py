@@ -248,3 +248,29 @@ def test_adopt_tasks_into_commune_plan_is_refused(db: Session):
         tasks.adopt_tasks(db, _principal(db, "xa.quantri"), _program(db), _unit(db, "04720"),
                           [_task(db, 2, 7).id])
     assert e.value.code == "not_district"
+
+
+def test_copy_same_task_twice_into_a_plan_is_refused_by_the_database(db):
+    # Two requests choosing the same task at once both pass the "already taken?" check; the
+    # unique (plan, source task) constraint keeps the second copy out.
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+    from sqlmodel import select
+
+    from app.program.models import Task
+    from app.units.models import Unit
+
+    source = db.exec(select(Task).where(Task.quarter == 2, Task.number == 7, Task.parent_id == None)).first()  # noqa: E711
+    district = db.exec(select(Unit).where(Unit.code == "141")).one()
+
+    def copy() -> Task:
+        return Task(program_id=source.program_id, plan_unit_id=district.id, source_task_id=source.id,
+                    quarter=2, number=7, title=source.title, text=source.text, lead_unit_id=district.id)
+
+    db.add(copy())
+    db.flush()
+    nested = db.begin_nested()
+    db.add(copy())
+    with pytest.raises(IntegrityError):
+        db.flush()
+    nested.rollback()

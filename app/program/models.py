@@ -76,6 +76,8 @@ class Task(SQLModel, table=True):
     """A task of section II (or an addition); sub-items are tasks with a parent."""
 
     __tablename__ = "task"
+    # A plan takes a source task once, even when two people choose it at the same moment.
+    __table_args__ = (UniqueConstraint("plan_unit_id", "source_task_id"),)
     id: int | None = Field(default=None, primary_key=True)
     program_id: int = Field(foreign_key="program.id", index=True)
     plan_unit_id: int = Field(foreign_key="unit.id", index=True)  # whose plan: province or a district

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.accounts.deps import Principal, WebUser, verify_csrf
@@ -317,6 +318,10 @@ def plan_adopt(request: Request, session: SessionDep, principal: WebUser,
     plan_unit = _plan_unit_for_writing(session, principal, unit or None)
     try:
         tasks.adopt_tasks(session, principal, program, plan_unit, task or [])
+        session.commit()
+    except IntegrityError:
+        # Someone took the same tasks at the same moment: the plan has them already.
+        session.rollback()
     except tasks.TaskError as e:
         session.rollback()
         as_of = tasks.today_vn()
@@ -325,7 +330,6 @@ def plan_adopt(request: Request, session: SessionDep, principal: WebUser,
             "quarters": tasks.by_quarter(tasks.adoptable_tasks(session, program, as_of)),
             "taken": tasks.adopted_sources(session, program, plan_unit), "error": e.text(),
         }, status_code=_error_status(request, 422))
-    session.commit()
     return RedirectResponse(f"/tasks?plan={plan_unit.code}", status_code=303)
 
 
