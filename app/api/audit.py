@@ -12,7 +12,7 @@ from app.accounts.deps import ApiCaller
 from app.accounts.models import ApiToken, User
 from app.api.common import (
     API_AUTH, PERIOD_PATTERN, IndicatorParam, Page, PagingDep, SubtreeParam, UnitParam, in_subtree, page,
-    period_bounds, problems, scope_root,
+    filter_unit_indicator_period, period_bounds, problems, scope_root,
 )
 from app.core.db import SessionDep
 from app.core.problems import Problem
@@ -86,12 +86,7 @@ def list_audit(
             .outerjoin(User, User.id == AuditLog.user_id)
             .outerjoin(ApiToken, ApiToken.id == AuditLog.token_id)
             .where(in_subtree(Unit.path, root)))
-    if exact is not None:
-        stmt = stmt.where(AuditLog.unit_id == exact.id)
-    if indicator is not None:
-        stmt = stmt.where(Indicator.code == indicator)
-    if lo:
-        stmt = stmt.where(AuditLog.period >= lo, AuditLog.period <= hi)
+    stmt = filter_unit_indicator_period(stmt, AuditLog, exact, indicator, lo, hi)
     if since is not None:
         stmt = stmt.where(AuditLog.at >= parse_since(since))
     rows, count = page(session, stmt, paging, [AuditLog.at.desc(), AuditLog.id.desc()])

@@ -199,6 +199,23 @@ def scope_root(session: Session, principal: Principal, unit: str | None, subtree
     return exact, root
 
 
+def filter_unit_indicator_period(stmt: Any, model: Any, exact: Unit | None, indicator: str | None,
+                                 lo: str | None, hi: str | None) -> Any:
+    """Narrow a list of rows with `unit_id` and `period` (joined to Indicator) by the common
+    filters: one exact unit, an indicator code, a span of months (open ends allowed)."""
+    from app.program.models import Indicator
+
+    if exact is not None:
+        stmt = stmt.where(model.unit_id == exact.id)
+    if indicator is not None:
+        stmt = stmt.where(Indicator.code == indicator)
+    if lo:
+        stmt = stmt.where(model.period >= lo)
+    if hi:
+        stmt = stmt.where(model.period <= hi)
+    return stmt
+
+
 def program_for_year(session: Session, year: int | None) -> Program:
     """The program of `year`, or the latest one when no year is given; 404 if none."""
     stmt = select(Program)

@@ -14,7 +14,7 @@ from app.accounts.deps import ApiCaller, Principal
 from app.api.common import (
     API_AUTH, CODE_PATTERN, PERIOD_PATTERN, PROBLEM_SCHEMA, AllowAllMethodsRoute, IndicatorParam,
     Page, PagingDep, SubtreeParam, UnitParam, in_subtree, inline_schema, page, period_bounds, problems,
-    scope_root,
+    scope_root, filter_unit_indicator_period,
 )
 from app.core.db import SessionDep
 from app.core.problems import Problem, problem_response
@@ -65,15 +65,7 @@ def data_values_query(session: Session, principal: Principal, unit: str | None, 
             .join(Unit, Unit.id == DataValue.unit_id)
             .join(Indicator, Indicator.id == DataValue.indicator_id)
             .where(in_subtree(Unit.path, root)))
-    if exact is not None:
-        stmt = stmt.where(DataValue.unit_id == exact.id)
-    if indicator is not None:
-        stmt = stmt.where(Indicator.code == indicator)
-    if lo:
-        stmt = stmt.where(DataValue.period >= lo)
-    if hi:
-        stmt = stmt.where(DataValue.period <= hi)
-    return stmt
+    return filter_unit_indicator_period(stmt, DataValue, exact, indicator, lo, hi)
 
 
 ORDER = [DataValue.period, Unit.code, Indicator.code, DataValue.id]

@@ -13,8 +13,8 @@ def seed(session: Session, *, demo_users: bool, demo_values: bool) -> None:
     from app.seed import demo, program_2023, tasks_2023, units
 
     units.seed_units(session)
-    program_2023.seed_program(session)
-    tasks_2023.seed_tasks(session, program_2023.seed_program(session))
+    program = program_2023.seed_program(session)
+    tasks_2023.seed_tasks(session, program)
     if demo_users:
         demo.seed_demo_users(session)
     if demo_values:
