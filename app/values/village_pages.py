@@ -63,7 +63,7 @@ class CellView(FieldView):
 
     @property
     def dom_id(self) -> str:
-        return f"{self.village.code}-{self.code}" if self.village else self.code
+        return f"v{self.village.code}-{self.code}" if self.village else self.code
 
 
 @dataclass
