@@ -97,7 +97,7 @@ self.addEventListener("message", function (event) {
   if (data.type === "keep-pages" && Array.isArray(data.urls)) {
     event.waitUntil(caches.open(PAGES_CACHE).then(function (cache) {
       return Promise.all(data.urls.map(function (path) {
-        if (typeof path !== "string" || path.charAt(0) !== "/" || path === data.current) return null;
+        if (typeof path !== "string" || path.charAt(0) !== "/") return null;
         return cache.match(path).then(function (hit) {
           if (hit && !data.fresh) return null;
           var request = new Request(path, { credentials: "same-origin" });
