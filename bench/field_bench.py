@@ -33,7 +33,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+# APP_ROOT: another checkout of the app to measure (e.g. the previous release, for before/after).
+ROOT = Path(os.environ.get("APP_ROOT") or Path(__file__).resolve().parents[1])
 CHROMIUM = "/usr/bin/chromium"
 RTT_MS, KBPS, CPU = 400, 400, 4
 PHONE = {"width": 390, "height": 844}
@@ -183,9 +184,9 @@ def measure(browser, base: str, user: str | None, path: str) -> tuple[dict, dict
         if user:
             _sign_in(context, base, user)
         page = context.new_page()
-        # Open the site's renderer on a file with no subresources and no caching (/sw.js is
-        # sent with no-cache) before throttling, so the line applies to the page's own request.
-        page.goto(base + "/sw.js")
+        # Open the site's renderer on a document with no subresources before throttling, so the
+        # line applies to the page's own request.
+        page.goto(base + "/openapi.json")
         page.add_init_script(INIT)
         line = Line(page)
         cold = _open(page, line, base + path)
@@ -223,7 +224,7 @@ def floor(browser, base: str) -> tuple[float, float]:  # noqa: ANN001
     context = browser.new_context(viewport=PHONE, base_url=base)
     try:
         with urllib.request.urlopen(base + "/login") as r:
-            url = re.search(r'src="(/static/app\.js\?v=[0-9a-f]+)"', r.read().decode()).group(1)
+            url = re.search(r'src="(/static/app\.js(?:\?v=[0-9a-f]+)?)"', r.read().decode()).group(1)
         page = context.new_page()
         Line(page)
         page.goto(base + url)
