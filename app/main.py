@@ -7,7 +7,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import i18n, problems
 from app.core.config import ROOT, settings
@@ -17,6 +19,41 @@ from app.accounts import protection
 from app.accounts.deps import LoginRequired, csrf_token
 from app.core.templates import env
 from app.routers import api_routers, page_routers
+from app.units.names import unit_label
+
+# A versioned static URL (`static_url`, `?v=<hash>`) never changes content: keep it a year.
+IMMUTABLE = "public, max-age=31536000, immutable"
+# A plain /static/x URL may change with a release: keep it, but ask whether it changed (ETag).
+REVALIDATE = "public, no-cache"
+# Pages carry the user's figures and CSRF token: never kept by a proxy, always revalidated.
+PRIVATE_PAGE = "private, no-cache"
+
+
+class CacheHeadersMiddleware:
+    """Cache-Control on static files and HTML pages, unless a route set its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        versioned = b"v=" in scope.get("query_string", b"")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if "cache-control" not in headers:
+                    if path.startswith("/static/"):
+                        ok = message["status"] in (200, 304)
+                        headers["Cache-Control"] = IMMUTABLE if versioned and ok else REVALIDATE
+                    elif headers.get("content-type", "").startswith("text/html"):
+                        headers["Cache-Control"] = PRIVATE_PAGE
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 @asynccontextmanager
@@ -64,6 +101,7 @@ def create_app(*, run_startup: bool = True) -> FastAPI:
         return await call_next(request)
 
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(CacheHeadersMiddleware)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.SECRET_KEY,
@@ -82,4 +120,5 @@ def create_app(*, run_startup: bool = True) -> FastAPI:
 
 
 env.globals["csrf_token"] = csrf_token
+env.filters["unit_label"] = unit_label
 app = create_app()

@@ -7,9 +7,12 @@ from app.program import pages as program_pages
 from app.reports import pages as report_pages
 from app.rollup import pages as rollup_pages
 from app.values import pages as values_pages
+from app.values import village_pages
 
 from app.api import ROUTERS as resource_api_routers
 
 api_routers = [accounts_api.router, *resource_api_routers]
-page_routers = [core_pages.router, account_pages.router, account_admin_pages.router, values_pages.router,
+page_routers = [core_pages.router, account_pages.router, account_admin_pages.router,
+                village_pages.router,  # before values_pages: its /entry/{u}/{p}/{code} would take /villages, /submit
+                values_pages.router,
                 program_pages.router, report_pages.router, rollup_pages.router]

@@ -48,6 +48,8 @@ OTHER_DISTRICT = "132"  # Thành phố Yên Bái, outside district 141
 PUBLIC = {
     ("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/lang/{lang}"),
     ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"),
+    # Issue 13: icon, service worker, its offline page; the CSRF token answers 401 when signed out.
+    ("GET", "/favicon.ico"), ("GET", "/sw.js"), ("GET", "/offline"), ("GET", "/csrf-token"),
 }
 UNIT_PARAMS = ("unit_code", "unit", "plan", "plan_unit", "orgUnit", "subtree", "parent")
 DEFAULT_VALUES = {"period": PERIOD, "year": "2023", "lang": "vi", "month": PERIOD, "indicator_code": "CT17",
@@ -157,6 +159,15 @@ SPECIAL: dict[tuple[str, str], Spec] = {
     ("GET", "/entry/{unit_code}/{period}/{code}"): Spec(fill={"code": "CT17"}),
     ("POST", "/entry/{unit_code}/{period}/{code}"): Spec(fill={"code": "CT17"}, form=_figure, htmx=True),
     ("GET", "/entry/{unit_code}/{period}/{code}/history"): Spec(fill={"code": "CT17"}),
+    # Issue 13: the villages page as one form (nothing posted: saved as is), submitting's first step,
+    # one village's cell (village 04720-01 is below 04720 only: elsewhere a 404 like any missing one).
+    ("POST", "/entry/{unit_code}/{period}/villages"): Spec(form=lambda u: {}),
+    ("GET", "/entry/{unit_code}/{period}/submit"): Spec(need="write"),
+    ("GET", "/entry/{unit_code}/{period}/villages/{village_code}/{code}"): Spec(
+        fill={"village_code": "04720-01", "code": "CT07"}, ok=(404,)),
+    ("POST", "/entry/{unit_code}/{period}/villages/{village_code}/{code}"): Spec(
+        fill={"village_code": "04720-01", "code": "CT07"}, ok=(404,), htmx=True,
+        form=lambda u: {"04720-01.CT07.value": "1"}),
     ("GET", "/tasks/{task_id:int}"): Spec(fill={"task_id": "TASK"}),
     ("POST", "/tasks/{task_id:int}/status"): Spec(
         fill={"task_id": "TASK"}, form=lambda t: {"status": "in_progress", "version": "1", "done_on": ""}),

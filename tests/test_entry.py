@@ -376,10 +376,11 @@ def test_show_villages_with_state(login):
     r = c.get(f"/entry/{COMMUNE}/{MONTH}/villages")
     assert r.status_code == 200
     # Thôn 1 has 1 of the 6 village indicators (CT04, CT07–CT11); Thôn 2 none.
-    first = re.search(r'href="/entry/04720-01/2023-03">.*?</a>', r.text, re.S).group(0)
+    first = re.search(r'id="v-04720-01".*?</summary>', r.text, re.S).group(0)
     assert "Đã nhập 1/6" in first and "Đang nhập" in first
-    second = re.search(r'href="/entry/04720-02/2023-03">.*?</a>', r.text, re.S).group(0)
+    second = re.search(r'id="v-04720-02".*?</summary>', r.text, re.S).group(0)
     assert "Đã nhập 0/6" in second and "Chưa nhập" in second
+    assert 'href="/entry/04720-01/2023-03">Trang riêng của Thôn 1</a>' in r.text
 
 
 def test_show_village_entry_page_for_commune_user(login):

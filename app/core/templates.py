@@ -1,4 +1,12 @@
-"""Jinja2 pages: one environment, filters for Vietnamese figures, full page or htmx fragment."""
+"""Jinja2 pages: one environment, filters for Vietnamese figures, full page or htmx fragment.
+
+`static_url("app.css")` gives `/static/app.css?v=<hash of the file>`: the URL changes when the
+file does, so static files are served with a year-long immutable `Cache-Control` and a phone
+on one bar of signal asks for them once per release (see `app.main`). Plain `/static/x` URLs
+still work; they are only revalidated instead of kept.
+"""
+import hashlib
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Request
@@ -8,9 +16,26 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from app.core import i18n
 from app.core.config import ROOT
 
+STATIC_DIR = ROOT / "static"
+
+
+@lru_cache(maxsize=None)
+def static_version(name: str) -> str:
+    """The first 10 hex digits of the file's SHA-256 ("" for a missing file); read once."""
+    path = (STATIC_DIR / name).resolve()
+    if not path.is_relative_to(STATIC_DIR.resolve()) or not path.is_file():
+        return ""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+
+
+def static_url(name: str) -> str:
+    version = static_version(name)
+    return f"/static/{name}?v={version}" if version else f"/static/{name}"
+
+
 templates = Jinja2Blocks(directory=str(ROOT / "templates"))
 env = templates.env
-env.globals.update(_=i18n.gettext_, current_language=i18n.current_language)
+env.globals.update(_=i18n.gettext_, current_language=i18n.current_language, static_url=static_url)
 env.filters.update(
     number=i18n.fmt_number,
     vnd=i18n.fmt_vnd,

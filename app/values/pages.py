@@ -265,20 +265,6 @@ def _views_after_post(session: Session, unit: Unit, period: str,
     return views
 
 
-@router.get("/entry/{unit_code}/{period}/villages")
-def villages_page(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
-                  period: str) -> Response:
-    program, unit = _load(session, principal, unit_code, period)
-    try:
-        service.check_period(program, period)
-    except service.EntryError as e:
-        return _period_error(request, e)
-    states = service.village_states(session, program, unit, period)
-    return render(request, "values/villages.html", {
-        "unit": unit, "period": period, "states": states, "periods": rules.program_periods(program),
-        "month": rules.month_of(period), "unit_label": unit_label(session, unit)})
-
-
 @router.post("/entry/{unit_code}/{period}/submit")
 def submit(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
            period: str) -> Response:

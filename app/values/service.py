@@ -408,6 +408,8 @@ def read_field(indicator: Indicator, form: Any) -> FieldInput:
     """Read `<code>.value|numerator|denominator|version` from a form (a Mapping)."""
     code = indicator.code
     raw = {k: form.get(f"{code}.{k}") for k in ("value", "numerator", "denominator")}
+    if form.get(f"{code}.comment"):
+        raw["comment"] = form.get(f"{code}.comment")  # why a questioned figure is right
     version_text = str(form.get(f"{code}.version") or "").strip()
     version = int(version_text) if version_text.isdigit() else None
     present = any(f"{code}.{k}" in form for k in ("value", "numerator", "denominator"))

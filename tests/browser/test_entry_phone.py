@@ -34,7 +34,10 @@ def _saved(page, code: str) -> None:  # noqa: ANN001
 
 def _enter_village(page, name: str, groups: str, held: bool, households: tuple[str, str],  # noqa: ANN001
                    offline_groups: bool = False) -> None:
-    page.get_by_role("link", name=re.compile(rf"^{name}\b")).click()
+    section = page.locator("details.village", has_text=name).first
+    if section.get_attribute("open") is None:
+        section.locator("summary").click()
+    page.get_by_role("link", name=f"Trang riêng của {name}").click()
     page.wait_for_url(re.compile(rf"/entry/04720-\d\d/{MONTH}$"))
     assert re.findall(r'id="f-(CT\d\d)"', page.content()) == ["CT04", "CT07", "CT08", "CT09", "CT10", "CT11"]
     page.click("label[for=CT08-yes]" if held else "label[for=CT08-no]")
@@ -48,7 +51,7 @@ def _enter_village(page, name: str, groups: str, held: bool, households: tuple[s
         _type_and_leave(page, "#CT07-value", groups)
         page.locator("#f-CT07.is-pending").wait_for()
         assert page.locator("#s-CT07").inner_text() == "Chưa gửi được – sẽ tự gửi khi có mạng"
-        assert "Còn 1 số liệu chưa gửi được" in page.locator("#net-status").inner_text()
+        assert "1 chưa gửi – sẽ tự gửi khi có mạng." in page.locator("#net-status").inner_text()
         page.screenshot(path="/tmp/entry-phone-offline.png", full_page=False)
         page.context.set_offline(False)  # the `online` event sends it
         _saved(page, "CT07")
@@ -87,12 +90,14 @@ def test_enter_month_commune_and_villages_from_phone(page_as):
     _enter_village(page, "Thôn 1", "3", True, ("80", "100"))
     page.get_by_role("link", name="Thôn, tổ dân phố", exact=True).click()  # breadcrumb: back to the list
     page.wait_for_url(re.compile(rf"/entry/04720/{MONTH}/villages$"))
-    assert "Đã nhập 3/6" in page.locator("a[href$='04720-01/2023-06']").inner_text()
+    assert "Đã nhập 3/6" in page.locator("#v-04720-01 summary").inner_text()
     _enter_village(page, "Thôn 2", "2", False, ("60", "90"), offline_groups=True)
 
     # Submit the commune's month: read-only afterwards, with who and when.
     page.goto(f"/entry/04720/{MONTH}")
-    page.get_by_role("button", name="Gửi báo cáo tháng 6/2023").click()
+    page.get_by_role("link", name="Gửi báo cáo tháng 6/2023…").click()
+    page.wait_for_url(re.compile(rf"/entry/04720/{MONTH}/submit$"))
+    page.get_by_role("button", name="Gửi báo cáo tháng 6/2023 lên cấp trên").click()
     page.wait_for_url(re.compile(rf"/entry/04720/{MONTH}$"))
     assert "Cán bộ nhập liệu xã Xuân Long đã gửi lúc" in page.locator("#entry-state").inner_text()
     assert page.locator("#CT17-value").is_disabled()

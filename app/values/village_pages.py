@@ -1,0 +1,346 @@
+"""A commune's villages on one page, and the step before submitting a month.
+
+One page, villages × the indicators entered at village level: nine villages used to be
+eighteen page loads on a weak line. Each cell saves as it is left (htmx, one figure through
+`service.save_value`, like a field of a unit's own page); without JavaScript the page is one
+form saved all-or-nothing: every village's figures are checked first and, if any is invalid or
+in conflict, nothing is written and the page comes back with every typed value and the message
+in place. A submitted village is shown read-only and not posted.
+
+Submitting a month cannot be undone by the unit itself, so it takes a second step that lists
+what is still empty (the unit's own indicators and, for a commune, villages not entered).
+Thin routes: the rules live in `app.values.service`; the warnings in `app.values.checks`.
+"""
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, select
+
+from app.accounts.deps import Principal, WebUser, verify_csrf
+from app.core.db import SessionDep
+from app.core.i18n import _
+from app.core.problems import Problem
+from app.core.templates import env, is_htmx, render
+from app.program import rules
+from app.program.models import Indicator, Program
+from app.units.deps import readable_unit, writable_unit
+from app.units.models import Unit
+from app.units.names import unit_label
+from app.values import service
+from app.values.models import DataValue
+from app.values.pages import FieldView, _inputs_from, _mark_conflict, _period_error
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
+
+
+class Prefixed:
+    """A form seen through one village's prefix: "04720-01.CT07.value" read as "CT07.value"."""
+
+    def __init__(self, form: Any, prefix: str) -> None:
+        self._data = {k[len(prefix):]: v for k, v in form.items() if k.startswith(prefix)}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def keys(self):  # noqa: ANN201
+        return self._data.keys()
+
+
+@dataclass
+class CellView(FieldView):
+    """One village's figure for one indicator: a field whose inputs carry the village's code."""
+
+    village: Unit | None = None
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.village.code}." if self.village else ""
+
+    @property
+    def dom_id(self) -> str:
+        return f"v{self.village.code}-{self.code}" if self.village else self.code
+
+
+@dataclass
+class VillageRow:
+    village: Unit
+    label: str
+    cells: list[CellView]
+    submitted: bool
+    writable: bool
+
+    @property
+    def filled(self) -> int:
+        return sum(1 for c in self.cells if c.current is not None)
+
+
+@dataclass
+class Grid:
+    indicators: list[Indicator]
+    rows: list[VillageRow] = field(default_factory=list)
+
+
+def _cell_url(commune: Unit, period: str, village: Unit, indicator: Indicator) -> str:
+    return f"/entry/{commune.code}/{period}/villages/{village.code}/{indicator.code}"
+
+
+def _cell(commune: Unit, period: str, village: Unit, indicator: Indicator, current: DataValue | None,
+          previous: DataValue | None, read_only: bool) -> CellView:
+    return CellView(indicator, _cell_url(commune, period, village, indicator), current, previous,
+                    current.version if current else 0, _inputs_from(indicator, current),
+                    read_only=read_only, village=village)
+
+
+def _values_by_unit(session: Session, unit_ids: list[int], period: str | None
+                    ) -> dict[tuple[int, int], DataValue]:
+    if not period or not unit_ids:
+        return {}
+    rows = session.exec(select(DataValue).where(DataValue.unit_id.in_(unit_ids),  # type: ignore[attr-defined]
+                                                DataValue.period == period)).all()
+    return {(dv.unit_id, dv.indicator_id): dv for dv in rows}
+
+
+def build_grid(session: Session, principal: Principal, program: Program, commune: Unit,
+               period: str) -> Grid:
+    """The commune's villages in order, each with a cell per village-level indicator."""
+    villages = list(session.exec(select(Unit).where(Unit.parent_id == commune.id)
+                                 .order_by(Unit.sort_order, Unit.name)).all())  # type: ignore[arg-type]
+    if not villages:
+        return Grid([])
+    indicators = service.entry_indicators(session, program, villages[0])
+    ids = [v.id for v in villages if v.id is not None]
+    current = _values_by_unit(session, ids, period)
+    previous = _values_by_unit(session, ids, service.previous_period(period))
+    states = {s.unit.id: s for s in service.village_states(session, program, commune, period)}
+    grid = Grid(indicators)
+    for v in villages:
+        sub = states[v.id].submission if v.id in states else None
+        submitted = sub is not None and sub.status == "submitted"
+        writable = principal.can_write(v)
+        cells = [_cell(commune, period, v, i, current.get((v.id, i.id)), previous.get((v.id, i.id)),
+                       submitted or not writable) for i in indicators]
+        grid.rows.append(VillageRow(v, unit_label(v, session), cells, submitted, writable))
+    return grid
+
+
+def _load(session: Session, principal: Principal, unit_code: str, period: str) -> tuple[Program, Unit]:
+    unit = readable_unit(session, principal, unit_code)
+    program = service.program_for(session, period)
+    if program is None:
+        raise Problem(404, "Not Found", "No program.")
+    return program, unit
+
+
+def _page(request: Request, session: Session, principal: Principal, program: Program, unit: Unit,
+          period: str, grid: Grid | None = None, status: int = 200, **extra: Any) -> Response:
+    if unit.depth != 2:
+        # Above a commune the units below are communes with pages of their own: a list.
+        return render(request, "values/villages.html", {
+            "unit": unit, "period": period, "periods": rules.program_periods(program),
+            "states": service.village_states(session, program, unit, period),
+            "month": rules.month_of(period), "unit_label": unit_label(unit, session)})
+    grid = grid or build_grid(session, principal, program, unit, period)
+    return render(request, "values/village_grid.html", {
+        "unit": unit, "period": period, "program": program, "grid": grid,
+        "periods": rules.program_periods(program), "month": rules.month_of(period),
+        "unit_label": unit_label(unit, session),
+        "can_write": any(r.writable and not r.submitted for r in grid.rows), **extra},
+        status_code=status)
+
+
+@router.get("/entry/{unit_code}/{period}/villages")
+def villages_page(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+                  period: str) -> Response:
+    program, unit = _load(session, principal, unit_code, period)
+    try:
+        service.check_period(program, period)
+    except service.EntryError as e:
+        return _period_error(request, e)
+    return _page(request, session, principal, program, unit, period,
+                 saved=request.query_params.get("saved") == "1")
+
+
+@router.post("/entry/{unit_code}/{period}/villages")
+async def villages_post(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+                        period: str) -> Response:
+    """Every village's figures as one form: all saved, or none (errors shown in place)."""
+    form = await request.form()
+    return _save_grid(request, session, principal, unit_code, period, form)
+
+
+def _save_grid(request: Request, session: Session, principal: Principal, unit_code: str,
+               period: str, form: Any) -> Response:
+    program, unit = _load(session, principal, unit_code, period)
+    writable_unit(session, principal, unit_code)
+    try:
+        service.check_period(program, period)
+    except service.EntryError as e:
+        return _period_error(request, e)
+    grid = build_grid(session, principal, program, unit, period)
+    posted: list[tuple[VillageRow, list[service.FieldInput]]] = []
+    ok, page_errors = True, []
+    for row in grid.rows:
+        prefix = f"{row.village.code}."
+        if not any(k.startswith(prefix) for k in form.keys()):
+            continue
+        if not row.writable:
+            raise Problem(403, "Forbidden", f"You may read unit {row.village.code!r} but not change its data.")
+        fields = [service.read_field(i, Prefixed(form, prefix)) for i in grid.indicators]
+        posted.append((row, fields))
+        try:
+            ok = service.save_fields(session, principal, program, row.village, period, fields) and ok
+        except service.EntryError as e:
+            ok = False
+            page_errors.append(f"{row.label}: {e.text()}")
+    if ok:
+        session.commit()
+        return RedirectResponse(f"/entry/{unit.code}/{period}/villages?saved=1", status_code=303)
+    session.rollback()
+    grid = build_grid(session, principal, program, unit, period)
+    by_village = {r.village.id: r for r in grid.rows}
+    for row, fields in posted:
+        shown = by_village[row.village.id]
+        for cell, f in zip(shown.cells, fields):
+            if f.present:
+                cell.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
+                if f.expected_version is not None:
+                    cell.version = f.expected_version
+            if f.error is not None:
+                cell.error, cell.error_field = f.error.text(), f.error.field
+            if f.conflict is not None:
+                _mark_conflict(session, cell, f.figure, f.conflict)
+    return _page(request, session, principal, program, unit, period, grid, status=422,
+                 not_saved=True, page_errors=page_errors)
+
+
+def _village_of(session: Session, principal: Principal, commune: Unit, village_code: str) -> Unit:
+    village = readable_unit(session, principal, village_code)
+    if village.parent_id != commune.id:
+        raise Problem(404, "Not Found", f"No unit with code {village_code!r} below {commune.code!r}.")
+    return village
+
+
+def _indicator(session: Session, program: Program, code: str) -> Indicator:
+    for ind in service.all_indicators(session, program):
+        if ind.code == code:
+            return ind
+    raise Problem(404, "Not Found", f"No indicator {code!r} in the program.")
+
+
+def _cell_response(request: Request, cell: CellView, status: int = 200) -> Response:
+    return render(request, "values/cell.html", {"c": cell}, status_code=status)
+
+
+@router.get("/entry/{unit_code}/{period}/villages/{village_code}/{code}")
+def cell_get(request: Request, session: SessionDep, principal: WebUser, unit_code: str, period: str,
+             village_code: str, code: str) -> Response:
+    """One cell as stored now (htmx: "take theirs"); without htmx, the whole page."""
+    program, commune = _load(session, principal, unit_code, period)
+    if not is_htmx(request):
+        return RedirectResponse(f"/entry/{commune.code}/{period}/villages", status_code=303)
+    village = _village_of(session, principal, commune, village_code)
+    indicator = _indicator(session, program, code)
+    try:
+        service.check_figure(program, village, indicator, period, service.Figure())
+    except service.EntryError as e:
+        return _period_error(request, e)
+    read_only = service.is_submitted(session, village.id, period) or not principal.can_write(village)
+    prev = service.previous_period(period)
+    cell = _cell(commune, period, village, indicator, service.get_value(session, village.id, indicator.id, period),
+                 service.get_value(session, village.id, indicator.id, prev) if prev else None, read_only)
+    return _cell_response(request, cell)
+
+
+@router.post("/entry/{unit_code}/{period}/villages/{village_code}/{code}")
+async def cell_post(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+                    period: str, village_code: str, code: str) -> Response:
+    """Save one cell: 200 with "saved", 422 with the error in place, 409 with both figures."""
+    form = await request.form()
+    program, commune = _load(session, principal, unit_code, period)
+    if not is_htmx(request):
+        return _save_grid(request, session, principal, unit_code, period, form)
+    writable_unit(session, principal, unit_code)
+    village = _village_of(session, principal, commune, village_code)
+    writable_unit(session, principal, village_code)
+    indicator = _indicator(session, program, code)
+    f = service.read_field(indicator, Prefixed(form, f"{village.code}."))
+    prev = service.previous_period(period)
+    previous = service.get_value(session, village.id, indicator.id, prev) if prev and rules.parse_period(period) else None
+    cell = _cell(commune, period, village, indicator,
+                 service.get_value(session, village.id, indicator.id, period), previous, False)
+    cell.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
+    if f.expected_version is not None:
+        cell.version = f.expected_version
+    fig: service.Figure | None = None
+    try:
+        fig = service.parse_figure(indicator, f.raw)
+        service.save_value(session, principal, program, village, indicator, period, fig,
+                           expected_version=f.expected_version, via="web")
+    except service.EntryError as e:
+        session.rollback()
+        cell.error, cell.error_field = e.text(), e.field
+        return _cell_response(request, cell, 422)
+    except service.Conflict as c:
+        session.rollback()
+        _mark_conflict(session, cell, fig, c.current)
+        return _cell_response(request, cell, 409)
+    session.commit()
+    saved = _cell(commune, period, village, indicator,
+                  service.get_value(session, village.id, indicator.id, period), previous, False)
+    saved.saved = True
+    return _cell_response(request, saved)
+
+
+# --- submitting a month ---------------------------------------------------------------------------
+
+
+@router.get("/entry/{unit_code}/{period}/submit")
+def submit_confirm(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+                   period: str) -> Response:
+    """The step before submitting: what is still empty, and one button that says what it does."""
+    program, unit = _load(session, principal, unit_code, period)
+    writable_unit(session, principal, unit_code)
+    try:
+        service.check_period(program, period)
+    except service.EntryError as e:
+        return _period_error(request, e)
+    values = service.values_for(session, unit.id, period)
+    indicators = service.entry_indicators(session, program, unit)
+    states = service.village_states(session, program, unit, period)
+    return render(request, "values/submit.html", {
+        "unit": unit, "period": period, "program": program, "month": rules.month_of(period),
+        "unit_label": unit_label(unit, session),
+        "submitted": service.is_submitted(session, unit.id, period),
+        "empty": [i for i in indicators if i.id not in values], "total": len(indicators),
+        "not_entered": [s for s in states if s.filled == 0],
+        "incomplete": [s for s in states if 0 < s.filled < s.total],
+        "below_label": (lambda u: unit_label(u, session)),
+    })
+
+
+def field_warnings(view: FieldView) -> list[Any]:
+    """The warnings on a field's stored figure against last month's (template global)."""
+    from app.values.checks import figure_warnings
+
+    if view.current is None or view.error or view.conflict_text:
+        return []
+    return figure_warnings(view.indicator, service.snapshot(view.current), service.snapshot(view.previous))
+
+
+def keep_last(view: FieldView) -> dict[str, str] | None:
+    """Last month's figure of a stock, as the inputs that keep it, when this month differs."""
+    prev = view.previous
+    if prev is None or view.read_only or rules.is_flow(view.indicator) or view.indicator.measure == "yes_no":
+        return None
+    last = _inputs_from(view.indicator, prev)
+    if all(view.inputs.get(k, "") == v for k, v in last.items()):
+        return None
+    return last
+
+
+env.globals.update(field_warnings=field_warnings, keep_last=keep_last)
