@@ -462,14 +462,18 @@ class StoredFile:
 def check_file(content: bytes, filename: str) -> tuple[str, str]:
     """(media type, extension) of an attached answer, decided by its first bytes."""
     if len(content) > settings.PETITION_FILE_MAX_BYTES:
-        raise PetitionError("The file is too large (at most {mb} MB).", "file",
-                            mb=settings.PETITION_FILE_MAX_BYTES // (1024 * 1024))
+        raise PetitionError("The file is too large (at most {size}).", "file",
+                            size=_size_text(settings.PETITION_FILE_MAX_BYTES))
     if not content:
         raise PetitionError("The file is empty.", "file")
     for magic, media, ext in FILE_SIGNATURES:
         if content.startswith(magic):
             return media, ext
     raise PetitionError("Attach a PDF or an image (PNG or JPEG); this file is neither.", "file")
+
+
+def _size_text(n: int) -> str:
+    return f"{n // (1024 * 1024)} MB" if n >= 1024 * 1024 else f"{max(n // 1024, 1)} KB"
 
 
 def files_dir() -> Path:
