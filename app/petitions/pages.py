@@ -188,7 +188,7 @@ def petition_page(request: Request, session: SessionDep, principal: WebUser, pet
     item = session.get(PetitionItem, p.item_id) if p.item_id else None
     psession = session.get(PetitionSession, p.session_id) if p.session_id else None
     return render(request, "petitions/petition.html", {
-        "p": p, "unit": unit, "item": item, "psession": psession, "fields": _fields(session), **_words(),
+        "pet": p, "unit": unit, "item": item, "psession": psession, "fields": _fields(session), **_words(),
         "personal": svc.sees_personal(principal, unit),
         "item_readable": item is not None and principal.can_read(
             session.get(Unit, session.get(PetitionSummary, item.summary_id).unit_id)),
