@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from app.accounts.deps import ApiCaller, Principal
-from app.api.common import API_AUTH, Page, PagingDep, code_query, in_subtree, page, problems
+from app.api.common import API_AUTH, AllowAllMethodsRoute, Page, PagingDep, code_query, in_subtree, page, problems
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.petitions import service as svc
@@ -23,7 +23,7 @@ from app.petitions.models import Petition, PetitionField, PetitionItem, Petition
 from app.units.deps import readable_unit
 from app.units.models import Unit
 
-router = APIRouter(tags=["petitions"], dependencies=API_AUTH)
+router = APIRouter(tags=["petitions"], route_class=AllowAllMethodsRoute, dependencies=API_AUTH)
 
 Channel = Literal["voter_meeting", "office", "unit_report"]
 Addressee = Literal["central_committee", "na_delegation", "provincial_council", "department", "local_authority"]
@@ -162,7 +162,7 @@ def list_petitions(
 
 
 @router.post("/petitions", response_model=PetitionOut, status_code=201, summary="Record a petition",
-             responses=problems(403, 404))
+             responses=problems(400, 403, 404))
 def create_petition(body: PetitionIn, session: SessionDep, principal: ApiCaller) -> PetitionOut:
     """Record a petition heard by `unit` (a write token or an editor of the unit or above).
     The answer leaves out the name and contact just sent."""
@@ -246,7 +246,7 @@ def _one_item(session: Session, item_id: int) -> ItemOut:
 
 
 @router.post("/petitions/items/{item_id}/status", response_model=ItemOut, summary="Change an item's status",
-             responses=problems(403, 404, 409))
+             responses=problems(400, 403, 404, 409))
 def change_status(item_id: ItemId, body: StatusIn, session: SessionDep, principal: ApiCaller) -> ItemOut:
     """One step at a time: compiled → forwarded (by sending the summary) → answered (by recording
     the answer) → closed. A step out of order answers 409 and changes nothing."""
@@ -261,7 +261,7 @@ def change_status(item_id: ItemId, body: StatusIn, session: SessionDep, principa
 
 
 @router.post("/petitions/items/{item_id}/answer", response_model=ItemOut, summary="Record an item's answer",
-             responses=problems(403, 404, 409))
+             responses=problems(400, 403, 404, 409))
 def record_answer(item_id: ItemId, body: AnswerIn, session: SessionDep, principal: ApiCaller) -> ItemOut:
     """The addressee's answer to a forwarded item: forwarded → answered (409 from any other status)."""
     item = _item_for_writing(session, principal, item_id)
