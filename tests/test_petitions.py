@@ -451,3 +451,25 @@ def test_fields_list_is_edited_by_the_province_admin_only(db, login):
 def test_due_date_default_is_thirty_days(db):
     item = _forwarded_item(db)
     assert item.due_on == date(2023, 7, 20) + timedelta(days=30)
+
+
+def test_every_petition_message_and_label_has_a_vietnamese_translation():
+    """PetitionError messages and the addressee, channel, raiser and status words are shown
+    through the catalogue: each has its Vietnamese line."""
+    import ast
+    from pathlib import Path
+
+    from app.core import i18n
+
+    messages = set()
+    for path in Path(svc.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "PetitionError" \
+                    and node.args and isinstance(node.args[0], ast.Constant):
+                messages.add(node.args[0].value)
+    for words in (svc.ADDRESSEES, svc.CHANNELS, svc.RAISER_KINDS, svc.STATUS_WORDS):
+        messages.update(words.values())
+    assert len(messages) > 40
+    vi = i18n.catalogue("vi")
+    assert sorted(m for m in messages if m not in vi._messages) == []
+
