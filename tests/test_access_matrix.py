@@ -200,6 +200,7 @@ SPECIAL.update({
     ("GET", "/petitions/summaries/{summary_id:int}"): Spec(fill={"summary_id": "SUMMARY"}),
     ("GET", "/petitions/summaries/{summary_id:int}/print"): Spec(fill={"summary_id": "SUMMARY"}),
     ("GET", "/petitions/summaries/{summary_id:int}.xlsx"): Spec(fill={"summary_id": "SUMMARY"}),
+    ("GET", "/petitions/summaries/{summary_id:int}.docx"): Spec(fill={"summary_id": "SUMMARY"}),
     ("POST", "/petitions/summaries/{summary_id:int}/items"): Spec(need="plan", fill={"summary_id": "SUMMARY"},
                                                                   ok=(422,), form=lambda _s: {}),
     ("POST", "/petitions/summaries/{summary_id:int}/send"): Spec(need="plan", fill={"summary_id": "SUMMARY"},

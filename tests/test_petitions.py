@@ -473,3 +473,22 @@ def test_every_petition_message_and_label_has_a_vietnamese_translation():
     vi = i18n.catalogue("vi")
     assert sorted(m for m in messages if m not in vi._messages) == []
 
+
+
+def test_docx_export_is_the_a4_report_with_items_and_sources_and_no_personal_data(login, season):
+    from io import BytesIO
+
+    from docx import Document
+
+    r = login("tinh.nhaplieu").get(f"/petitions/summaries/{season['summary'].id}.docx")
+    assert r.status_code == 200 and r.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    doc = Document(BytesIO(r.content))
+    section = doc.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "1. Chính sách xã hội — Hội đồng nhân dân tỉnh" in text
+    assert "2. Hạ tầng, giao thông — Một sở, ngành của tỉnh" in text
+    assert "1. Sửa tuyến đường liên xã." in text  # item 1, merged from two communes
+    assert SECRET_NAME not in text and SECRET_CONTACT not in text
+    assert "Số: 1/BC-MTTQ-BTT" in doc.tables[0].rows[0].cells[0].text

@@ -32,6 +32,7 @@ ROUTES = {
     "/petitions/summaries/{summary_id}": ("summary", set()),
     "/petitions/summaries/{summary_id}/print": ("summary", set()),
     "/petitions/summaries/{summary_id}.xlsx": ("summary", {"personal"}),
+    "/petitions/summaries/{summary_id}.docx": ("summary", set()),
     "/petitions/items/{item_id}": ("item", set()),
     "/petitions/items/{item_id}/file": ("item", set()),
     "/public/petitions/{province_code}": ("province", set()),
@@ -70,6 +71,12 @@ def world(db, tmp_path, monkeypatch):
 
 
 def _text(r) -> str:
+    if "wordprocessingml" in r.headers.get("content-type", ""):
+        from docx import Document
+
+        doc = Document(BytesIO(r.content))
+        cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+        return " ".join([p.text for p in doc.paragraphs] + cells)
     if "spreadsheet" in r.headers.get("content-type", ""):
         wb = load_workbook(BytesIO(r.content))
         return " ".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None)

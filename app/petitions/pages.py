@@ -20,7 +20,7 @@ from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.templates import env, render
 from app.petitions import service as svc
-from app.petitions.export import summary_xlsx
+from app.petitions.export import grouped, summary_docx, summary_xlsx
 from app.petitions.models import Petition, PetitionField, PetitionItem, PetitionSession, PetitionSummary
 from app.program.pages import parse_date
 from app.units.deps import unit_by_code
@@ -29,6 +29,7 @@ from app.units.models import Unit
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 public_router = APIRouter(include_in_schema=False)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 DATE_HINT = "Write the date as dd/mm/yyyy, e.g. 15/04/2023."
 
 
@@ -344,20 +345,11 @@ def send_summary(request: Request, session: SessionDep, principal: WebUser, summ
     return RedirectResponse(f"/petitions/summaries/{summary_id}?sent=1", status_code=303)
 
 
-def _grouped(items: list[PetitionItem]) -> list[tuple[int, str, list[PetitionItem]]]:
-    """Items by field, then addressee, in the order a Front office writes them."""
-    order = list(svc.ADDRESSEES)
-    groups: dict[tuple[int, str], list[PetitionItem]] = {}
-    for it in sorted(items, key=lambda i: (i.field_id, order.index(i.addressee), i.number)):
-        groups.setdefault((it.field_id, it.addressee), []).append(it)
-    return [(f, a, its) for (f, a), its in groups.items()]
-
-
 @router.get("/petitions/summaries/{summary_id:int}/print")
 def summary_print(request: Request, session: SessionDep, principal: WebUser, summary_id: int):  # noqa: ANN201
     summary, unit = _summary(session, principal, summary_id)
     ctx = _summary_context(session, principal, summary, unit)
-    ctx["groups"] = _grouped(ctx["items"])
+    ctx["groups"] = grouped(ctx["items"])
     return render(request, "petitions/print.html", ctx)
 
 
@@ -369,6 +361,14 @@ def summary_export(session: SessionDep, principal: WebUser, summary_id: int, per
     body = summary_xlsx(session, summary, unit, personal=personal, principal=principal)
     name = f"tong-hop-kien-nghi-{unit.code}-{summary.number}.xlsx"
     return Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/petitions/summaries/{summary_id:int}.docx")
+def summary_word(session: SessionDep, principal: WebUser, summary_id: int) -> Response:
+    summary, unit = _summary(session, principal, summary_id)
+    body = summary_docx(session, summary, unit, svc._today())
+    name = f"tong-hop-kien-nghi-{unit.code}-{summary.number}.docx"
+    return Response(body, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # --- following -----------------------------------------------------------------------------
