@@ -492,3 +492,11 @@ def test_docx_export_is_the_a4_report_with_items_and_sources_and_no_personal_dat
     assert "1. Sửa tuyến đường liên xã." in text  # item 1, merged from two communes
     assert SECRET_NAME not in text and SECRET_CONTACT not in text
     assert "Số: 1/BC-MTTQ-BTT" in doc.tables[0].rows[0].cells[0].text
+
+
+def test_petitions_page_lists_summaries_and_answer_rates(login, season):
+    page = login("tinh.xem").get("/petitions").text
+    assert f'href="/petitions/summaries/{season["summary"].id}"' in page
+    assert "Hội đồng nhân dân tỉnh</strong>: 100,0 %" in page
+    assert "1 đã chuyển, 1 đã trả lời, 0 đúng hạn" in page
+    assert "Một sở, ngành của tỉnh</strong>: 50,0 %" in page

@@ -630,16 +630,19 @@ def public_items(session: Session, province: Unit) -> list[tuple[PetitionItem, P
 PETITION_TASKS = {(2, 4), (3, 2), (4, 5)}
 
 
-def summaries_in(session: Session, unit: Unit, year: int) -> list[tuple[PetitionSummary, PetitionSession, int]]:
-    """The summaries of a unit's subtree for a year's sessions, with their item counts."""
-    return list(session.exec(
-        select(PetitionSummary, PetitionSession, func.count(PetitionItem.id))
-        .join(PetitionSession, PetitionSession.id == PetitionSummary.session_id)
-        .join(Unit, Unit.id == PetitionSummary.unit_id)
-        .outerjoin(PetitionItem, PetitionItem.summary_id == PetitionSummary.id)
-        .where(in_subtree(Unit.path, unit), PetitionSession.year == year)
-        .group_by(PetitionSummary.id, PetitionSession.id)
-        .order_by(PetitionSession.held_on, PetitionSummary.id)).all())
+def summaries_in(session: Session, unit: Unit, year: int | None) -> list[tuple[PetitionSummary, PetitionSession, int]]:
+    """The summaries of a unit's subtree for a year's sessions (every year: None), with their
+    item counts, newest session first."""
+    stmt = (select(PetitionSummary, PetitionSession, func.count(PetitionItem.id))
+            .join(PetitionSession, PetitionSession.id == PetitionSummary.session_id)
+            .join(Unit, Unit.id == PetitionSummary.unit_id)
+            .outerjoin(PetitionItem, PetitionItem.summary_id == PetitionSummary.id)
+            .where(in_subtree(Unit.path, unit)))
+    if year is not None:
+        stmt = stmt.where(PetitionSession.year == year)
+    return list(session.exec(stmt.group_by(PetitionSummary.id, PetitionSession.id)
+                             .order_by(PetitionSession.year.desc(), PetitionSession.held_on.desc(),
+                                       PetitionSummary.id.desc()).limit(100)).all())
 
 
 # --- audit -----------------------------------------------------------------------------------
