@@ -210,6 +210,7 @@ SPECIAL.update({
     ("GET", "/petitions/items/{item_id:int}/file"): Spec(fill={"item_id": "ITEM"}, ok=(404,)),
     ("POST", "/petitions/items/{item_id:int}/answer"): Spec(need="plan", fill={"item_id": "ITEM"}, form=lambda _i: {
         "answer_text": "Đã trả lời.", "answered_on": "01/08/2023"}),
+    ("POST", "/petitions/items/{item_id:int}/release"): Spec(need="plan", fill={"item_id": "ITEM"}),
     ("POST", "/petitions/items/{item_id:int}/status"): Spec(need="plan", fill={"item_id": "ITEM"},
                                                             form=lambda _i: {"status": "closed"}),
     ("POST", "/petitions/items/{item_id:int}/supervision"): Spec(need="plan", fill={"item_id": "ITEM"},

@@ -500,3 +500,29 @@ def test_petitions_page_lists_summaries_and_answer_rates(login, season):
     assert "Hội đồng nhân dân tỉnh</strong>: 100,0 %" in page
     assert "1 đã chuyển, 1 đã trả lời, 0 đúng hạn" in page
     assert "Một sở, ngành của tỉnh</strong>: 50,0 %" in page
+
+
+def test_undo_an_item_of_a_draft_puts_its_petitions_back_and_is_refused_once_sent(db, login):
+    psession = council_session(db)
+    a = hear(db, psession, unit(db, "04720"))
+    b = hear(db, psession, sibling_commune(db))
+    summary = _summary(db, psession)
+    admin = principal(db, "tinh.quantri")
+    item = svc.compile_item(db, admin, "web", summary, [a.id, b.id], "Gộp hai kiến nghị.")
+    db.commit()
+    client = login("tinh.nhaplieu")
+    r = client.post(f"/petitions/items/{item.id}/release", data=_form(client))
+    assert r.status_code == 303
+    assert _count(db, PetitionItem) == 0
+    assert sorted(p.id for p, _u in svc.pending(db, summary)) == sorted([a.id, b.id])
+    item = svc.compile_item(db, admin, "web", summary, [a.id])
+    svc.send(db, admin, "web", summary, date(2023, 7, 20))
+    db.commit()
+    r = client.post(f"/petitions/items/{item.id}/release", data=_form(client))
+    assert r.status_code == 409
+    assert db.get(Petition, a.id).item_id == item.id
+
+
+def test_public_page_can_be_turned_off(client, monkeypatch):
+    monkeypatch.setattr(svc.settings, "PETITIONS_PUBLIC_PAGE", False)
+    assert client.get("/public/petitions/15").status_code == 404

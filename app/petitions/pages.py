@@ -344,6 +344,24 @@ def send_summary(request: Request, session: SessionDep, principal: WebUser, summ
     return RedirectResponse(f"/petitions/summaries/{summary_id}?sent=1", status_code=303)
 
 
+@router.post("/petitions/items/{item_id:int}/release")
+def release_item(request: Request, session: SessionDep, principal: WebUser, item_id: int) -> Response:
+    """Undo a compiled item of a draft summary: its petitions wait to be compiled again."""
+    item, summary, unit = _item(session, principal, item_id)
+    try:
+        svc.release_item(session, principal, "web", item)
+    except PermissionError:
+        raise _forbidden() from None
+    except svc.PetitionError as e:
+        session.rollback()
+        summary, unit = _summary(session, principal, summary.id)
+        return render(request, "petitions/summary.html", _summary_context(
+            session, principal, summary, unit, errors={"compile": e.text()}),
+            status_code=_error_status(request, e.status))
+    session.commit()
+    return RedirectResponse(f"/petitions/summaries/{summary.id}#pending", status_code=303)
+
+
 @router.get("/petitions/summaries/{summary_id:int}/print")
 def summary_print(request: Request, session: SessionDep, principal: WebUser, summary_id: int):  # noqa: ANN201
     summary, unit = _summary(session, principal, summary_id)
@@ -467,7 +485,7 @@ def item_file(session: SessionDep, principal: WebUser, item_id: int) -> Response
 @public_router.get("/public/petitions/{province_code}")
 def public_page(request: Request, session: SessionDep, province_code: str):  # noqa: ANN201
     province = unit_by_code(session, province_code)
-    if province is None or province.depth != 0:
+    if province is None or province.depth != 0 or not svc.settings.PETITIONS_PUBLIC_PAGE:
         raise Problem(404, "Not Found", _("No such province."))
     return render(request, "petitions/public.html", {
         "province": province, "rows": svc.public_items(session, province), "fields": _fields(session), **_words(),
