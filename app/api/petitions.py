@@ -187,7 +187,7 @@ def _items_out(session: Session, rows: list[tuple[PetitionItem, PetitionSummary,
                ) -> list[ItemOut]:
     codes = _field_codes(session)
     sources = svc.sources_of(session, [it.id for it, *_ in rows])
-    today = svc._today()
+    today = svc.today()
     return [ItemOut(
         id=it.id, summary_id=s.id, summary_number=s.number, summary_unit=u.code, session=ps.name, number=it.number,
         field=codes[it.field_id], addressee=it.addressee, addressee_detail=it.addressee_detail, content=it.content,
@@ -223,7 +223,7 @@ def list_items(
     if addressee is not None:
         stmt = stmt.where(PetitionItem.addressee == addressee)
     if overdue:
-        stmt = stmt.where(PetitionItem.status == svc.FORWARDED, PetitionItem.due_on < svc._today())
+        stmt = stmt.where(PetitionItem.status == svc.FORWARDED, PetitionItem.due_on < svc.today())
     rows, count = page(session, stmt, paging, [PetitionItem.summary_id, PetitionItem.number])
     return Page(data=_items_out(session, rows), count=count, limit=paging.limit, offset=paging.offset)
 

@@ -95,7 +95,7 @@ def petitions_page(request: Request, session: SessionDep, principal: WebUser,
     elif status in svc.ITEM_STEPS:
         stmt = stmt.where(PetitionItem.status == status)
     rows = session.exec(stmt.order_by(Petition.heard_on.desc(), Petition.id.desc()).limit(200)).all()
-    today = svc._today()
+    today = svc.today()
     return render(request, "petitions/index.html", {
         "unit": unit, "rows": rows, "status": status, "fields": _fields(session), **_words(),
         "personal": {p.id for p, u, _i in rows if svc.sees_personal(principal, u)},
@@ -112,7 +112,7 @@ def petitions_page(request: Request, session: SessionDep, principal: WebUser,
 def _record_context(session: Session, principal: Principal, unit: Unit, **extra: object) -> dict[str, object]:
     ctx: dict[str, object] = {
         "unit": unit, "fields": svc.fields_of(session), "sessions": svc.sessions_for(session, unit),
-        **_words(), "errors": {}, "form": {"heard_on": svc._today().strftime("%d/%m/%Y"), "channel": "voter_meeting",
+        **_words(), "errors": {}, "form": {"heard_on": svc.today().strftime("%d/%m/%Y"), "channel": "voter_meeting",
                                           "raiser_kind": "person"},
         "saved": None,
     }
@@ -286,7 +286,7 @@ def _summary_context(session: Session, principal: Principal, summary: PetitionSu
         "pending": svc.pending(session, summary) if summary.status == "draft" else [],
         "fields": _fields(session), "field_list": svc.fields_of(session), **_words(),
         "can_compile": svc.can_compile(principal, unit), "errors": {}, "form": {}, "chosen": set(),
-        "today": svc._today(),
+        "today": svc.today(),
     }
     ctx.update(extra)
     return ctx
@@ -325,7 +325,7 @@ def send_summary(request: Request, session: SessionDep, principal: WebUser, summ
                  sent_on: Annotated[str, Form()] = "", due_on: Annotated[str, Form()] = "") -> Response:
     summary, unit = _summary(session, principal, summary_id)
     try:
-        sent, due = parse_date(sent_on) or svc._today(), parse_date(due_on)
+        sent, due = parse_date(sent_on) or svc.today(), parse_date(due_on)
     except ValueError:
         return render(request, "petitions/summary.html", _summary_context(
             session, principal, summary, unit, errors={"send": _(DATE_HINT)}),
@@ -383,7 +383,7 @@ def summary_export(session: SessionDep, principal: WebUser, summary_id: int, per
 @router.get("/petitions/summaries/{summary_id:int}.docx")
 def summary_word(session: SessionDep, principal: WebUser, summary_id: int) -> Response:
     summary, unit = _summary(session, principal, summary_id)
-    body = summary_docx(session, summary, unit, svc._today())
+    body = summary_docx(session, summary, unit, svc.today())
     name = f"tong-hop-kien-nghi-{unit.code}-{summary.number}.docx"
     return Response(body, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -395,7 +395,7 @@ def _item_context(session: Session, principal: Principal, item: PetitionItem, su
     ctx: dict[str, object] = {
         "item": item, "summary": summary, "unit": unit, "psession": session.get(PetitionSession, summary.session_id),
         "sources": svc.sources_of(session, [item.id])[item.id], "fields": _fields(session), **_words(),
-        "can_follow": svc.can_compile(principal, unit), "errors": {}, "form": {}, "today": svc._today(),
+        "can_follow": svc.can_compile(principal, unit), "errors": {}, "form": {}, "today": svc.today(),
     }
     ctx.update(extra)
     return ctx
