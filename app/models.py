@@ -4,3 +4,4 @@ from app.program.models import Indicator, Program, Target, Task, TaskIndicator, 
 from app.units.models import Unit, UnitKind, UnitLevel  # noqa: F401
 from app.values.models import AuditLog, DataValue, IdempotencyRecord, PeriodSubmission  # noqa: F401
 from app.rollup.models import RollupCell, RollupEach, RollupOwn, RollupUnitCount  # noqa: F401
+from app.petitions.models import Petition, PetitionField, PetitionItem, PetitionSession, PetitionSummary  # noqa: F401

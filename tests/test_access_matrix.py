@@ -51,6 +51,8 @@ PUBLIC = {
     # Issue 13: icon, service worker, its offline page; the CSRF token answers 401 when signed out.
     ("GET", "/favicon.ico"), ("GET", "/sw.js"), ("GET", "/offline"), ("GET", "/csrf-token"),
 }
+PUBLIC.add(("GET", "/public/petitions/{province_code}"))  # answered petitions, no personal data
+OBJECT_KINDS = ("UNIT", "TASK", "USER", "TOKEN", "PETITION", "SUMMARY", "ITEM")
 UNIT_PARAMS = ("unit_code", "unit", "plan", "plan_unit", "orgUnit", "subtree", "parent")
 DEFAULT_VALUES = {"period": PERIOD, "year": "2023", "lang": "vi", "month": PERIOD, "indicator_code": "CT17",
                   "indicator": "CT17"}
@@ -116,6 +118,8 @@ NEEDS: dict[str, Callable[[World, Caller, str], bool]] = {
     "plan": lambda w, c, u: c.role in ("admin", "editor") and writes(w, c, u),
     "self": lambda w, c, u: True,
 }
+# The list of petition fields is the province's: its administrators edit it.
+NEEDS["province_admin"] = lambda w, c, u: c.kind == "user" and c.role == "admin" and c.unit == "15"
 
 
 def role_can_ever(need: str, c: Caller) -> bool:
@@ -191,6 +195,45 @@ SPECIAL: dict[tuple[str, str], Spec] = {
         "expires_on": (utcnow() + timedelta(days=30)).date().isoformat()}),
     ("POST", "/account/password"): Spec(need="self", ok=(400,)),
 }
+# Petitions (app/petitions): objects are petitions (by receiving unit), summaries and their items
+# (by compiling unit). World items are compiled, not sent: following them up answers 409.
+PETITION_IDS: dict[str, str] = {}  # "session" → the id of the world's province session
+SPECIAL.update({
+    ("GET", "/petitions/new"): Spec(need="write"),
+    ("POST", "/petitions/new"): Spec(form=lambda u: {
+        "channel": "office", "heard_on": "12/04/2023", "raiser_kind": "person", "field_id": "1",
+        "content": "Đề nghị sửa đường liên thôn.", "addressee": "local_authority"}),
+    ("GET", "/petitions/{petition_id:int}"): Spec(fill={"petition_id": "PETITION"}),
+    ("POST", "/petitions/sessions"): Spec(need="plan", form=lambda _u: {"name": "Kỳ họp thử", "held_on": "10/07/2023"}),
+    ("GET", "/petitions/fields"): Spec(need="province_admin"),
+    ("POST", "/petitions/fields"): Spec(need="province_admin", form=lambda _u: {"name": "Lĩnh vực thử"}),
+    ("POST", "/petitions/summaries"): Spec(need="plan", form=lambda _u: {"session_id": PETITION_IDS["session"]}),
+    ("GET", "/petitions/summaries/{summary_id:int}"): Spec(fill={"summary_id": "SUMMARY"}),
+    ("GET", "/petitions/summaries/{summary_id:int}/print"): Spec(fill={"summary_id": "SUMMARY"}),
+    ("GET", "/petitions/summaries/{summary_id:int}.xlsx"): Spec(fill={"summary_id": "SUMMARY"}),
+    ("GET", "/petitions/summaries/{summary_id:int}.docx"): Spec(fill={"summary_id": "SUMMARY"}),
+    ("POST", "/petitions/summaries/{summary_id:int}/items"): Spec(need="plan", fill={"summary_id": "SUMMARY"},
+                                                                  ok=(422,), form=lambda _s: {}),
+    ("POST", "/petitions/summaries/{summary_id:int}/send"): Spec(need="plan", fill={"summary_id": "SUMMARY"},
+                                                                 form=lambda _s: {"sent_on": "20/07/2023"}),
+    ("GET", "/petitions/items/{item_id:int}"): Spec(fill={"item_id": "ITEM"}),
+    # World items carry no file: the allowed callers get "no file" (404); the scope is the item's.
+    ("GET", "/petitions/items/{item_id:int}/file"): Spec(fill={"item_id": "ITEM"}, ok=(404,)),
+    ("POST", "/petitions/items/{item_id:int}/answer"): Spec(need="plan", fill={"item_id": "ITEM"}, form=lambda _i: {
+        "answer_text": "Đã trả lời.", "answered_on": "01/08/2023"}),
+    ("POST", "/petitions/items/{item_id:int}/release"): Spec(need="plan", fill={"item_id": "ITEM"}),
+    ("POST", "/petitions/items/{item_id:int}/status"): Spec(need="plan", fill={"item_id": "ITEM"},
+                                                            form=lambda _i: {"status": "closed"}),
+    ("POST", "/petitions/items/{item_id:int}/supervision"): Spec(need="plan", fill={"item_id": "ITEM"},
+                                                                 form=lambda _i: {"note": "Chưa rõ."}),
+    ("POST", "/api/v1/petitions"): Spec(target="UNIT", json=lambda u: {
+        "unit": u, "channel": "office", "heard_on": "2023-04-12", "field": "land",
+        "content": "Đề nghị sửa đường liên thôn.", "addressee": "local_authority"}),
+    ("POST", "/api/v1/petitions/items/{item_id}/status"): Spec(fill={"item_id": "ITEM"},
+                                                               json=lambda _i: {"status": "closed"}),
+    ("POST", "/api/v1/petitions/items/{item_id}/answer"): Spec(fill={"item_id": "ITEM"}, json=lambda _i: {
+        "answer_text": "Đã trả lời.", "answered_on": "2023-08-01"}),
+})
 # The unit a form's `unit_code` names is the target (outside the subtree: refused in place, 400).
 SPECIAL[("POST", "/admin/users")].out = 400
 SPECIAL[("POST", "/admin/tokens")].out = 400
@@ -263,7 +306,7 @@ def spec_of(route: Route) -> Spec:
         elif name in DEFAULT_VALUES and (name in route.path_params or (name, True) in route.query + route.form
                                          or name == "period"):
             fill[name] = DEFAULT_VALUES[name]
-    target = spec.target or next((v for v in fill.values() if v in ("UNIT", "TASK", "USER", "TOKEN")), None)
+    target = spec.target or next((v for v in fill.values() if v in OBJECT_KINDS), None)
     return Spec(need=need, fill=fill, target=target, form=spec.form, json=spec.json, ok=spec.ok,
                 out=spec.out, htmx=spec.htmx)
 
@@ -318,6 +361,7 @@ def _build_world(db) -> World:
         tokens.append((str(t.id), code))
     world = World(path=path, below=below, out=out,
                   objects={"TASK": tasks, "USER": users, "TOKEN": tokens})
+    world.objects.update(_petition_objects(db, units, sibling, other_commune))
     for c in CALLERS:
         if c.kind == "token":
             secret, digest = new_api_token()
@@ -326,6 +370,32 @@ def _build_world(db) -> World:
             world.tokens[c.name] = secret
     db.commit()
     return world
+
+
+def _petition_objects(db, units: dict[str, Unit], sibling: Unit, other_commune: Unit) -> dict[str, list]:
+    """A province session; a petition heard by each unit; a summary with one compiled item for
+    the province and each district (item of the province: a petition of 04720)."""
+    from app.accounts.deps import Principal
+    from app.petitions import service as petitions
+
+    admin = Principal(unit=units["15"], role="admin", via="web",
+                      user=db.exec(select(User).where(User.username == "tinh.quantri")).one())
+    session = petitions.create_session(db, admin, "web", units["15"], "Kỳ họp thứ 7, HĐND tỉnh khóa XIX", None)
+    PETITION_IDS["session"] = str(session.id)
+    field = petitions.fields_of(db)[0]
+    heard: dict[str, Any] = {}
+    for code in ("15", "141", OTHER_DISTRICT, "04720", sibling.code, other_commune.code):
+        heard[code] = petitions.record(db, admin, "web", units[code], petitions.PetitionInput(
+            channel="voter_meeting", heard_on=utcnow().date() - timedelta(days=1), field_id=field.id,
+            content=f"Kiến nghị thử của {code}", addressee="provincial_council", raiser_name=f"Người nêu {code}",
+            session_id=session.id))
+    summaries, items = [], []
+    for code, source in (("15", "04720"), ("141", sibling.code), (OTHER_DISTRICT, other_commune.code)):
+        summary = petitions.summary_for(db, admin, "web", units[code], session)
+        item = petitions.compile_item(db, admin, "web", summary, [heard[source].id])
+        summaries.append((str(summary.id), code))
+        items.append((str(item.id), code))
+    return {"PETITION": [(str(p.id), code) for code, p in heard.items()], "SUMMARY": summaries, "ITEM": items}
 
 
 def targets(w: World, c: Caller, kind: str | None) -> list[tuple[str, str, str]]:
@@ -384,7 +454,7 @@ def _client_for(app, c: Caller, w: World) -> TestClient:
 
 
 def _request(client: TestClient, route: Route, spec: Spec, value: str):  # noqa: ANN202
-    values = {k: (value if v in ("UNIT", "TASK", "USER", "TOKEN") else v) for k, v in spec.fill.items()}
+    values = {k: (value if v in OBJECT_KINDS else v) for k, v in spec.fill.items()}
     url = route.path_format.format(**{p: values[p] for p in route.path_params})
     params = {q: values[q] for q, _ in route.query if q in values}
     kwargs: dict[str, Any] = {"params": params}

@@ -3,3 +3,6 @@ from app.api import audit, completeness, data_values, exports, indicators, progr
 
 ROUTERS = [units.router, programs.router, indicators.router, tasks.router, data_values.router,
            exports.router, rollups.router, completeness.router, audit.router]
+from app.api import petitions  # noqa: E402
+
+ROUTERS += [petitions.router]

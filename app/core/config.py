@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     PROGRAM_YEAR: int = 2023
     SESSION_MAX_AGE: int = 8 * 3600
     DEFAULT_LANGUAGE: str = "vi"
+    # Petitions: answers' attached files (PDF or image) are stored here under random names.
+    PETITION_FILES_DIR: Path = ROOT / "data" / "petition-files"
+    PETITION_FILE_MAX_BYTES: int = 5 * 1024 * 1024
+    # The public page of answered petitions (/public/petitions/<province>); false: 404.
+    PETITIONS_PUBLIC_PAGE: bool = True
 
     @property
     def is_sqlite(self) -> bool:
