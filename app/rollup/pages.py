@@ -333,7 +333,7 @@ def _has_children(session: Session, unit: Unit) -> bool:
 
 def chart_labels(ind: Indicator, year: int) -> dict[str, str]:
     return {"title": _("{name}: month by month, {year}", name=ind.short_name, year=year),
-            "tick": "{v} %" if ind.measure in ("ratio", "yes_no") else "{v}"}
+            "tick": "{v} %" if ind.measure in ("ratio", "yes_no") else "{v}", "target": _("Target")}
 
 
 def _main_target(p: IndicatorProgress) -> float | None:

@@ -154,6 +154,9 @@ def svg(series: Series, width: int, height: int, labels: dict[str, str], axis: b
     if series.target is not None:
         ty = _fmt(y(series.target))
         parts.append(f'<line class="target" x1="{pad_l}" x2="{width - pad_r}" y1="{ty}" y2="{ty}"/>')
+        if axis and labels.get("target"):
+            parts.append(f'<text class="tl" x="{width - pad_r}" y="{_fmt(y(series.target) - 3)}" '
+                         f'text-anchor="end">{escape(labels["target"])}</text>')
     for name, data, marker in (("last", series.last_year, "square"), ("this", series.this_year, "dot")):
         if not data:
             continue
