@@ -156,7 +156,7 @@ def test_drill_page_has_chart_and_its_table(login, put):
     r = login("tinh.xem").get("/dashboard/15/CT15?period=2023-02")
     assert r.status_code == 200
     assert '<svg class="trend"' in r.text and 'role="img"' in r.text
-    table = r.text.split('<table class="dash-sr">')[1].split("</table>")[0]
+    table = r.text.split('<div class="dash-sr"><table>')[1].split("</table>")[0]
     cells = re.findall(r"<td>([^<]*)</td>", table)
     assert cells[:3] == ["1.000.000.000,0", "3.000.000.000,0", "—"]
 
@@ -165,7 +165,7 @@ def test_dashboard_cards_carry_a_sparkline_and_its_table(login, put):
     put("15", "CT15", "2023-01", 1_000_000_000)
     r = login("tinh.xem").get("/dashboard/15?period=2023-01")
     card = r.text.split('id="ind-CT15"')[1].split("</li>")[0]
-    assert '<svg class="trend"' in card and '<table class="dash-sr">' in card
+    assert '<svg class="trend"' in card and '<div class="dash-sr"><table>' in card
 
 
 def test_dashboard_default_period_is_latest_month_with_figures(login, put):
