@@ -209,6 +209,6 @@ def test_province_report_prints_on_at_most_three_pages(leader, month):
     # block that holds both never breaks across pages.
     assert page.evaluate("getComputedStyle(document.querySelector('.report-end')).breakInside") == "avoid"
     assert page.locator(".report-end .report-sign").count() == 1
-    page.add_style_tag(content=".report-sign { display: none !important; }")
+    page.evaluate("document.querySelector('.report-sign').style.display = 'none'")
     assert _pdf_pages(page.pdf(format="A4", prefer_css_page_size=True)) == pages
     Path(f"/tmp/leader-report-{month}.pdf").write_bytes(pdf)
