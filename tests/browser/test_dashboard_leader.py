@@ -63,22 +63,13 @@ def demo_server() -> Iterator[str]:
             drop_database(pg_admin_url, db_name)
 
 
-@pytest.fixture(scope="module")
-def chromium(demo_server):  # noqa: ANN001, ANN201
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
-def leader(chromium, demo_server):  # noqa: ANN001, ANN201
+def leader(browser, demo_server):  # noqa: ANN001, ANN201
+    """A signed-in page on the demo server, from the suite's one Chromium (`browser`)."""
     contexts = []
 
     def _make(viewport: dict, username: str = "tinh.xem"):  # noqa: ANN202
-        ctx = chromium.new_context(viewport=viewport, base_url=demo_server)
+        ctx = browser.new_context(viewport=viewport, base_url=demo_server)
         contexts.append(ctx)
         page = ctx.new_page()
         page.goto("/login")
