@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from sqlalchemy import and_, func, select as sa_select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, bindparam, func, select as sa_select
 from sqlmodel import Session
 
 from app.program.models import Indicator, Program, Target, Task, TaskIndicator
@@ -91,8 +90,12 @@ class Judge:
         if p.final or tr.status == NO_DATA:
             return TargetProgress(tr, tr.status, tr.units_meeting, expected)
         if kind == on_track.FLOW and t.scope == "each" and t.basis == "own" and t.depth is not None:
-            verdicts = [on_track.verdict(Fraction(v), t.comparator, threshold, kind, p)
-                        for v in self._own_totals(unit, ind, t)]
+            if unit.depth == t.depth:  # the one unit of that level is the viewed one: its own figure
+                own = actual_of(t, ind, res.own, self.period) if res.own is not None else None
+                totals = [own if own is not None else Fraction(0)]
+            else:
+                totals = [Fraction(v) for v in self._own_totals(unit, ind, t)]
+            verdicts = [on_track.verdict(v, t.comparator, threshold, kind, p) for v in totals]
             on = sum(1 for v in verdicts if v in (MET, on_track.ON_TRACK))
             return TargetProgress(tr, on_track.combine(verdicts, p.final), on, expected)
         # A standing figure per unit, or targets set unit by unit: judged as they stand.
@@ -101,18 +104,26 @@ class Judge:
     def _own_totals(self, viewed: Unit, ind: Indicator, t: Target) -> list[int]:
         """Each unit's own running total over the period, for the units the target looks at
         under `viewed` (a unit without figures has done nothing yet: 0)."""
-        end, prev = aliased(RollupOwn), aliased(RollupOwn)
-        first = self.period.first
-        prev_period = f"{self.period.year}-{first - 1:02d}" if first > 1 else None
-        q = (sa_select(func.coalesce(end.value_sum, 0), func.coalesce(prev.value_sum, 0))
-             .select_from(Unit)
-             .outerjoin(end, and_(end.unit_id == Unit.id, end.indicator_id == ind.id,
-                                  end.period == self.period.end))
-             .outerjoin(prev, and_(prev.unit_id == Unit.id, prev.indicator_id == ind.id,
-                                   prev.period == (prev_period or "")))
-             .where(Unit.path.startswith(viewed.path), Unit.depth == t.depth))
+        scope_path = viewed.path
         if t.unit_id is not None and t.unit_id != self.program.root_unit_id:
             scope = self.session.get(Unit, t.unit_id)
-            if scope is not None:
-                q = q.where(Unit.path.startswith(scope.path))
-        return [int(a) - int(b) for a, b in self.session.execute(q)]
+            if scope is not None and scope.path.startswith(viewed.path):
+                scope_path = scope.path
+        first = self.period.first
+        params = {"iid": ind.id, "end": self.period.end, "depth": t.depth,
+                  "prev": f"{self.period.year}-{first - 1:02d}" if first > 1 else "",
+                  "path": scope_path + "%"}  # a path is digits and slashes: no LIKE wildcards
+        return [int(a) - int(b) for a, b in self.session.execute(_OWN_TOTALS, params)]
+
+
+_unit, _end, _prev = Unit.__table__, RollupOwn.__table__.alias("own_end"), RollupOwn.__table__.alias("own_prev")
+# Built once: every unit at a depth under a path, with its cumulative own flow at the period's
+# last month and at the month before its first (0 where the unit has entered nothing yet).
+_OWN_TOTALS = (
+    sa_select(func.coalesce(_end.c.value_sum, 0), func.coalesce(_prev.c.value_sum, 0))
+    .select_from(_unit
+                 .outerjoin(_end, and_(_end.c.unit_id == _unit.c.id, _end.c.indicator_id == bindparam("iid"),
+                                       _end.c.period == bindparam("end")))
+                 .outerjoin(_prev, and_(_prev.c.unit_id == _unit.c.id, _prev.c.indicator_id == bindparam("iid"),
+                                        _prev.c.period == bindparam("prev"))))
+    .where(_unit.c.path.like(bindparam("path")), _unit.c.depth == bindparam("depth")))
