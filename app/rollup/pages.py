@@ -37,7 +37,7 @@ from app.reports import export
 from app.rollup import on_track, reporting, scorecard as scorecard_mod, service as rollup, trends
 from app.rollup.models import RollupCell
 from app.rollup.progress import IndicatorProgress, Judge, TargetProgress
-from app.rollup.types import Figure, IndicatorResult
+from app.rollup.types import Figure
 from app.units.deps import readable_unit
 from app.units.models import Unit, UnitLevel
 from app.values.models import DataValue

@@ -11,6 +11,7 @@ either way.
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from app.program.models import Indicator, Program
@@ -86,8 +87,6 @@ def build(session: Session, program: Program, unit: Unit, period: PeriodRange, a
 
 def rollup_parents(session: Session, units: list[Unit]) -> set[int]:
     """The ids among `units` that have units below them (their cells link to a drill-down)."""
-    from sqlalchemy import select as sa_select
-
     ids = [u.id for u in units]
     if not ids:
         return set()
@@ -103,8 +102,7 @@ def sort_rows(rows: list[Row], sort: str, indicators: list[Indicator]) -> list[R
         return sorted(rows, key=lambda r: r.unit.name, reverse=desc)
     if key == "lag":
         # Most lagging first (desc is the natural reading); ties in the tree's order.
-        ordered = sorted(rows, key=lambda r: r.lagging, reverse=not desc)
-        return ordered
+        return sorted(rows, key=lambda r: r.lagging, reverse=not desc)
     codes = [i.code for i in indicators]
     if key in codes:
         i = codes.index(key)
