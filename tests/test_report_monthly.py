@@ -15,6 +15,7 @@ from app.program.models import Indicator, Program, Task
 from app.program.periods import PeriodRange
 from app.reports import service as reports
 from app.reports.xlsx import SHEET_COMPLETENESS, SHEET_INDICATORS, SHEET_TASKS
+from app.rollup.progress import Judge
 from app.rollup.service import rollup
 from app.units.models import Unit
 from app.values.models import PeriodSubmission
@@ -117,11 +118,17 @@ def test_report_xlsx_figures_equal_rollup(login, db: Session, figures):
     for row in ws.iter_rows(min_row=4, values_only=True):
         cells.setdefault(row[code_col - 1], []).append((row[value_col - 1], row[status_col - 1]))
     expected = rollup(db, _unit(db, "15"), PeriodRange.ytd("2023-04"), figures)
-    words = {"met": "Đạt", "not_met": "Chưa đạt", "no_data": "Chưa có số liệu"}
+    # Statuses are the on-track verdicts, judged on the report's date (20/05/2023: April's
+    # report is due on the 20th of May), the same rule as the dashboard's.
+    judge = Judge(db, figures, PeriodRange.ytd("2023-04"), date(2023, 5, 20))
+    words = {"met": "Đạt", "not_met": "Chưa đạt", "no_data": "Chưa có số liệu",
+             "on_track": "Đúng tiến độ", "behind": "Chậm tiến độ"}
     for res in expected:
         rows = cells[res.indicator.code]
         assert all(v == res.subtree.value for v, _ in rows), res.indicator.code
-        assert [s for _, s in rows] == ([words[t.status] for t in res.targets] or [words[res.status]])
+        verdicts = [t.verdict for t in judge.indicator(_unit(db, "15"), res).targets]
+        assert [s for _, s in rows] == ([words[v] for v in verdicts] or [words["no_data"]])
+    assert "Chưa đạt" not in {s for rows in cells.values() for _, s in rows}  # April: none failed for good
     assert cells["CT12"][0][0] == 15 and cells["CT15"][0][0] == 1_250_000_000
 
 

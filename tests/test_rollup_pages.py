@@ -108,11 +108,12 @@ def test_dashboard_bad_period_falls_back_with_a_message(login):
 
 
 def test_dashboard_completeness_counts_submitted_communes(login, db):
-    # Yên Bình: 1 commune submitted March → "1 trên N đã gửi".
+    # Yên Bình: 1 commune submitted March → "1/N đã gửi" in the band at the top.
     district = db.exec(select(Unit).where(Unit.code == "141")).one()
     communes = db.exec(select(Unit).where(Unit.parent_id == district.id)).all()
     db.add(PeriodSubmission(unit_id=communes[0].id, period="2023-03"))
     db.commit()
     r = login("huyen.xem").get("/dashboard/141?period=2023-Q1")
     assert r.status_code == 200
-    assert f"1 trên {len(communes)} đã gửi" in _text(r.text)
+    band = _text(r.text.split('id="reporting"')[1].split("</section>")[0])
+    assert f"1/{len(communes)} đã gửi" in band

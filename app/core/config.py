@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     PETITION_FILE_MAX_BYTES: int = 5 * 1024 * 1024
     # The public page of answered petitions (/public/petitions/<province>); false: 404.
     PETITIONS_PUBLIC_PAGE: bool = True
+    # Monthly reporting: a unit's report for a month is due on this day of the next month;
+    # REPORTING_DAYS overrides it per level key, e.g. {"commune": 15, "district": 18}.
+    REPORTING_DAY: int = 20
+    REPORTING_DAYS: dict[str, int] = {}
+    # The monthly report's number ("Số …") and date: placeholders {month} {year} {unit};
+    # dated on the reporting day of the next month ("due_day", or today if earlier) or "today".
+    REPORT_NUMBER_FORMAT: str = "{month:02d}/BC-MTTQ-BTT"
+    REPORT_DATED: Literal["due_day", "today"] = "due_day"
 
     @property
     def is_sqlite(self) -> bool:

@@ -83,13 +83,20 @@ def is_done_by(status: str, done_on: date | None, on: date) -> bool:
 
 def is_overdue(year: int, quarter: int, due_month: int | None, status: str, done_on: date | None,
                on: date) -> bool:
-    """Not done by `on`, and `on` is after the last day of its due month (or quarter)."""
-    return not is_done_by(status, done_on, on) and on > due_date(year, quarter, due_month)
+    """Not done by `on`, and `on` is after the last day of its due month (or quarter).
+    A past year's task is judged as at the end of its year: done counts only by 31/12."""
+    return not is_done_by(status, done_on, as_judged(year, on)) and on > due_date(year, quarter, due_month)
+
+
+def as_judged(year: int, on: date) -> date:
+    """The day a program year's work is judged on: `on`, or 31/12 of the year once it is over."""
+    return min(on, date(year, 12, 31))
 
 
 def state_of(task: Task, year: int, on: date) -> str:
-    """What to show: done | overdue | in_progress | not_started, as of `on`."""
-    if is_done_by(task.status, task.done_on, on):
+    """What to show: done | overdue | in_progress | not_started, as of `on` (at most the end
+    of the program year: a 2023 task done in 2024 reads overdue on the 2023 program)."""
+    if is_done_by(task.status, task.done_on, as_judged(year, on)):
         return DONE
     if is_overdue(year, task.quarter, task.due_month, task.status, task.done_on, on):
         return OVERDUE

@@ -14,6 +14,7 @@ from app.program import service as tasks
 from app.program.periods import PeriodRange
 from app.reports import service
 from app.reports.xlsx import workbook
+from app.rollup.pages import LEGEND, STATUS_WORDS, default_period
 from app.units.deps import readable_unit
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -27,11 +28,9 @@ def _program(session: SessionDep):  # noqa: ANN202
         raise Problem(404, "Not Found", _("No work program has been set up yet.")) from None
 
 
-def _default_month(year: int) -> str:
-    today = tasks.today_vn()
-    if today.year == year:
-        return f"{year}-{max(today.month - 1, 1):02d}" if today.day < 20 else f"{year}-{today.month:02d}"
-    return f"{year}-12" if today.year > year else f"{year}-01"
+def _default_month(session: SessionDep, program, unit) -> str:  # noqa: ANN001
+    """The latest month with figures in the unit's tree (like the dashboard), else December."""
+    return default_period(session, program, unit).end
 
 
 @router.get("/reports")
@@ -44,7 +43,7 @@ def reports_index(request: Request, session: SessionDep, principal: WebUser,
     return render(request, "reports/index.html", {
         "program": program, "units": service.report_units(session, principal.unit),
         "months": [f"{program.year}-{m:02d}" for m in range(1, 13)],
-        "default_month": _default_month(program.year),
+        "default_month": _default_month(session, program, principal.unit),
     })
 
 
@@ -76,7 +75,8 @@ def report_page(request: Request, session: SessionDep, principal: WebUser, unit_
     report = _report(session, principal, unit_code, period)
     return render(request, "reports/monthly.html", {
         "r": report, "figure_text": service.figure_text, "target_text": service.target_text,
-        "actual_text": service.actual_text, "place": _place(report),
+        "actual_text": service.actual_text, "place": _place(report), "legend": _(LEGEND),
+        "status_words": {k: _(v) for k, v in STATUS_WORDS.items()},
     })
 
 

@@ -4,19 +4,28 @@ Indicator figures are the roll-up engine's own results for the unit and the year
 (`app.rollup.service.rollup`), never recomputed here; tasks come from the unit's plan with
 their state at the end of the month; completeness from `app.rollup.service.completeness`.
 The HTML page and the XLSX workbook both render this one `MonthlyReport`.
+
+Targets are read by the on-track rule (`app.rollup.on_track`, through `app.rollup.progress`),
+as at the end of the month: in April a year's target is "on track" or "behind", never "not
+met". The report's number and date follow the settings (`REPORT_NUMBER_FORMAT`,
+`REPORT_DATED`): by default it is dated on the reporting day of the next month at the unit's
+level (or today, when that day is still to come).
 """
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, select
 
+from app.core.config import settings
 from app.core.i18n import _, fmt_number, fmt_percent, fmt_vnd
 from app.program import service as tasks
 from app.program.models import Indicator, Program
 from app.program.periods import PeriodRange
+from app.rollup import reporting
 from app.rollup import service as rollup_service
+from app.rollup.progress import IndicatorProgress, Judge
 from app.rollup.types import Figure, IndicatorResult, TargetResult
-from app.units.models import Unit, UnitKind
+from app.units.models import Unit, UnitKind, UnitLevel
 
 PERCENT_MEASURES = ("ratio", "yes_no")
 
@@ -38,6 +47,8 @@ class MonthlyReport:
     next_month: list[tasks.TaskView] = field(default_factory=list)
     additions: list[tasks.TaskView] = field(default_factory=list)
     completeness: rollup_service.Completeness | None = None
+    progress: list[IndicatorProgress] = field(default_factory=list)  # verdicts, in indicator order
+    number: str = ""  # "04/BC-MTTQ-BTT"
 
     @property
     def next_period(self) -> str | None:
@@ -58,12 +69,19 @@ def monthly_report(session: Session, unit: Unit, period: str, program: Program |
     ytd = PeriodRange.ytd(period)
     as_of = tasks.period_end(period)
     kind = session.get(UnitKind, unit.kind)
+    level = session.get(UnitLevel, unit.depth)
+    today = tasks.today_vn()
+    indicators = rollup_service.rollup(session, unit, ytd, program)
+    issued_on = issued_on or report_date(month_range.key, level.key if level else None, today)
+    judge = Judge(session, program, ytd, issued_on)  # December, issued in January: final
     report = MonthlyReport(
         program=program, unit=unit, unit_kind=kind.name if kind else "", period=month_range.key,
         month=month_range.first, year=month_range.year, as_of=as_of, ytd=ytd,
-        issued_on=issued_on or tasks.today_vn(),
-        indicators=rollup_service.rollup(session, unit, ytd, program),
+        issued_on=issued_on,
+        indicators=indicators,
         completeness=rollup_service.completeness(session, unit, month_range.key),
+        progress=[judge.indicator(unit, r) for r in indicators],
+        number=report_number(month_range.first, month_range.year, unit.code),
     )
     month_start = date(report.year, report.month, 1)
     nxt = report.month + 1
@@ -79,6 +97,22 @@ def monthly_report(session: Session, unit: Unit, period: str, program: Program |
         if t.is_addition and t.added_on and month_start <= t.added_on <= as_of and v.parent is None:
             report.additions.append(v)
     return report
+
+
+def report_date(month: str, level_key: str | None, today: date) -> date:
+    """The date line: the reporting day of the next month (or today, if that is still to come);
+    with REPORT_DATED = "today", today."""
+    if settings.REPORT_DATED == "today":
+        return today
+    return min(reporting.due_date(month, level_key), today)
+
+
+def report_number(month: int, year: int, unit_code: str) -> str:
+    """"Số …" of the report, from REPORT_NUMBER_FORMAT ("{month:02d}/BC-MTTQ-BTT" → "04/BC-MTTQ-BTT")."""
+    try:
+        return settings.REPORT_NUMBER_FORMAT.format(month=month, year=year, unit=unit_code)
+    except (KeyError, IndexError, ValueError):
+        return settings.REPORT_NUMBER_FORMAT
 
 
 def _open_in(quarter: int, due_month: int | None, month: int) -> bool:

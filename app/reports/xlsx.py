@@ -11,12 +11,14 @@ from openpyxl.utils import get_column_letter
 
 from app.core.i18n import _
 from app.reports.service import PERCENT_MEASURES, MonthlyReport, target_text
+from app.rollup.on_track import BEHIND, MET, NO_DATA, NOT_MET, ON_TRACK
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 SHEET_INDICATORS = "Chỉ tiêu"
 SHEET_TASKS = "Nhiệm vụ"
 SHEET_COMPLETENESS = "Tiến độ báo cáo"
-STATUS_WORDS = {"met": "Met", "not_met": "Not met", "no_data": "No data"}
+STATUS_WORDS = {MET: "Met", NOT_MET: "Not met", ON_TRACK: "On track", BEHIND: "Behind schedule",
+                NO_DATA: "No data"}
 TASK_WORDS = {"done": "Done", "overdue": "Overdue", "in_progress": "Under way", "not_started": "Not yet started"}
 INDICATOR_HEADER = ["STT", "Mã", "Chỉ tiêu", "Kết quả lũy kế", "Tử số", "Mẫu số", "Đơn vị đã báo cáo",
                     "Đơn vị phải báo cáo", "Mục tiêu", "Nội dung mục tiêu", "Kết quả so sánh",
@@ -30,18 +32,20 @@ def workbook(report: MonthlyReport) -> bytes:
     _title(ws, report, f"Kết quả thực hiện các chỉ tiêu (lũy kế tháng 01–{report.mm}/{report.year})")
     ws.append(INDICATOR_HEADER)
     _bold(ws, 3)
-    for i, res in enumerate(report.indicators, 1):
+    for i, prog in enumerate(report.progress, 1):
+        res = prog.result
         ind, fig = res.indicator, res.subtree
         pct = ind.measure in PERCENT_MEASURES
         base = [i, ind.code, ind.short_name, fig.value, fig.numerator, fig.denominator,
                 fig.reported, fig.expected]
-        rows = res.targets or [None]
-        for tr in rows:
-            if tr is None:
-                ws.append(base + [None, None, None, None, None, _(STATUS_WORDS[res.status])])
+        rows = prog.targets or [None]
+        for tp in rows:
+            tr = tp.result if tp is not None else None
+            if tp is None:
+                ws.append(base + [None, None, None, None, None, _(STATUS_WORDS[NO_DATA])])
             else:
                 ws.append(base + [target_text(ind, tr), tr.target.label, tr.actual, tr.units_meeting,
-                                  tr.units_total, _(STATUS_WORDS[tr.status])])
+                                  tr.units_total, _(STATUS_WORDS[tp.verdict])])
             r = ws.max_row
             if pct:
                 ws.cell(r, 4).number_format = "0.0%"
@@ -92,7 +96,7 @@ def workbook(report: MonthlyReport) -> bytes:
 def _title(ws, report: MonthlyReport, text: str) -> None:  # noqa: ANN001
     ws.append([f"Ủy ban MTTQ Việt Nam {report.unit_kind.lower()} {report.unit.name} — {text}"])
     ws.cell(1, 1).font = Font(bold=True, size=12)
-    ws.append([f"Báo cáo tháng {report.mm} năm {report.year}; lập ngày {report.issued_on:%d/%m/%Y}"])
+    ws.append([f"Báo cáo số {report.number}, tháng {report.mm} năm {report.year}; lập ngày {report.issued_on:%d/%m/%Y}"])
 
 
 def _bold(ws, row: int) -> None:  # noqa: ANN001

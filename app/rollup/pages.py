@@ -6,13 +6,22 @@ period selector, completeness of the month. Thin: figures come from `app.rollup.
 - `/dashboard/{unit}/{indicator}?period=…` — one indicator broken down by child unit
   (district → commune → village); an htmx click swaps it in and pushes the URL, and the same
   URL is a full page when opened directly;
-- `/dashboard/{unit}/completeness?period=YYYY-MM` — every unit that has not submitted.
+- `/dashboard/{unit}/completeness?period=YYYY-MM` — every unit that has not submitted;
+- `/dashboard/{unit}/scorecard?period=…&sort=…` — child units × indicators, sortable on the
+  server (a plain link per column header, so it works without JavaScript);
+- `/dashboard/{unit}/export.xlsx|csv`, `/dashboard/{unit}/scorecard.xlsx|csv` — what is shown.
+
+Statuses are the on-track verdicts of `app.rollup.on_track` (via `app.rollup.progress`): a
+year-end target read before the year ends is "on track" or "behind", and "met" / "not met"
+only once the year is over or the target is already reached. The same rule feeds the monthly
+report and the exports.
 """
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select as sa_select
 from sqlmodel import Session, select
 
@@ -23,18 +32,26 @@ from app.core.problems import Problem
 from app.core.templates import templates
 from app.program.models import Indicator, Program, Target
 from app.program.periods import PeriodRange
-from app.program.service import current_program
-from app.rollup import service as rollup
+from app.program.service import current_program, today_vn
+from app.reports import export
+from app.rollup import on_track, reporting, scorecard as scorecard_mod, service as rollup, trends
 from app.rollup.models import RollupCell
-from app.rollup.types import MET, NO_DATA, NOT_MET, Figure, IndicatorResult, TargetResult
+from app.rollup.progress import IndicatorProgress, Judge, TargetProgress
+from app.rollup.types import Figure
 from app.units.deps import readable_unit
 from app.units.models import Unit, UnitLevel
 from app.values.models import DataValue
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-STATUS_WORDS = {MET: "Met", NOT_MET: "Not met", NO_DATA: "No data yet"}
-STATUS_CLASS = {MET: "met", NOT_MET: "not-met", NO_DATA: "no-data"}
+MET, NOT_MET, ON_TRACK, BEHIND, NO_DATA = (on_track.MET, on_track.NOT_MET, on_track.ON_TRACK,
+                                           on_track.BEHIND, on_track.NO_DATA)
+STATUS_WORDS = {MET: "Met", NOT_MET: "Not met", ON_TRACK: "On track", BEHIND: "Behind schedule",
+                NO_DATA: "No data yet"}
+STATUS_CLASS = {MET: "met", NOT_MET: "not-met", ON_TRACK: "on-track", BEHIND: "behind",
+                NO_DATA: "no-data"}
+# Shown beside the colour, so a status reads without colour too.
+STATUS_MARK = {MET: "✓", NOT_MET: "✗", ON_TRACK: "↗", BEHIND: "!", NO_DATA: "–"}
 COMPARATORS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
 # Plural nouns for "7/9 districts meet it", by level key.
 LEVEL_NOUNS = {"nation": "countries", "province": "provinces", "district": "districts",
@@ -60,6 +77,7 @@ class TargetView:
     bar_max: float | None = None
     failing: Any = None  # units not meeting an "each" target (loaded on use)
     failing_count: int = 0
+    verdict: str = NO_DATA
 
 
 @dataclass
@@ -76,6 +94,10 @@ class IndicatorView:
     targets: list[TargetView] = field(default_factory=list)
     url: str = ""
     single_answer: bool = False  # one unit's yes/no: no share to compare with a target
+    verdict: str = NO_DATA
+    mark: str = ""
+    chart: Any = None  # Markup: the trend, drawn on the server
+    series: Any = None  # trends.Series, for the screen-reader table
 
 
 def status_text(status: str) -> str:
@@ -128,17 +150,20 @@ def level_noun(level: UnitLevel | None) -> str:
     return _(LEVEL_NOUNS.get(level.key, "units"))
 
 
-def target_view(ind: Indicator, tr: TargetResult, levels: dict[int, UnitLevel],
+def target_view(ind: Indicator, tp: TargetProgress, levels: dict[int, UnitLevel],
                 own: Figure | None = None, viewed: Unit | None = None) -> TargetView:
-    t = tr.target
+    tr, t = tp.result, tp.result.target
     if t.comparator == "range":
         goal = f"{_value_text(ind, t, t.value)} – {_value_text(ind, t, t.value_high)}"
     else:
         goal = f"{COMPARATORS.get(t.comparator, t.comparator)} {_value_text(ind, t, t.value)}"
     if t.on == "reduction_pct":
         goal = _("reduce by {goal}", goal=goal)
-    view = TargetView(label=t.label or "", goal=goal, status=STATUS_CLASS[tr.status],
-                      status_text=status_text(tr.status), actual="", note="")
+    view = TargetView(label=t.label or "", goal=goal, status=STATUS_CLASS[tp.verdict],
+                      status_text=status_text(tp.verdict), actual="", note="", verdict=tp.verdict)
+    pace_note = ""
+    if tp.expected_now is not None and tp.verdict in (ON_TRACK, BEHIND):
+        pace_note = _("due by now: {x}", x=_value_text(ind, t, float(tp.expected_now)))
     if tr.units_total is not None:  # many units, each against the target
         level = levels.get(t.depth) if t.scope == "each" else None
         if viewed is not None and t.scope == "each" and viewed.depth == t.depth:
@@ -148,41 +173,48 @@ def target_view(ind: Indicator, tr: TargetResult, levels: dict[int, UnitLevel],
                     and t.comparator in (">=", ">") and t.value > 0:
                 view.bar_max = float(t.value)
                 view.bar_value = max(0.0, min(float(own.value), float(t.value)))
-                if tr.status == NOT_MET:
+                if tp.verdict == NOT_MET:
                     view.note = _("Short by {gap}", gap=_value_text(ind, t, t.value - own.value))
+            view.note = view.note or pace_note
             return view
         noun = level_noun(level) if level else _("units")
         if level is not None:
             view.goal = f"{_(EACH_NOUNS.get(level.key, 'each unit'))} {goal}"
         view.actual = _("{meeting}/{total} {noun} meet it", meeting=tr.units_meeting,
                         total=tr.units_total, noun=noun)
+        if tp.units_on_track is not None and tp.verdict in (ON_TRACK, BEHIND):
+            view.note = _("{n}/{total} on track", n=tp.units_on_track, total=tr.units_total)
         view.bar_value, view.bar_max = tr.units_meeting, tr.units_total or 1
         view.failing, view.failing_count = tr.units_failing, len(tr.units_failing)
         return view
     view.actual = _value_text(ind, t, tr.actual)
     if t.on == "reduction_pct" and tr.actual is not None:
         view.actual = _("down {x}", x=view.actual) if tr.actual >= 0 else _("up {x}", x=fmt_pct_points(-tr.actual))
-    if tr.status == NOT_MET and tr.gap is not None:
+    if tp.verdict == NOT_MET and tr.gap is not None:
         view.note = _("Short by {gap}", gap=_value_text(ind, t, abs(tr.gap)))
     elif tr.exceeded and tr.gap is not None:
         view.note = _("Beyond the upper bound by {gap}", gap=_value_text(ind, t, abs(tr.gap)))
+    else:
+        view.note = pace_note
     if tr.actual is not None and t.comparator in (">=", ">", "range") and t.value > 0:
         view.bar_max = float(t.value)
         view.bar_value = max(0.0, min(float(tr.actual), float(t.value)))
     return view
 
 
-def indicator_view(r: IndicatorResult, unit: Unit, levels: dict[int, UnitLevel], url: str) -> IndicatorView:
+def indicator_view(p: IndicatorProgress, unit: Unit, levels: dict[int, UnitLevel], url: str) -> IndicatorView:
+    r = p.result
     ind = r.indicator
     fig, note = figure_text(ind, r.subtree)
     own = None
     if r.own is not None and r.own.value is not None and r.own.value != r.subtree.value:
         own = _("{unit}'s own: {figure}", unit=unit.name, figure=figure_text(ind, r.own)[0])
     return IndicatorView(code=ind.code, number=ind.number, name=ind.short_name, full_name=ind.name,
-                         figure=fig, figure_note=note, own=own, status=STATUS_CLASS[r.status],
-                         status_text=status_text(r.status) if r.targets else _("No target"),
-                         targets=[target_view(ind, t, levels, r.own, unit) for t in r.targets],
-                         url=url, single_answer=ind.measure == "yes_no" and r.subtree.expected == 1)
+                         figure=fig, figure_note=note, own=own, status=STATUS_CLASS[p.verdict],
+                         status_text=status_text(p.verdict) if r.targets else _("No target"),
+                         targets=[target_view(ind, t, levels, r.own, unit) for t in p.targets],
+                         url=url, single_answer=ind.measure == "yes_no" and r.subtree.expected == 1,
+                         verdict=p.verdict, mark=STATUS_MARK[p.verdict] if r.targets else "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -279,12 +311,52 @@ def _page(request: Request, template: str, ctx: dict[str, Any]) -> HTMLResponse:
     return resp
 
 
+LEGEND = ("Before the year ends, a year's target is read at the pace of the months covered: "
+          "a running total (houses, money, supervisions) is on track when it has reached the "
+          "target × months elapsed / 12 (or by the due month of the task that drives it); a "
+          "share or a standing figure is judged as it stands. “Met” and “Not met” are said once "
+          "the year is over, or of a target already reached.")
+
+
 def _common(session: Session, principal: Principal, unit: Unit, program: Program,
             period: PeriodRange, error: str | None) -> dict[str, Any]:
     return {"unit": unit, "program": program, "period": period, "period_key": period.key,
             "period_label": period_label(period), "period_options": period_options(program.year),
             "ancestors": _ancestors(session, principal, unit), "error": error,
-            "levels": _levels(session)}
+            "levels": _levels(session), "legend": _(LEGEND), "status_class": STATUS_CLASS,
+            "status_mark": STATUS_MARK}
+
+
+def _has_children(session: Session, unit: Unit) -> bool:
+    return session.execute(sa_select(Unit.id).where(Unit.parent_id == unit.id).limit(1)).first() is not None
+
+
+def chart_labels(ind: Indicator, year: int) -> dict[str, str]:
+    return {"title": _("{name}: month by month, {year}", name=ind.short_name, year=year),
+            "tick": "{v} %" if ind.measure in ("ratio", "yes_no") else "{v}", "target": _("Target")}
+
+
+def _main_target(p: IndicatorProgress) -> float | None:
+    """The line drawn on a chart: the first target compared with this unit's own figure."""
+    for t in p.targets:
+        if t.result.units_total is None and t.result.target.on == "value":
+            return float(t.result.target.value)
+    return None
+
+
+def attach_trends(session: Session, unit: Unit, program: Program, period: PeriodRange,
+                  pairs: list[tuple[IndicatorView, IndicatorProgress]], width: int, height: int,
+                  axis: bool = False) -> None:
+    """Draw each indicator's series on its view (one read for all of them)."""
+    inds = [p.result.indicator for _v, p in pairs]
+    series = trends.series_for(
+        session, unit, program, inds, period.last,
+        expected={p.result.indicator.id: p.result.subtree.expected for _v, p in pairs},
+        targets={p.result.indicator.id: _main_target(p) for _v, p in pairs})
+    for v, p in pairs:
+        s = series[p.result.indicator.id]
+        v.series = s
+        v.chart = trends.svg(s, width, height, chart_labels(s.indicator, program.year), axis=axis)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -300,22 +372,37 @@ def dashboard_unit(unit_code: str, request: Request, session: SessionDep, princi
     return _dashboard(request, session, principal, unit, period)
 
 
+@dataclass
+class Overview:
+    period: PeriodRange
+    error: str | None
+    views: list[IndicatorView]
+    progress: list[IndicatorProgress]
+    counts: dict[str, int]
+
+
+def overview(session: Session, program: Program, unit: Unit, period: PeriodRange,
+             as_of: date, levels: dict[int, UnitLevel]) -> Overview:
+    results = rollup.rollup(session, unit, period, program)
+    judge = Judge(session, program, period, as_of)
+    progress = [judge.indicator(unit, r) for r in results]
+    views = [indicator_view(p, unit, levels, f"/dashboard/{unit.code}/{p.result.indicator.code}?period={period.key}")
+             for p in progress]
+    counts = {s: sum(1 for v in views if v.verdict == s and v.targets) for s in on_track.VERDICTS}
+    return Overview(period, None, views, progress, counts)
+
+
 def _dashboard(request: Request, session: Session, principal: Principal, unit: Unit,
                raw_period: str | None) -> HTMLResponse:
     program = _program(session)
     period, error = choose_period(session, program, unit, raw_period)
     ctx = _common(session, principal, unit, program, period, error)
-    results = rollup.rollup(session, unit, period, program)
-    views = [indicator_view(r, unit, ctx["levels"],
-                            f"/dashboard/{unit.code}/{r.indicator.code}?period={period.key}")
-             for r in results]
-    counts = {s: sum(1 for v in views if v.status == STATUS_CLASS[s] and v.targets)
-              for s in (MET, NOT_MET, NO_DATA)}
-    comp = rollup.completeness(session, unit, period.end)
-    ctx.update(indicators=views, counts=counts, completeness=comp, month_label=period_label(
-        PeriodRange.month(period.end)), missing_shown=MISSING_SHOWN,
-        has_children=session.execute(sa_select(Unit.id).where(Unit.parent_id == unit.id).limit(1)).first()
-        is not None)
+    today = today_vn()
+    ov = overview(session, program, unit, period, today, ctx["levels"])
+    attach_trends(session, unit, program, period, list(zip(ov.views, ov.progress, strict=True)), 132, 36)
+    ctx.update(indicators=ov.views, counts=ov.counts, month_label=period_label(PeriodRange.month(period.end)),
+               band=reporting.status(session, unit, period.end, today), missing_shown=MISSING_SHOWN,
+               has_children=_has_children(session, unit))
     return _page(request, "rollup/dashboard.html", ctx)
 
 
@@ -328,8 +415,134 @@ def completeness_page(unit_code: str, request: Request, session: SessionDep, pri
     month = PeriodRange.month(p.end)
     ctx = _common(session, principal, unit, program, p, error)
     ctx.update(completeness=rollup.completeness(session, unit, month.start),
+               band=reporting.status(session, unit, month.start, today_vn()),
                month_label=period_label(month))
     return _page(request, "rollup/completeness.html", ctx)
+
+
+# --------------------------------------------------------------------------------------------
+# Scorecard
+# --------------------------------------------------------------------------------------------
+
+def cell_text(ind: Indicator, fig: Figure | None) -> str:
+    """A figure short enough for a scorecard cell: "72,7 %", "1,25 tỷ", "12", "Có"."""
+    if fig is None or fig.value is None:
+        return "—"
+    if ind.measure == "amount":
+        return fmt_vnd_words(int(fig.value)).removesuffix(" đồng")
+    if ind.measure == "yes_no" and fig.expected == 1:
+        return _("Yes") if fig.numerator else _("No")
+    if ind.measure in ("ratio", "yes_no"):
+        return fmt_pct_points(fig.value * 100)
+    return fmt_number(fig.value)
+
+
+def _scorecard(session: Session, principal: Principal, unit_code: str, period: str | None,
+               sort: str | None) -> tuple[dict[str, Any], scorecard_mod.Scorecard]:
+    unit = readable_unit(session, principal, unit_code)
+    program = _program(session)
+    p, error = choose_period(session, program, unit, period)
+    ctx = _common(session, principal, unit, program, p, error)
+    sc = scorecard_mod.build(session, program, unit, p, today_vn(), (sort or "")[:16])
+    return ctx, sc
+
+
+@router.get("/dashboard/{unit_code}/scorecard", response_class=HTMLResponse)
+def scorecard_page(unit_code: str, request: Request, session: SessionDep, principal: WebUser,
+                   period: str | None = None, sort: str | None = None) -> HTMLResponse:
+    ctx, sc = _scorecard(session, principal, unit_code, period, sort)
+    child_level = ctx["levels"].get(sc.unit.depth + 1)
+    ctx.update(sc=sc, cell_text=cell_text, child_level=child_level.name if child_level else "",
+               sort=sc.sort)
+    return _page(request, "rollup/scorecard.html", ctx)
+
+
+def _stamp(kind: str, unit: Unit, p: PeriodRange) -> list[tuple[str, str]]:
+    from app.core.i18n import fmt_datetime
+    from app.core.time import utcnow
+
+    return [(_("Export"), kind), (_("Unit"), f"{unit.name} ({unit.code})"), (_("Period"), period_label(p)),
+            (_("Exported at"), fmt_datetime(utcnow()))]
+
+
+def _file(data: bytes, media: str, name: str) -> Response:
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _scorecard_table(sc: scorecard_mod.Scorecard) -> tuple[list[str], list[list[Any]]]:
+    header = [_("Unit"), _("Code")]
+    for ind in sc.indicators:
+        header += [f"{ind.number}. {ind.short_name}", f"{ind.number}. {_('Status')}"]
+    header.append(_("Indicators lagging"))
+    rows = []
+    for row in [*sc.rows, sc.own, sc.total]:
+        name = row.unit.name
+        if row.kind == "own":
+            name = _("{unit}'s own figures", unit=row.unit.name)
+        elif row.kind == "total":
+            name = _("{unit}, whole tree", unit=row.unit.name)
+        line: list[Any] = [name, row.unit.code]
+        for c in row.cells:
+            v = c.sort_value
+            if v is not None and c.indicator.measure in ("ratio", "yes_no"):
+                v = round(v * 100, 1)
+            line += [v, status_text(c.verdict) if c.verdict else ""]
+        line.append(row.lagging)
+        rows.append(line)
+    return header, rows
+
+
+@router.get("/dashboard/{unit_code}/scorecard.csv")
+def scorecard_csv(unit_code: str, session: SessionDep, principal: WebUser, period: str | None = None,
+                  sort: str | None = None) -> Response:
+    _ctx, sc = _scorecard(session, principal, unit_code, period, sort)
+    header, rows = _scorecard_table(sc)
+    return _file(export.to_csv(_stamp(_("Scorecard"), sc.unit, sc.period), header, rows),
+                 export.CSV_TYPE, f"bang-diem-{sc.unit.code}-{sc.period.key}.csv")
+
+
+@router.get("/dashboard/{unit_code}/scorecard.xlsx")
+def scorecard_xlsx(unit_code: str, session: SessionDep, principal: WebUser, period: str | None = None,
+                   sort: str | None = None) -> Response:
+    _ctx, sc = _scorecard(session, principal, unit_code, period, sort)
+    header, rows = _scorecard_table(sc)
+    data = export.to_xlsx(_("Scorecard"), _stamp(_("Scorecard"), sc.unit, sc.period), header, rows,
+                          widths=[28, 8] + [12, 14] * len(sc.indicators) + [10])
+    return _file(data, export.XLSX_TYPE, f"bang-diem-{sc.unit.code}-{sc.period.key}.xlsx")
+
+
+def _overview_table(session: Session, principal: Principal, unit_code: str, period: str | None
+                    ) -> tuple[Unit, PeriodRange, list[str], list[list[Any]]]:
+    unit = readable_unit(session, principal, unit_code)
+    program = _program(session)
+    p, _error = choose_period(session, program, unit, period)
+    ov = overview(session, program, unit, p, today_vn(), _levels(session))
+    header = [_("No."), _("Code"), _("Indicator"), _("Figure"), _("Target"), _("Now"), _("Status"), _("Note")]
+    rows: list[list[Any]] = []
+    for v in ov.views:
+        if not v.targets:
+            rows.append([v.number, v.code, v.name, v.figure, "", "", _("No target"), v.figure_note])
+        for t in v.targets:
+            rows.append([v.number, v.code, v.name, v.figure, t.goal, t.actual, t.status_text,
+                         "; ".join(x for x in (t.note, t.label) if x)])
+    return unit, p, header, rows
+
+
+@router.get("/dashboard/{unit_code}/export.csv")
+def overview_csv(unit_code: str, session: SessionDep, principal: WebUser,
+                 period: str | None = None) -> Response:
+    unit, p, header, rows = _overview_table(session, principal, unit_code, period)
+    return _file(export.to_csv(_stamp(_("Overview"), unit, p), header, rows), export.CSV_TYPE,
+                 f"tong-quan-{unit.code}-{p.key}.csv")
+
+
+@router.get("/dashboard/{unit_code}/export.xlsx")
+def overview_xlsx(unit_code: str, session: SessionDep, principal: WebUser,
+                  period: str | None = None) -> Response:
+    unit, p, header, rows = _overview_table(session, principal, unit_code, period)
+    data = export.to_xlsx(_("Overview"), _stamp(_("Overview"), unit, p), header, rows,
+                          widths=[5, 7, 40, 22, 22, 22, 16, 50])
+    return _file(data, export.XLSX_TYPE, f"tong-quan-{unit.code}-{p.key}.xlsx")
 
 
 @router.get("/dashboard/{unit_code}/{indicator_code}", response_class=HTMLResponse)
@@ -344,14 +557,18 @@ def drill_page(unit_code: str, indicator_code: str, request: Request, session: S
     p, error = choose_period(session, program, unit, period)
     ctx = _common(session, principal, unit, program, p, error)
     result, rows = rollup.drill(session, unit, indicator, p, program)
+    judge = Judge(session, program, p, today_vn())
     levels = ctx["levels"]
     child_views = []
     for child, r in rows:
         has_children = child.depth < max(levels) if levels else False
         url = f"/dashboard/{child.code}/{indicator.code}?period={p.key}" if has_children else ""
-        child_views.append((child, indicator_view(r, child, levels, url)))
+        child_views.append((child, indicator_view(judge.indicator(child, r), child, levels, url)))
     child_level = levels.get(unit.depth + 1)
-    ctx.update(indicator=indicator, view=indicator_view(result, unit, levels, ""), rows=child_views,
+    top = judge.indicator(unit, result)
+    view = indicator_view(top, unit, levels, "")
+    attach_trends(session, unit, program, p, [(view, top)], 640, 220, axis=True)
+    ctx.update(indicator=indicator, view=view, rows=child_views,
                child_level=child_level.name if child_level else "",
                back_url=f"/dashboard/{unit.code}?period={p.key}")
     return _page(request, "rollup/drill.html", ctx)

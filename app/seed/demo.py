@@ -40,11 +40,14 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
     """Figures for January–March 2023 at every level, and some months marked submitted, so a
     fresh start shows a living dashboard. Demo only; skipped when any figure exists.
 
-    Plausible, not real: drawn with a fixed seed. The Great Unity Day (CT08, CT09) is held in
+    Plausible, not real: drawn with a fixed seed. Every date is inside 2023: a month's figures
+    were entered early in the next month and its report sent between the 5th and the 24th
+    (a few after the reporting day, so the dashboard's band shows some late). The Great Unity Day (CT08, CT09) is held in
     November, so it stays empty ("no data yet"). Rows go in with one bulk insert, then the
     roll-up is rebuilt once.
     """
     import random
+    from datetime import UTC, datetime
 
     from sqlalchemy import insert
 
@@ -59,6 +62,7 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
     if program is None:
         return
     rng = random.Random(2023)
+    clock = random.Random(2024)  # dates only, so the figures drawn stay the same
     ind = {i.code: i for i in session.exec(select(Indicator).where(Indicator.program_id == program.id))}
     units = list(session.exec(select(Unit).order_by(Unit.depth, Unit.id)).all())
     by_depth: dict[int, list[Unit]] = {}
@@ -70,11 +74,18 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
     now = utcnow()
     rows: list[dict] = []
 
+    def entered(m: int) -> datetime:
+        """When a month's figure was entered: early in the next month, inside 2023."""
+        when = datetime(2023, m + 1, clock.randint(1, 15), 9, tzinfo=UTC) if m < 12 \
+            else datetime(2023, 12, 28, 9, tzinfo=UTC)
+        return min(when, now)
+
     def put(unit: Unit, code: str, m: int, value: int | None = None, num: int | None = None,
             den: int | None = None) -> None:
+        at = entered(m)
         rows.append({"unit_id": unit.id, "indicator_id": ind[code].id, "period": f"2023-{m:02d}",
                      "value": value, "numerator": num, "denominator": den, "version": 1,
-                     "created_at": now, "updated_at": now, "updated_via": "seed"})
+                     "created_at": at, "updated_at": at, "updated_via": "seed"})
 
     month_list = list(range(1, months + 1))
     for u in units:
@@ -143,8 +154,11 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
     for u in by_depth.get(1, []) + by_depth.get(2, []):
         for m, p in zip(month_list, (0.95, 0.85, 0.6, 0.4, 0.3, 0.2), strict=False):
             if rng.random() < p:
+                # Sent between the 5th and the 24th of the next month: most before the
+                # reporting day (the 20th), a few after it.
+                sent = datetime(2023, m + 1, clock.randint(5, 24), 10, tzinfo=UTC)
                 subs.append({"unit_id": u.id, "period": f"2023-{m:02d}", "status": "submitted",
-                             "submitted_at": now})
+                             "submitted_at": min(sent, now)})
     if subs:
         session.execute(insert(PeriodSubmission), subs)
     session.flush()
@@ -152,8 +166,9 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
 
 
 def seed_demo_task_progress(session: Session) -> None:
-    """Demo progress of the province's first-quarter tasks: most done, the rest under way."""
-    from datetime import date
+    """Demo progress of the province's first-quarter tasks: most done, the rest under way;
+    every date (done, noted, updated) inside 2023, like the demo figures."""
+    from datetime import UTC, date, datetime
 
     from app.program.models import Program, Task, TaskNote
 
@@ -165,15 +180,20 @@ def seed_demo_task_progress(session: Session) -> None:
         Task.parent_id == None, Task.quarter == 1).order_by(Task.number)))  # noqa: E711
     if not root_tasks or any(t.status != "not_started" for t in root_tasks):
         return
+    def at(d: date) -> datetime:
+        return datetime(d.year, d.month, d.day, 10, tzinfo=UTC)
+
     for t in root_tasks:
         if t.number <= 9:
             t.status, t.done_on = "done", date(2023, 2 + t.number % 2, 10 + t.number)
-            session.add(TaskNote(task_id=t.id, noted_on=t.done_on,
+            session.add(TaskNote(task_id=t.id, noted_on=t.done_on, created_at=at(t.done_on),
                                  text="Đã hoàn thành (số liệu minh họa)."))
+            t.updated_at = at(t.done_on)
         else:
             t.status = "in_progress"
-            session.add(TaskNote(task_id=t.id, noted_on=date(2023, 3, 20),
+            session.add(TaskNote(task_id=t.id, noted_on=date(2023, 3, 20), created_at=at(date(2023, 3, 20)),
                                  text="Đang triển khai, dự kiến xong trong quý II (số liệu minh họa)."))
+            t.updated_at = at(date(2023, 3, 20))
         t.version += 1
         session.add(t)
     session.flush()
