@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     PROGRAM_YEAR: int = 2023
     SESSION_MAX_AGE: int = 8 * 3600
     DEFAULT_LANGUAGE: str = "vi"
+    # Requests served at once (AnyIO's thread limiter) and database connections: sized together
+    # (app.core.db). A request that waits longer than DB_POOL_TIMEOUT s for a connection, or
+    # SQLITE_LOCK_TIMEOUT s for SQLite's write lock, answers 503 with Retry-After.
+    WEB_THREADS: int = 20
+    DB_POOL_TIMEOUT: float = 3.0
+    SQLITE_LOCK_TIMEOUT: float = 10.0
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,9 +1,33 @@
-"""Engine, session dependency and the metadata naming convention."""
+"""Engine, session dependency and the metadata naming convention; how writers take turns.
+
+Concurrency, the month-end rush (issue #10):
+
+- **SQLite has one writer.** A transaction that starts reading and later writes cannot wait
+  for the write lock: if another writer committed meanwhile, SQLite refuses it at once
+  ("database is locked"), whatever the busy timeout. So a request that may write (any method
+  but GET/HEAD/OPTIONS) opens its first transaction with `BEGIN IMMEDIATE`: it waits its turn
+  for the write lock (up to `SQLITE_LOCK_TIMEOUT` s) *before* reading anything, and then
+  cannot be refused. Transactions after that request's commit (re-reading what it saved to
+  answer) begin deferred, as reads, so a committed save is never made to wait again. Readers
+  never wait (WAL). One mechanism for every route: sign-in, entry, submit, tasks, admin,
+  imports; `begin_write` re-takes the lock for a route that commits early (the API token's
+  "last used" stamp) and writes again.
+- **Threads and connections are sized together.** Routes that touch the database are plain
+  `def` and run in AnyIO's thread pool; `configure_threads` sets that pool to `WEB_THREADS`
+  and the connection pool holds as many connections (plus a few for startup and the odd
+  second connection), so a request in a thread always finds a connection. Should the pool
+  still run dry, a request waits at most `DB_POOL_TIMEOUT` s and answers 503.
+- **Busy is a 503, never a 500.** Waiting too long for the SQLite write lock or for a
+  connection, or PostgreSQL choosing this transaction as a deadlock victim, answers 503 with
+  `Retry-After` and a Vietnamese message (problem+json under /api/): nothing was written, so
+  sending again is safe.
+"""
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -17,11 +41,24 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+IMMEDIATE = "mttq_sqlite_immediate"  # execution option: begin this transaction with BEGIN IMMEDIATE
+RETRY_AFTER = "2"  # seconds suggested to a client told 503
 
-def make_engine(url: str) -> Engine:
+
+def pool_size() -> int:
+    """Connections kept per process: one per request thread, plus a few for everything else."""
+    return settings.WEB_THREADS + 2
+
+
+def make_engine(url: str, *, lock_timeout: float | None = None) -> Engine:
     """An engine with SQLite tuned for one writer and many readers."""
+    timeout = settings.SQLITE_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
+    pool = {"pool_size": pool_size(), "max_overflow": 4, "pool_timeout": settings.DB_POOL_TIMEOUT}
     if url.startswith("sqlite"):
-        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        if ":memory:" in url:
+            pool = {}
+        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout}, **pool)
 
         @event.listens_for(eng, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -37,18 +74,95 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(eng, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001
-            conn.exec_driver_sql("BEGIN")
+            immediate = conn.get_execution_options().get(IMMEDIATE)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return eng
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 engine = make_engine(settings.DATABASE_URL)
 
 
-def get_session() -> Iterator[Session]:
+def is_sqlite(session_or_engine: Session | Engine) -> bool:
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.dialect.name == "sqlite"
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction holding SQLite's write lock (no-op on PostgreSQL).
+
+    Any open transaction is committed first (it must hold only reads, or writes the caller
+    meant to keep). Use it before a read-then-write in a session that has already committed,
+    and in scripts (`write_session`)."""
+    if not is_sqlite(session):
+        return
+    if session.in_transaction():
+        if session.connection().get_execution_options().get(IMMEDIATE):
+            return  # already holding it
+        session.commit()
+    session.connection(execution_options={IMMEDIATE: True})
+
+
+def write_session(bind: Engine | None = None) -> Session:
+    """A Session whose first transaction holds SQLite's write lock from its start (CLI, scripts)."""
+    session = Session(bind or engine)
+    begin_write(session)
+    return session
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's session. A request that may write begins with the write lock (SQLite)."""
     with Session(engine) as session:
+        if request.method not in SAFE_METHODS and engine.dialect.name == "sqlite":
+            session.connection(execution_options={IMMEDIATE: True})
         yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+# --- Busy: 503 with Retry-After -------------------------------------------------------------
+
+def _is_busy(exc: BaseException) -> bool:
+    """The database could not serve this transaction now; nothing of it was written."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no connection free in time
+        return True
+    if isinstance(exc, sa_exc.OperationalError):
+        text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+        if "database is locked" in text or "database is busy" in text:
+            return True
+        code = getattr(exc.orig, "sqlstate", None)
+        return code in ("40P01", "40001", "55P03")  # deadlock victim, serialization, lock timeout
+    return False
+
+
+def busy_message() -> str:
+    from app.core.i18n import _
+
+    return _("The system is busy with many saves at once; nothing was saved. Wait a moment "
+             "and send again.")
+
+
+def install(app: FastAPI) -> None:
+    """Answer "database busy" with 503 + Retry-After (problem+json under /api/, a page elsewhere)."""
+    from app.core.problems import Problem
+
+    async def _busy(request: Request, exc: Exception):  # noqa: ANN202
+        if not _is_busy(exc):
+            raise exc
+        handler = app.exception_handlers[Problem]
+        return await handler(request, Problem(503, "Service Unavailable", busy_message(),
+                                              headers={"Retry-After": RETRY_AFTER}))
+
+    app.add_exception_handler(sa_exc.TimeoutError, _busy)
+    app.add_exception_handler(sa_exc.OperationalError, _busy)
+
+
+def configure_threads() -> None:
+    """Size AnyIO's thread pool (where plain `def` routes and dependencies run) to WEB_THREADS.
+
+    Call from inside the event loop (the app's lifespan)."""
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.WEB_THREADS
