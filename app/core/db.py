@@ -65,7 +65,10 @@ def make_engine(url: str, *, lock_timeout: float | None = None) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             if ":memory:" not in url:
-                cur.execute("PRAGMA journal_mode=WAL")
+                # Setting the journal mode takes a lock (a new connection would wait for the
+                # writer of the moment): set it only when the file is not in WAL mode yet.
+                if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
             # pysqlite's own transaction handling breaks SAVEPOINTs (a released savepoint
