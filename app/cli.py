@@ -20,10 +20,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 
-def rollup_check(engine: Engine, *, limit: int = 50, out=sys.stdout) -> int:  # noqa: ANN001
-    """Print the differences between the kept roll-up and a rebuild; 0 when there are none."""
+def rollup_check(engine: Engine, *, limit: int = 50, out=None) -> int:  # noqa: ANN001
+    """Print the differences between the kept roll-up and a rebuild; return how many."""
     from app.rollup.service import check
 
+    out = out or sys.stdout
     bind = engine.execution_options(isolation_level="REPEATABLE READ") \
         if engine.dialect.name == "postgresql" else engine
     with Session(bind) as session:  # one snapshot: saves may go on meanwhile
