@@ -56,6 +56,46 @@ needs a `rebuild`.
 
 `raw_rollup` answers the same questions straight from `data_value` (the straightforward
 design); it is the reference the tests compare the cells with, and the benchmark's baseline.
+`check` compares every kept table with what `rebuild` would write and lists the differences
+(`python -m app.cli rollup check`, the load bench, the tests).
+
+Concurrency: exact under any interleaving, at PostgreSQL's default READ COMMITTED and on SQLite.
+A save's change to the kept tables is (after − before) of one unit's effective figures for one
+(unit, indicator, year); "before" is read from `data_value`. Two transactions changing the
+same (unit, indicator) at once, each reading "before" without seeing the other's uncommitted
+row (a stock's March and May, the same flow month twice), would add changes that do not sum
+to the truth. So:
+
+1. *What is locked.* Before it reads anything it will change, a transaction locks every
+   (unit, indicator) it will write, with `lock_figures`: on PostgreSQL a transaction-scoped
+   advisory lock per pair (`figure_lock_key`), after the roll-up lock EVERYTHING in shared
+   mode; a batch of more than MANY_FIGURES pairs takes EVERYTHING exclusively instead (a
+   bounded number of locks however large the import), and so does `rebuild`. The figures are
+   read after the lock is granted, and at READ COMMITTED each statement sees everything
+   committed before it: the "before" is the last committed figure, the version check sees the
+   latest version, and a concurrent second save of the same figure becomes a 409 instead of an
+   overwrite. On SQLite the request already holds the database's write lock from its start
+   (`app.core.db`), which serialises writers; a script's deferred transaction that read
+   before another writer committed is refused by SQLite rather than allowed to write.
+2. *Changes commute.* The kept rows are changed by relative amounts (`x = x + :delta`, an
+   upsert that adds), never set to a value computed from a read, so two transactions on
+   different units of one subtree can both add to the province's cell in either order.
+3. *Order, and why it cannot deadlock.* Every transaction takes its advisory locks in one
+   call, EVERYTHING first, then the pairs in ascending key order (the sort sits under
+   OFFSET 0 so the locking call sees the rows in that order); it then writes its roll-up
+   changes in one pass (`on_values_changed` once: the whole page, the whole batch):
+   `rollup_cell` rows in (unit, indicator, month) order, `rollup_own` rows of its own locked
+   units only, `rollup_each` rows one per statement in (unit, target, span) order. A
+   transaction waiting for an advisory lock holds no roll-up row, and one writing roll-up rows
+   never asks for an advisory lock again; all row locks are taken in one global order. So no
+   cycle of waits can form. A caller that saves twice in one transaction (a script, a test)
+   steps outside that order: PostgreSQL then detects any deadlock within a second and aborts
+   one transaction, which the web answers as 503 with Retry-After (nothing written).
+4. *Readers* never lock: they read committed cells. `check` reads in one snapshot
+   (REPEATABLE READ on PostgreSQL, a read transaction on SQLite) while saves go on.
+
+A submission locks all of its unit's pairs too, so a save in flight finishes before the month
+is marked submitted and a later save sees it submitted.
 """
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
