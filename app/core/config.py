@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     # SQLITE_LOCK_TIMEOUT s for SQLite's write lock, answers 503 with Retry-After.
     WEB_THREADS: int = 20
     DB_POOL_TIMEOUT: float = 3.0
-    SQLITE_LOCK_TIMEOUT: float = 10.0
+    SQLITE_LOCK_TIMEOUT: float = 20.0
 
     @property
     def is_sqlite(self) -> bool:

@@ -75,13 +75,70 @@ def make_engine(url: str, *, lock_timeout: float | None = None) -> Engine:
             # commits): let SQLAlchemy issue BEGIN itself (the documented SQLAlchemy recipe).
             dbapi_conn.isolation_level = None
 
+        writer = _WriterTurn(timeout)
+
         @event.listens_for(eng, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001
-            immediate = conn.get_execution_options().get(IMMEDIATE)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            if not conn.get_execution_options().get(IMMEDIATE):
+                conn.exec_driver_sql("BEGIN")
+                return
+            dbapi_conn = conn.connection.dbapi_connection
+            writer.take(dbapi_conn)
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                writer.give_back(dbapi_conn)
+                raise
 
+        writer.watch(eng.dialect)
         return eng
     return create_engine(url, pool_pre_ping=True, **pool)
+
+
+class _WriterTurn:
+    """SQLite writers of this process queue here, first come first served, before BEGIN IMMEDIATE.
+
+    SQLite's own wait is a sleep-and-retry loop (sleeps of up to 100 ms): when the writer
+    commits, the lock stays free until some waiter happens to wake, and a waiter can be
+    overtaken again and again until its timeout. Queuing on a lock in the process hands the
+    turn over at once, in order; SQLite's lock still guards against other processes. The turn
+    is given back when the transaction's COMMIT or ROLLBACK has run."""
+
+    def __init__(self, timeout: float) -> None:
+        import threading
+
+        self.timeout = timeout
+        self.lock = threading.Lock()
+        self.holder: int | None = None  # id of the DBAPI connection holding the turn
+
+    def take(self, dbapi_conn) -> None:  # noqa: ANN001
+        import sqlite3
+
+        if not self.lock.acquire(timeout=self.timeout):
+            raise sa_exc.OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+        self.holder = self._id(dbapi_conn)
+
+    @staticmethod
+    def _id(conn) -> int:  # noqa: ANN001
+        """The DBAPI connection's id, whether given bare or through the pool's proxy."""
+        return id(getattr(conn, "dbapi_connection", None) or conn)
+
+    def give_back(self, dbapi_conn) -> None:  # noqa: ANN001
+        if self.holder is not None and self.holder == self._id(dbapi_conn):
+            self.holder = None
+            self.lock.release()
+
+    def watch(self, dialect) -> None:  # noqa: ANN001
+        """Give the turn back after every COMMIT or ROLLBACK (pool resets included)."""
+        for name in ("do_commit", "do_rollback"):
+            original = getattr(dialect, name)
+
+            def ended(dbapi_conn, _original=original) -> None:  # noqa: ANN001
+                try:
+                    _original(dbapi_conn)
+                finally:
+                    self.give_back(dbapi_conn)
+            setattr(dialect, name, ended)
 
 
 engine = make_engine(settings.DATABASE_URL)
