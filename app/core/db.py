@@ -9,9 +9,11 @@ Concurrency, the month-end rush (issue #10):
   for the write lock (up to `SQLITE_LOCK_TIMEOUT` s) *before* reading anything, and then
   cannot be refused. Transactions after that request's commit (re-reading what it saved to
   answer) begin deferred, as reads, so a committed save is never made to wait again. Readers
-  never wait (WAL). One mechanism for every route: sign-in, entry, submit, tasks, admin,
-  imports; `begin_write` re-takes the lock for a route that commits early (the API token's
-  "last used" stamp) and writes again.
+  never wait (WAL). One mechanism for every route: entry, submit, tasks, admin, imports;
+  `begin_write` re-takes the lock for a route that commits early (the API token's "last
+  used" stamp) and writes again. Sign-in is the one exception (STATEMENT_PATHS): its one
+  write is a single UPDATE, which takes the lock at its own start, after the password hash.
+  Writers of one process queue in order for their turn (`_WriterTurn`).
 - **Threads and connections are sized together.** Routes that touch the database are plain
   `def` and run in AnyIO's thread pool; `configure_threads` sets that pool to `WEB_THREADS`
   and the connection pool holds as many connections (plus a few for startup and the odd
@@ -43,6 +45,16 @@ SQLModel.metadata.naming_convention = {
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 IMMEDIATE = "mttq_sqlite_immediate"  # execution option: begin this transaction with BEGIN IMMEDIATE
+STATEMENTS = "mttq_sqlite_statements"  # execution option: no BEGIN; each statement its own transaction
+# Requests whose only write is one statement after slow work that needs no lock: sign-in reads
+# the account, verifies the password (a deliberately slow hash, ~0.1–1 s) and updates one row.
+# Holding the write lock through the hash would queue every save behind a burst of sign-ins;
+# instead each statement runs on its own and the single UPDATE takes the writer's turn.
+STATEMENT_PATHS = frozenset({"/login"})
+
+
+def _reads(statement: str) -> bool:
+    return statement.lstrip()[:6].upper() in ("SELECT", "PRAGMA")
 RETRY_AFTER = "2"  # seconds suggested to a client told 503
 
 
@@ -79,7 +91,10 @@ def make_engine(url: str, *, lock_timeout: float | None = None) -> Engine:
 
         @event.listens_for(eng, "begin")
         def _sqlite_begin(conn):  # noqa: ANN001
-            if not conn.get_execution_options().get(IMMEDIATE):
+            options = conn.get_execution_options()
+            if options.get(STATEMENTS):
+                return  # no transaction: each statement commits on its own (see STATEMENT_PATHS)
+            if not options.get(IMMEDIATE):
                 conn.exec_driver_sql("BEGIN")
                 return
             dbapi_conn = conn.connection.dbapi_connection
@@ -89,6 +104,22 @@ def make_engine(url: str, *, lock_timeout: float | None = None) -> Engine:
             except BaseException:
                 writer.give_back(dbapi_conn)
                 raise
+
+        @event.listens_for(eng, "before_cursor_execute")
+        def _turn_for_a_write(conn, _cursor, statement, *_args):  # noqa: ANN001, ANN002
+            if conn.get_execution_options().get(STATEMENTS) and not _reads(statement):
+                writer.take(conn.connection.dbapi_connection)
+
+        @event.listens_for(eng, "after_cursor_execute")
+        def _write_done(conn, *_args):  # noqa: ANN001, ANN002
+            if conn.get_execution_options().get(STATEMENTS):
+                writer.give_back(conn.connection.dbapi_connection)
+
+        @event.listens_for(eng, "handle_error")
+        def _write_failed(context):  # noqa: ANN001
+            conn = context.connection
+            if conn is not None and conn.get_execution_options().get(STATEMENTS):
+                writer.give_back(conn.connection.dbapi_connection)
 
         writer.watch(eng.dialect)
         return eng
@@ -175,7 +206,8 @@ def get_session(request: Request) -> Iterator[Session]:
     """The request's session. A request that may write begins with the write lock (SQLite)."""
     with Session(engine) as session:
         if request.method not in SAFE_METHODS and engine.dialect.name == "sqlite":
-            session.connection(execution_options={IMMEDIATE: True})
+            mode = STATEMENTS if request.url.path in STATEMENT_PATHS else IMMEDIATE
+            session.connection(execution_options={mode: True})
         yield session
 
 
