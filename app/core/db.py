@@ -24,6 +24,7 @@ Concurrency, the month-end rush (issue #10):
   `Retry-After` and a Vietnamese message (problem+json under /api/): nothing was written, so
   sending again is safe.
 """
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -243,6 +244,8 @@ def install(app: FastAPI) -> None:
     async def _busy(request: Request, exc: Exception):  # noqa: ANN202
         if not _is_busy(exc):
             raise exc
+        logging.getLogger("app.db").warning("503 busy: %s %s: %s", request.method, request.url.path,
+                                            str(exc).splitlines()[0][:200])
         handler = app.exception_handlers[Problem]
         return await handler(request, Problem(503, "Service Unavailable", busy_message(),
                                               headers={"Retry-After": RETRY_AFTER}))
