@@ -90,20 +90,21 @@ def test_two_saves_of_one_figure_sqlite_second_waits_then_409(engine, monkeypatc
                            indicator(first, "CT17"), "2023-04", service.Figure(value=4), via="api")
         answer: list = []
         asked = threading.Event()
+        take_for_request = eng.writer_turn.take_for_request
 
-        def on_checkout(*_args) -> None:  # noqa: ANN002 - only the request asks from now on
+        async def asking():  # noqa: ANN202 - the request queues for the turn the first holds
             asked.set()
+            return await take_for_request()
 
-        event.listen(eng.pool, "checkout", on_checkout)
+        monkeypatch.setattr(eng.writer_turn, "take_for_request", asking)
         worker = threading.Thread(target=lambda: answer.append(_save(c, "5")))
         worker.start()
         try:
-            assert asked.wait(GUARD_SECONDS)  # the request is at the database
+            assert asked.wait(GUARD_SECONDS)
             first.commit()
         finally:
             first.close()
             worker.join(GUARD_SECONDS)
-            event.remove(eng.pool, "checkout", on_checkout)
         assert answer[0].status_code == 409
         assert re.search(r'class="theirs">4<', answer[0].text)
         assert (_stored(eng).value, _stored(eng).version) == (4, 1)

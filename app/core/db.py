@@ -25,7 +25,7 @@ Concurrency, the month-end rush (issue #10):
   sending again is safe.
 """
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -46,6 +46,7 @@ SQLModel.metadata.naming_convention = {
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 IMMEDIATE = "mttq_sqlite_immediate"  # execution option: begin this transaction with BEGIN IMMEDIATE
+TURN = "mttq_sqlite_turn"  # execution option: the request's Ticket, already holding the turn
 STATEMENTS = "mttq_sqlite_statements"  # execution option: no BEGIN; each statement its own transaction
 # Requests whose only write is one statement after slow work that needs no lock: sign-in reads
 # the account, verifies the password (a deliberately slow hash, ~0.1–1 s) and updates one row.
@@ -99,7 +100,11 @@ def make_engine(url: str, *, lock_timeout: float | None = None) -> Engine:
                 conn.exec_driver_sql("BEGIN")
                 return
             dbapi_conn = conn.connection.dbapi_connection
-            writer.take(dbapi_conn)
+            ticket = options.get(TURN)
+            if ticket is not None and ticket.owner == "request":
+                writer.adopt(ticket, dbapi_conn)  # the request already waited for it
+            else:
+                writer.take(dbapi_conn)
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             except BaseException:
@@ -123,8 +128,15 @@ def make_engine(url: str, *, lock_timeout: float | None = None) -> Engine:
                 writer.give_back(conn.connection.dbapi_connection)
 
         writer.watch(eng.dialect)
+        eng.writer_turn = writer  # type: ignore[attr-defined]
         return eng
     return create_engine(url, pool_pre_ping=True, **pool)
+
+
+class Ticket:
+    """A request's turn, taken on the event loop before any of its work runs in a thread."""
+
+    owner = "request"  # → "connection" once its BEGIN IMMEDIATE has run (COMMIT gives it back)
 
 
 class _WriterTurn:
@@ -134,7 +146,13 @@ class _WriterTurn:
     commits, the lock stays free until some waiter happens to wake, and a waiter can be
     overtaken again and again until its timeout. Queuing on a lock in the process hands the
     turn over at once, in order; SQLite's lock still guards against other processes. The turn
-    is given back when the transaction's COMMIT or ROLLBACK has run."""
+    is given back when the transaction's COMMIT or ROLLBACK has run.
+
+    A web request waits for its turn *before* taking a request thread (`take_for_request`, on
+    a thread of its own limiter): a holder whose next step needs a request thread must never
+    find every request thread waiting for the turn it holds. Waiting inside a request thread
+    (sign-in's UPDATE, `begin_write`, scripts) is allowed to at most half the request threads;
+    beyond that the request answers 503 at once."""
 
     def __init__(self, timeout: float) -> None:
         import threading
@@ -142,13 +160,50 @@ class _WriterTurn:
         self.timeout = timeout
         self.lock = threading.Lock()
         self.holder: int | None = None  # id of the DBAPI connection holding the turn
+        self.waiting_in_threads = 0
+        self.count_lock = threading.Lock()
+        self.wait_limiter = None
 
-    def take(self, dbapi_conn) -> None:  # noqa: ANN001
+    @staticmethod
+    def _busy() -> sa_exc.OperationalError:
         import sqlite3
 
-        if not self.lock.acquire(timeout=self.timeout):
-            raise sa_exc.OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+        return sa_exc.OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+
+    def take(self, dbapi_conn) -> None:  # noqa: ANN001
+        """Wait in this thread for the turn (sign-in's UPDATE, `begin_write`, scripts)."""
+        with self.count_lock:
+            if self.waiting_in_threads >= max(1, settings.WEB_THREADS // 2):
+                raise self._busy()
+            self.waiting_in_threads += 1
+        try:
+            if not self.lock.acquire(timeout=self.timeout):
+                raise self._busy()
+        finally:
+            with self.count_lock:
+                self.waiting_in_threads -= 1
         self.holder = self._id(dbapi_conn)
+
+    async def take_for_request(self) -> Ticket:
+        import anyio
+
+        if self.wait_limiter is None:
+            self.wait_limiter = anyio.CapacityLimiter(10_000)
+        with anyio.CancelScope(shield=True):  # a turn taken is never lost to a cancellation
+            ok = await anyio.to_thread.run_sync(self.lock.acquire, True, self.timeout,
+                                                limiter=self.wait_limiter)
+        if not ok:
+            raise self._busy()
+        return Ticket()
+
+    def adopt(self, ticket: Ticket, dbapi_conn) -> None:  # noqa: ANN001
+        ticket.owner = "connection"
+        self.holder = self._id(dbapi_conn)
+
+    def release_ticket(self, ticket: Ticket) -> None:
+        if ticket.owner == "request":  # never used by a transaction
+            ticket.owner = "released"
+            self.lock.release()
 
     @staticmethod
     def _id(conn) -> int:  # noqa: ANN001
@@ -203,12 +258,29 @@ def write_session(bind: Engine | None = None) -> Session:
     return session
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def writer_turn(request: Request) -> AsyncIterator[Ticket | None]:
+    """SQLite: a request that may write waits for the writer's turn here, on the event loop,
+    before any of its work takes a request thread (see `_WriterTurn`)."""
+    writer = getattr(engine, "writer_turn", None)
+    if writer is None or request.method in SAFE_METHODS or request.url.path in STATEMENT_PATHS:
+        yield None
+        return
+    ticket = await writer.take_for_request()
+    try:
+        yield ticket
+    finally:
+        writer.release_ticket(ticket)
+
+
+def get_session(request: Request, ticket: Annotated[Ticket | None, Depends(writer_turn)]
+                ) -> Iterator[Session]:
     """The request's session. A request that may write begins with the write lock (SQLite)."""
     with Session(engine) as session:
         if request.method not in SAFE_METHODS and engine.dialect.name == "sqlite":
-            mode = STATEMENTS if request.url.path in STATEMENT_PATHS else IMMEDIATE
-            session.connection(execution_options={mode: True})
+            if request.url.path in STATEMENT_PATHS:
+                session.connection(execution_options={STATEMENTS: True})
+            else:
+                session.connection(execution_options={IMMEDIATE: True, TURN: ticket})
         yield session
 
 
