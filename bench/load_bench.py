@@ -432,7 +432,7 @@ def main() -> int:
     p.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--seconds", type=float, default=60)
-    p.add_argument("--think", type=float, default=1.0, help="mean pause between a client's actions (s)")
+    p.add_argument("--think", type=float, default=2.0, help="mean pause between a client's actions (s)")
     p.add_argument("--single-seconds", type=float, default=15)
     p.add_argument("--pg-workers", type=int, default=4, help="also run PostgreSQL with this many workers (0: no)")
     p.add_argument("--threads", type=int, default=None, help="WEB_THREADS of each server process")
