@@ -13,7 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import i18n, problems
 from app.core.config import ROOT, settings
-from app.core.db import engine
+from app.core.db import configure_threads, engine
+from app.core.db import install as install_busy_handlers
 from app.core.migrate import upgrade_to_head
 from app.accounts import protection
 from app.accounts.deps import LoginRequired, csrf_token
@@ -66,6 +67,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     upgrade_to_head(engine)
     seed_if_empty(engine)
     check_at_startup(engine)  # production: refuse demo accounts and demo passwords
+    configure_threads()  # request threads sized with the connection pool (app.core.db)
     yield
 
 
@@ -84,6 +86,7 @@ def create_app(*, run_startup: bool = True) -> FastAPI:
         redoc_url=None,
     )
     problems.install(app)
+    install_busy_handlers(app)  # database busy → 503 + Retry-After (app.core.db)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> RedirectResponse:

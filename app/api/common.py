@@ -105,10 +105,12 @@ _DESCRIPTIONS = {
     401: "No valid credentials: send `Authorization: Bearer <token>`.",
     403: "Authenticated, but not allowed (e.g. a read-only token writing).",
     404: "Not found, or outside the caller's scope (the two are not told apart).",
-    409: "Conflict with another request (e.g. the same Idempotency-Key in flight).",
+    409: "Conflict with another request (e.g. the same Idempotency-Key in flight), or a figure "
+         "changed since the `version` sent (rows with code `conflict`, each with `current`).",
     413: "The batch is too large.",
     415: "Unsupported Content-Type.",
     422: "The request does not match the schema, or a value is not valid (see `errors`).",
+    503: "Busy (too many writers at once): nothing was written; retry after `Retry-After` seconds.",
 }
 
 

@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -16,7 +15,7 @@ from app.api.common import (
     Page, PagingDep, SubtreeParam, UnitParam, in_subtree, inline_schema, page, period_bounds, problems,
     scope_root, filter_unit_indicator_period,
 )
-from app.core.db import SessionDep
+from app.core.db import SessionDep, begin_write
 from app.core.problems import Problem, problem_response
 from app.program.models import Indicator
 from app.units.models import Unit
@@ -121,6 +120,9 @@ class DataValueIn(BaseModel):
     numerator: Number = None
     denominator: Number = None
     comment: str | None = Field(default=None, max_length=2000)
+    version: int | None = Field(default=None, ge=0, le=2**31 - 1, description=(
+        "The figure's `version` as you read it (0: you saw no figure). If the stored figure has "
+        "changed since, the whole batch is refused with 409. Leave it out to overwrite."))
 
     normalise_period = field_validator("period")(bulk.month_from_dhis2)
 
@@ -159,6 +161,8 @@ class RejectionOut(BaseModel):
     code: str = Field(examples=["negative"], description="Machine-readable reason.")
     message: str = Field(examples=["The number cannot be negative."])
     field: str | None = Field(default=None, examples=["value"])
+    current: DataValueOut | None = Field(default=None, description=(
+        "code `conflict`: the figure as stored now (null when it was cleared)."))
 
 
 class ImportSummary(BaseModel):
@@ -228,23 +232,11 @@ def _parse_body(content_type: str, body: bytes) -> tuple[list[bulk.ImportRow], s
                           "period, value | numerator+denominator}]}); see `errors`.", errors=errors) from None
         rows = [bulk.ImportRow(org_unit=v.orgUnit or "", data_element=v.dataElement, period=v.period or "",
                                value=v.value, numerator=v.numerator, denominator=v.denominator,
-                               comment=v.comment) for v in payload.dataValues]
+                               comment=v.comment, version=v.version) for v in payload.dataValues]
         return rows, payload.comment, "api"
     raise Problem(415, "Unsupported Media Type",
                   "Send Content-Type application/json (a dataValueSet) or text/csv, "
                   f"not {media or 'nothing'!r}.")
-
-
-def _take_write_lock(session: Session) -> None:
-    """SQLite: hold the database's write lock from the start of the import's transaction.
-
-    Two imports that both read and then write would otherwise deadlock, and SQLite refuses one
-    at once ("database is locked") instead of waiting; a write first makes the second wait.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    session.commit()  # end the read transaction of authentication, if one is open
-    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == -1).values(key=IdempotencyRecord.key))
 
 
 def _concurrent_write() -> Problem:
@@ -257,12 +249,18 @@ def _owner(principal: Principal) -> str:
 
 
 def _summary(result: bulk.ImportResult) -> dict[str, Any]:
+    def current(r: bulk.Rejection) -> DataValueOut | None:
+        if r.current is None:
+            return None
+        return dv_out(r.current, r.org_unit, r.data_element)
+
     return ImportSummary(
         status="dry_run" if result.dry_run else "imported", dryRun=result.dry_run, total=result.total,
         imported=result.imported, updated=result.updated, unchanged=result.unchanged, deleted=result.deleted,
         rejected=[RejectionOut(index=r.index, line=r.line, orgUnit=r.org_unit, dataElement=r.data_element,
-                               period=r.period, code=r.code, message=r.message, field=r.field)
-                  for r in result.rejected]).model_dump()
+                               period=r.period, code=r.code, message=r.message, field=r.field,
+                               current=current(r))
+                  for r in result.rejected]).model_dump(exclude_none=False)
 
 
 @router.post(
@@ -270,7 +268,7 @@ def _summary(result: bulk.ImportResult) -> dict[str, Any]:
     responses={200: {"headers": {"Idempotent-Replayed": {
         "description": "`true` when this is the stored answer to an earlier request with the same "
                        "Idempotency-Key.", "schema": {"type": "string", "enum": ["true"]}}}},
-               **problems(403, 409, 413, 415, schemas={422: _REJECTED_SCHEMA})},
+               **problems(403, 409, 413, 415, 503, schemas={409: _REJECTED_SCHEMA, 422: _REJECTED_SCHEMA})},
     openapi_extra=_IMPORT_OPENAPI,
 )
 def import_data_values(
@@ -294,7 +292,7 @@ def import_data_values(
     if not principal.can_write(principal.unit):
         raise Problem(403, "Forbidden", "This token (or account) may read but not write; ask an "
                       "administrator for a token in write mode.")
-    _take_write_lock(session)
+    begin_write(session)  # SQLite: the write lock again, if authentication committed its stamp
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";")[0].strip().lower()
     digest = hashlib.sha256(f"{dry_run}|{media}|".encode() + body).hexdigest()
@@ -316,6 +314,15 @@ def import_data_values(
         session.rollback()
         raise _concurrent_write() from None
     summary = _summary(result)
+    if result.conflicts_only and not dry_run:
+        session.rollback()
+        n = len(result.rejected)
+        return problem_response(409, "Conflict",
+                                f"{n} of {result.total} figures changed since the versions you sent "
+                                "were read; nothing was imported. Each row in `rejected` (code "
+                                "`conflict`) carries the figure as stored now in `current`: read, "
+                                "reconcile and send the whole batch again.",
+                                request.url.path, **{k: v for k, v in summary.items() if k != "status"})
     if result.rejected and not dry_run:
         session.rollback()
         n = len(result.rejected)

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     # dated on the reporting day of the next month ("due_day", or today if earlier) or "today".
     REPORT_NUMBER_FORMAT: str = "{month:02d}/BC-MTTQ-BTT"
     REPORT_DATED: Literal["due_day", "today"] = "due_day"
+    # Requests served at once (AnyIO's thread limiter) and database connections: sized together
+    # (app.core.db). A request that waits longer than DB_POOL_TIMEOUT s for a connection, or
+    # SQLITE_LOCK_TIMEOUT s for SQLite's write lock, answers 503 with Retry-After.
+    WEB_THREADS: int = 20
+    DB_POOL_TIMEOUT: float = 3.0
+    SQLITE_LOCK_TIMEOUT: float = 20.0
 
     @property
     def is_sqlite(self) -> bool:

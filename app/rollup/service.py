@@ -56,6 +56,46 @@ needs a `rebuild`.
 
 `raw_rollup` answers the same questions straight from `data_value` (the straightforward
 design); it is the reference the tests compare the cells with, and the benchmark's baseline.
+`check` compares every kept table with what `rebuild` would write and lists the differences
+(`python -m app.cli rollup check`, the load bench, the tests).
+
+Concurrency: exact under any interleaving, at PostgreSQL's default READ COMMITTED and on SQLite.
+A save's change to the kept tables is (after − before) of one unit's effective figures for one
+(unit, indicator, year); "before" is read from `data_value`. Two transactions changing the
+same (unit, indicator) at once, each reading "before" without seeing the other's uncommitted
+row (a stock's March and May, the same flow month twice), would add changes that do not sum
+to the truth. So:
+
+1. *What is locked.* Before it reads anything it will change, a transaction locks every
+   (unit, indicator) it will write, with `lock_figures`: on PostgreSQL a transaction-scoped
+   advisory lock per pair (`figure_lock_key`), after the roll-up lock EVERYTHING in shared
+   mode; a batch of more than MANY_FIGURES pairs takes EVERYTHING exclusively instead (a
+   bounded number of locks however large the import), and so does `rebuild`. The figures are
+   read after the lock is granted, and at READ COMMITTED each statement sees everything
+   committed before it: the "before" is the last committed figure, the version check sees the
+   latest version, and a concurrent second save of the same figure becomes a 409 instead of an
+   overwrite. On SQLite the request already holds the database's write lock from its start
+   (`app.core.db`), which serialises writers; a script's deferred transaction that read
+   before another writer committed is refused by SQLite rather than allowed to write.
+2. *Changes commute.* The kept rows are changed by relative amounts (`x = x + :delta`, an
+   upsert that adds), never set to a value computed from a read, so two transactions on
+   different units of one subtree can both add to the province's cell in either order.
+3. *Order, and why it cannot deadlock.* Every transaction takes its advisory locks in one
+   call, EVERYTHING first, then the pairs in ascending key order (the sort sits under
+   OFFSET 0 so the locking call sees the rows in that order); it then writes its roll-up
+   changes in one pass (`on_values_changed` once: the whole page, the whole batch):
+   `rollup_cell` rows in (unit, indicator, month) order, `rollup_own` rows of its own locked
+   units only, `rollup_each` rows one per statement in (unit, target, span) order. A
+   transaction waiting for an advisory lock holds no roll-up row, and one writing roll-up rows
+   never asks for an advisory lock again; all row locks are taken in one global order. So no
+   cycle of waits can form. A caller that saves twice in one transaction (a script, a test)
+   steps outside that order: PostgreSQL then detects any deadlock within a second and aborts
+   one transaction, which the web answers as 503 with Retry-After (nothing written).
+4. *Readers* never lock: they read committed cells. `check` reads in one snapshot
+   (REPEATABLE READ on PostgreSQL, a read transaction on SQLite) while saves go on.
+
+A submission locks all of its unit's pairs too, so a save in flight finishes before the month
+is marked submitted and a later save sees it submitted.
 """
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -63,7 +103,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, literal, or_, union_all
+from sqlalchemy import bindparam, case, delete, func, insert, literal, or_, text, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -82,7 +122,8 @@ _CHUNK = 5000
 
 __all__ = ["rollup", "breakdown", "dashboard", "drill", "completeness", "on_value_changed",
            "on_values_changed", "rebuild", "rebuild_unit_counts", "raw_rollup", "evaluate",
-           "actual_of", "current_program", "Completeness", "LevelCompleteness", "ValueChange"]
+           "actual_of", "current_program", "Completeness", "LevelCompleteness", "ValueChange",
+           "lock_figures", "lock_everything", "check", "Difference"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,6 +247,50 @@ def drill(session: Session, unit: Unit, indicator: Indicator, period: PeriodRang
 
 
 # --------------------------------------------------------------------------------------------
+# Locks (see "Concurrency" in the module docstring)
+# --------------------------------------------------------------------------------------------
+
+_LOCK_SPACE = 0x4D54 << 48  # "MT": this app's advisory-lock keys, apart from anyone else's
+EVERYTHING = _LOCK_SPACE  # shared by every save, exclusive for a rebuild or a large batch
+MANY_FIGURES = 200  # a batch locking more figures than this takes EVERYTHING exclusively
+
+
+def figure_lock_key(unit_id: int, indicator_id: int) -> int:
+    """The advisory-lock key of one unit's figures of one indicator (every month and year)."""
+    return _LOCK_SPACE | ((unit_id & 0xFFFFFFFF) << 16) | (indicator_id & 0xFFFF)
+
+
+def lock_figures(session: Session, figures: Iterable[tuple[int, int]]) -> None:
+    """Lock (unit id, indicator id) pairs for the rest of the transaction, before reading them.
+
+    PostgreSQL: the roll-up lock EVERYTHING shared, then one advisory lock per pair in
+    ascending key order, in two statements; more than MANY_FIGURES pairs take EVERYTHING
+    exclusively instead. SQLite: nothing to do (the transaction holds the database's write
+    lock, see `app.core.db`). Take all of a transaction's pairs in one call."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({figure_lock_key(u, i) for u, i in figures})
+    if not keys:
+        return
+    if len(keys) > MANY_FIGURES:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVERYTHING})
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": EVERYTHING})
+    if len(keys) == 1:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": keys[0]})
+    else:  # OFFSET 0 keeps the sort below the locking call: locks are taken in key order
+        session.execute(text("SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM "
+                             "unnest(CAST(:keys AS bigint[])) AS k ORDER BY k OFFSET 0) AS s"),
+                        {"keys": keys})
+
+
+def lock_everything(session: Session) -> None:
+    """Wait for every save in flight and hold back new ones until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVERYTHING})
+
+
+# --------------------------------------------------------------------------------------------
 # Public API: keeping the cells up to date
 # --------------------------------------------------------------------------------------------
 
@@ -291,17 +376,48 @@ def on_values_changed(session: Session, changes: Iterable[ValueChange]) -> None:
 
 
 def rebuild(session: Session) -> None:
-    """Recompute every aggregate from the raw `data_value` rows and the unit tree."""
+    """Recompute every aggregate from the raw `data_value` rows and the unit tree.
+
+    Takes the exclusive roll-up lock (PostgreSQL): saves wait until the rebuild commits."""
+    lock_everything(session)
     session.flush()
     rebuild_unit_counts(session)
     session.execute(delete(RollupCell))
     session.execute(delete(RollupOwn))
     session.execute(delete(RollupEach))
+    own_rows: list[dict] = []
+
+    def write_own(row: dict) -> None:
+        own_rows.append(row)
+        if len(own_rows) >= _CHUNK:
+            session.execute(insert(RollupOwn), own_rows)
+            own_rows.clear()
+
+    computed = _recompute(session, write_own)
+    if own_rows:
+        session.execute(insert(RollupOwn), own_rows)
+    _bulk_insert(session, RollupEach.__table__, _each_rows(computed))
+    _bulk_insert(session, RollupCell.__table__, (
+        {"unit_id": u, "indicator_id": i, "period": p, "value_sum": a[0], "num_sum": a[1],
+         "den_sum": a[2], "reported_count": a[3]} for (u, i, p), a in computed.cells.items()))
+
+
+@dataclass
+class _Recomputed:
+    units: dict[int, tuple[int, str, str | None]]
+    cells: dict[tuple[int, int, str], list[int]]
+    each_targets: "dict[tuple[int, int], list[_Tgt]]"
+    each_counts: dict[tuple[int, int, int, int, int], list[int]]
+    each_years: dict[int, set[int]]
+
+
+def _recompute(session: Session, own_sink) -> _Recomputed:  # noqa: ANN001
+    """Every kept figure from `data_value` and the tree: the cells and "each" counts returned,
+    the cumulative own rows handed to `own_sink` one by one (they are the bulkiest)."""
     units = {uid: (depth, path, nr) for uid, depth, path, nr in session.execute(
         sa_select(Unit.id, Unit.depth, Unit.path, Unit.new_rural))}
     indicators = {i.id: i for i in session.exec(select(Indicator)).all()}
     cells: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    own_rows: list[dict] = []
     each_targets = _each_targets_by_level(session, indicators)
     each_counts: dict[tuple[int, int, int, int, int], list[int]] = defaultdict(lambda: [0, 0])
     each_years: dict[int, set[int]] = defaultdict(set)  # indicator → years with figures
@@ -332,11 +448,8 @@ def rebuild(session: Session) -> None:
                             acc[0] += 1
                             acc[1] += ok
             for per, c in cum.items():
-                own_rows.append({"unit_id": uid, "indicator_id": iid, "period": per, "value_sum": c[0],
-                                 "num_sum": c[1], "den_sum": c[2], "reported_count": c[3]})
-            if len(own_rows) >= _CHUNK:
-                session.execute(insert(RollupOwn), own_rows)
-                own_rows.clear()
+                own_sink({"unit_id": uid, "indicator_id": iid, "period": per, "value_sum": c[0],
+                          "num_sum": c[1], "den_sum": c[2], "reported_count": c[3]})
         if not _counts_toward(ind, depth, nr):
             return
         owners = _owners_from(path, depth, ind)
@@ -357,12 +470,76 @@ def rebuild(session: Session) -> None:
             current, rows = key, {}
         rows[per] = (v or 0, n or 0, d or 0)
     flush_group()
-    if own_rows:
-        session.execute(insert(RollupOwn), own_rows)
-    _write_each(session, units, each_targets, each_counts, each_years)
-    _bulk_insert(session, RollupCell.__table__, (
-        {"unit_id": u, "indicator_id": i, "period": p, "value_sum": a[0], "num_sum": a[1],
-         "den_sum": a[2], "reported_count": a[3]} for (u, i, p), a in cells.items()))
+    return _Recomputed(units, cells, each_targets, each_counts, each_years)
+
+
+# --------------------------------------------------------------------------------------------
+# Checking the kept tables against a rebuild
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Difference:
+    """One kept row that a rebuild would write differently. `kept`/`expected`: the row's
+    figures, (0, …) when the row is absent."""
+
+    table: str
+    key: tuple
+    kept: tuple
+    expected: tuple
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.key}: kept {self.kept}, rebuilt {self.expected}"
+
+
+def check(session: Session) -> list[Difference]:
+    """Every difference between the kept roll-up tables and a rebuild from raw values (empty:
+    the roll-up is exact). Reads only, in one snapshot: run it while saves go on.
+
+    On PostgreSQL the caller's transaction should be REPEATABLE READ (`app.cli rollup check`
+    makes it so), else a save committed between two of its reads shows as a difference.
+    Rows of zeros count as absent. `rollup_each` rows are compared where they exist and carry
+    the target's current terms (the others are not read: see `RollupEach`)."""
+    own_expected: dict[tuple, tuple] = {}
+
+    def collect_own(row: dict) -> None:
+        own_expected[(row["unit_id"], row["indicator_id"], row["period"])] = (
+            row["value_sum"], row["num_sum"], row["den_sum"], row["reported_count"])
+
+    computed = _recompute(session, collect_own)
+    diffs: list[Difference] = []
+
+    def compare(table: str, kept: dict[tuple, tuple], expected: dict[tuple, tuple], width: int,
+                only_kept: bool = False) -> None:
+        zero = (0,) * width
+        keys = kept.keys() if only_kept else kept.keys() | expected.keys()
+        for key in sorted(keys):
+            k, e = kept.get(key, zero), expected.get(key, zero)
+            if k != e:
+                diffs.append(Difference(table, key, k, e))
+
+    c = RollupCell.__table__.c
+    kept_cells = {(r[0], r[1], r[2]): tuple(int(x) for x in r[3:]) for r in session.execute(
+        sa_select(c.unit_id, c.indicator_id, c.period, c.value_sum, c.num_sum, c.den_sum,
+                  c.reported_count))}
+    compare("rollup_cell", kept_cells, {k: tuple(v) for k, v in computed.cells.items()}, 4)
+    o = RollupOwn.__table__.c
+    kept_own = {(r[0], r[1], r[2]): tuple(int(x) for x in r[3:]) for r in session.execute(
+        sa_select(o.unit_id, o.indicator_id, o.period, o.value_sum, o.num_sum, o.den_sum,
+                  o.reported_count))}
+    compare("rollup_own", kept_own, own_expected, 4)
+    n = RollupUnitCount.__table__.c
+    kept_counts = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in session.execute(
+        sa_select(n.unit_id, n.depth, n.units, n.new_rural))}
+    compare("rollup_unit_count", kept_counts, _unit_counts(session), 2)
+    terms = {t.id: (t.comparator, float(t.value)) for ts in computed.each_targets.values() for t in ts}
+    kept_each = {(r[0], r[1], r[2], r[3]): (int(r[4]), int(r[5])) for r in session.execute(
+        sa_select(_re.unit_id, _re.target_id, _re.period_start, _re.period_end, _re.with_data,
+                  _re.meeting, _re.comparator, _re.value))
+        if terms.get(r[1]) == (r[6], float(r[7]))}
+    expected_each = {(r["unit_id"], r["target_id"], r["period_start"], r["period_end"]):
+                     (r["with_data"], r["meeting"]) for r in _each_rows(computed)}
+    compare("rollup_each", kept_each, expected_each, 2, only_kept=True)
+    return diffs
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,26 +582,23 @@ def _span_statuses(cum: dict[str, tuple[int, int, int, int]], year: int, t: Targ
     return out
 
 
-def _write_each(session: Session, units: dict, each_targets: dict, counts: dict,
-                years: dict[int, set[int]]) -> None:
+def _each_rows(computed: _Recomputed) -> Iterable[dict]:
     """Rows for every ancestor of the units at each kept target's depth, every span of every
     year with figures (zeros included: a row's presence says the counts are kept)."""
     by_depth: dict[int, set[int]] = defaultdict(set)
-    for _uid, (depth, path, _nr) in units.items():
-        if any(d == depth for (_i, d) in each_targets):
+    for _uid, (depth, path, _nr) in computed.units.items():
+        if any(d == depth for (_i, d) in computed.each_targets):
             by_depth[depth].update(_path_ids(path)[:-1])
-    rows = []
-    for (iid, depth), targets in each_targets.items():
+    for (iid, depth), targets in computed.each_targets.items():
         for t in targets:
-            for year in sorted(years.get(iid, ())):
+            for year in sorted(computed.each_years.get(iid, ())):
                 for anc in by_depth.get(depth, ()):
                     for a, b in _SPANS:
-                        c = counts.get((anc, t.id, year, a, b), (0, 0))
-                        rows.append({"unit_id": anc, "target_id": t.id,
-                                     "period_start": f"{year}-{a:02d}", "period_end": f"{year}-{b:02d}",
-                                     "indicator_id": iid, "depth": depth, "comparator": t.comparator,
-                                     "value": t.value, "with_data": c[0], "meeting": c[1]})
-    _bulk_insert(session, RollupEach.__table__, rows)
+                        c = computed.each_counts.get((anc, t.id, year, a, b), (0, 0))
+                        yield {"unit_id": anc, "target_id": t.id,
+                               "period_start": f"{year}-{a:02d}", "period_end": f"{year}-{b:02d}",
+                               "indicator_id": iid, "depth": depth, "comparator": t.comparator,
+                               "value": t.value, "with_data": c[0], "meeting": c[1]}
 
 
 _re = RollupEach.__table__.c
@@ -435,21 +609,12 @@ _EACH_TERMS = (sa_select(_re.unit_id, _re.target_id, _re.indicator_id, _re.depth
                       # the whole-year span: one row per target and year
                       _re.period_start.in_(bindparam("starts", expanding=True)),
                       _re.period_end.in_(bindparam("ends", expanding=True))))
-_EACH_UPDATES: dict[int, Any] = {}
-
-
-def _each_update_statement(n: int):  # noqa: ANN202
-    """UPDATE of one target's span in the rows of `n` ancestors (built once per n)."""
-    stmt = _EACH_UPDATES.get(n)
-    if stmt is None:
-        stmt = _EACH_UPDATES[n] = (
-            RollupEach.__table__.update()
-            .where(_re.unit_id.in_([bindparam(f"a{i}") for i in range(n)]),
-                   _re.target_id == bindparam("tid"), _re.period_start == bindparam("ps"),
-                   _re.period_end == bindparam("pe"), _re.comparator == bindparam("cmp"),
-                   _re.value == bindparam("val"))
-            .values(with_data=_re.with_data + bindparam("dw"), meeting=_re.meeting + bindparam("dm")))
-    return stmt
+_EACH_UPDATE = (
+    RollupEach.__table__.update()
+    .where(_re.unit_id == bindparam("u"), _re.target_id == bindparam("tid"),
+           _re.period_start == bindparam("ps"), _re.period_end == bindparam("pe"),
+           _re.comparator == bindparam("cmp"), _re.value == bindparam("val"))
+    .values(with_data=_re.with_data + bindparam("dw"), meeting=_re.meeting + bindparam("dm")))
 
 
 def _update_each(session: Session, changes: list[tuple[Unit, int, int, dict, dict]]) -> None:
@@ -459,7 +624,8 @@ def _update_each(session: Session, changes: list[tuple[Unit, int, int, dict, dic
     (usually none: a commune with 3 supervisions getting a 4th still meets "≥ 1")."""
     if not changes:
         return
-    params_by_n: dict[int, list[dict]] = defaultdict(list)
+    # Summed per kept row, then written one row per statement in key order (see "Locks").
+    updates: dict[tuple[int, int, str, str, str, float], list[int]] = defaultdict(lambda: [0, 0])
     # The kept targets' terms, per (top ancestor, indicator, depth, year): one read per batch.
     roots = sorted({_path_ids(u.path)[0] for u, *_ in changes if u.parent_id is not None})
     if not roots:
@@ -482,12 +648,14 @@ def _update_each(session: Session, changes: list[tuple[Unit, int, int, dict, dic
                 old = before[(a, b)]
                 dw, dm = int(st[0]) - int(old[0]), int(st[1]) - int(old[1])
                 if dw or dm:
-                    p = {f"a{i}": x for i, x in enumerate(ancestors)}
-                    p.update(tid=tid, ps=f"{year}-{a:02d}", pe=f"{year}-{b:02d}", cmp=comparator,
-                             val=value, dw=dw, dm=dm)
-                    params_by_n[len(ancestors)].append(p)
-    for n, params in params_by_n.items():
-        session.execute(_each_update_statement(n), params)
+                    for anc in ancestors:
+                        acc = updates[(anc, tid, f"{year}-{a:02d}", f"{year}-{b:02d}", comparator, value)]
+                        acc[0] += dw
+                        acc[1] += dm
+    params = [{"u": u, "tid": tid, "ps": ps, "pe": pe, "cmp": cmp, "val": val, "dw": d[0], "dm": d[1]}
+              for (u, tid, ps, pe, cmp, val), d in sorted(updates.items()) if d != [0, 0]]
+    if params:
+        session.execute(_EACH_UPDATE, params)
 
 
 class _Terms:
@@ -500,9 +668,8 @@ class _Terms:
         self.frac = self.frac_high = Fraction(value)
 
 
-def rebuild_unit_counts(session: Session) -> None:
-    """How many units sit at each depth below each unit (all, and new-rural ones)."""
-    session.execute(delete(RollupUnitCount))
+def _unit_counts(session: Session) -> dict[tuple[int, int], tuple[int, int]]:
+    """(unit, depth below it) → (units at that depth in its subtree, new-rural ones)."""
     counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     for depth, path, nr in session.execute(sa_select(Unit.depth, Unit.path, Unit.new_rural)):
         ids = _path_ids(path)
@@ -510,8 +677,15 @@ def rebuild_unit_counts(session: Session) -> None:
             c = counts[(anc, depth)]
             c[0] += 1
             c[1] += nr in NEW_RURAL
+    return {k: (v[0], v[1]) for k, v in counts.items()}
+
+
+def rebuild_unit_counts(session: Session) -> None:
+    """How many units sit at each depth below each unit (all, and new-rural ones)."""
+    session.execute(delete(RollupUnitCount))
     _bulk_insert(session, RollupUnitCount.__table__, (
-        {"unit_id": u, "depth": d, "units": c[0], "new_rural": c[1]} for (u, d), c in counts.items()))
+        {"unit_id": u, "depth": d, "units": c[0], "new_rural": c[1]}
+        for (u, d), c in _unit_counts(session).items()))
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,6 +5,12 @@ Every row goes through `service.save_value`, the same rules as the entry forms. 
 current values, submitted months) and handing it to the service, then one roll-up update for
 the whole batch. The import runs in a savepoint: if any row is rejected, or on a dry run, the
 savepoint is rolled back and nothing stays written. Does not commit (the caller does).
+
+The batch's figures are locked (`rollup.lock_figures`, all in one call) before their current
+values are read, so the roll-up's "before" and the version checks see the last committed
+state. A row may carry the `version` it was read at: if the stored figure has moved on since
+(and the row would change it), the row is rejected as a `conflict` with the current figure,
+and so is the whole batch; rows without a version overwrite (last writer wins).
 """
 import csv
 import io
@@ -24,10 +30,11 @@ from app.units.models import Unit
 from app.values import service
 from app.values.models import AuditLog, DataValue, PeriodSubmission
 
-CSV_COLUMNS = ("orgUnit", "dataElement", "period", "value", "numerator", "denominator", "comment")
+CSV_COLUMNS = ("orgUnit", "dataElement", "period", "value", "numerator", "denominator", "comment",
+               "version")
 REQUIRED_COLUMNS = ("orgUnit", "dataElement", "period")
 # Columns of the CSV export that an edited export may still carry: read past them.
-EXPORT_ONLY_COLUMNS = ("orgUnitName", "dataElementName", "version", "lastUpdated", "updatedVia")
+EXPORT_ONLY_COLUMNS = ("orgUnitName", "dataElementName", "lastUpdated", "updatedVia")
 MAX_ROWS = 50_000
 _CHUNK = 500  # ids per IN (…) clause
 _CODE = re.compile(r"^[0-9A-Za-z_.-]{1,32}$")
@@ -45,6 +52,7 @@ class ImportRow:
     denominator: Any = None
     comment: str | None = None
     line: int | None = None  # line in a CSV file (the header is line 1)
+    version: int | None = None  # the version the sender read (0: it saw no figure); None: no check
 
 
 @dataclass
@@ -57,6 +65,7 @@ class Rejection:
     code: str
     message: str
     field: str | None = None
+    current: DataValue | None = None  # code "conflict": the figure as stored now (None: cleared)
 
 
 @dataclass
@@ -72,6 +81,11 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return not self.rejected
+
+    @property
+    def conflicts_only(self) -> bool:
+        """Rejected only because figures changed since the sender read them (answer 409)."""
+        return bool(self.rejected) and all(r.code == "conflict" for r in self.rejected)
 
 
 def month_from_dhis2(period: str | None) -> str | None:
@@ -113,10 +127,12 @@ def rows_from_csv(text: str) -> list[ImportRow]:
             i = pos.get(name)
             return cells[i].strip() if i is not None and i < len(cells) else None
 
+        version_text = cell("version") or ""
         rows.append(ImportRow(org_unit=cell("orgUnit") or "", data_element=cell("dataElement") or "",
                               period=month_from_dhis2(cell("period")) or "", value=cell("value") or None,
                               numerator=cell("numerator") or None, denominator=cell("denominator") or None,
-                              comment=cell("comment") or None, line=line_no))
+                              comment=cell("comment") or None, line=line_no,
+                              version=int(version_text) if version_text.isdigit() else None))
     return rows
 
 
@@ -152,7 +168,8 @@ def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, s
     periods = sorted({k[2] for k in keys if rules.parse_period(k[2])})  # the others are refused later
     for chunk in _chunks(unit_ids):
         for dv in session.exec(select(DataValue).where(DataValue.unit_id.in_(chunk),
-                                                       DataValue.period.in_(periods))).all():
+                                                       DataValue.period.in_(periods))
+                               .execution_options(populate_existing=True)).all():
             key = (dv.unit_id, dv.indicator_id, dv.period)
             if key in keys:
                 pre.values[key] = dv
@@ -230,6 +247,8 @@ def import_values(session: Session, principal: Principal, rows: Sequence[ImportR
         seen[key] = i
         resolved.append((i, row, unit, program, indicator))
 
+    if not dry_run:
+        rollup.lock_figures(session, {(k[0], k[1]) for k in seen})
     _load_current(session, pre, set(seen))
 
     # Pass 2: every row through the service, inside a savepoint.
@@ -251,8 +270,20 @@ def import_values(session: Session, principal: Principal, rows: Sequence[ImportR
                 saved = service.save_value(
                     session, principal, program, unit, indicator, row.period, fig, via=via,
                     existing=pre.values.get(key), submitted=(unit.id, row.period) in pre.submitted,
-                    changes=changes, flush=False)
+                    changes=changes, flush=False, expected_version=row.version)
+            except service.Conflict as c:
+                result.rejected.append(Rejection(
+                    i, row.line, row.org_unit, row.data_element, row.period, "conflict",
+                    f"The figure changed since version {row.version} was read: it is now version "
+                    f"{c.current.version}. Read it again and send the batch again.", None, c.current))
+                continue
             except service.EntryError as e:
+                if e.code == "deleted_meanwhile":
+                    result.rejected.append(Rejection(
+                        i, row.line, row.org_unit, row.data_element, row.period, "conflict",
+                        f"The figure was cleared since version {row.version} was read. Read it "
+                        "again and send the batch again.", None, None))
+                    continue
                 result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
                                                  e.code, str(e), e.field))
                 continue

@@ -11,8 +11,11 @@ the post does not carry are left as they are; an empty field clears its figure.
 from dataclasses import dataclass
 from typing import Any
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 from sqlmodel import Session, select
 
 from app.accounts.deps import Principal, WebUser, verify_csrf
@@ -196,11 +199,18 @@ def entry_page(request: Request, session: SessionDep, principal: WebUser, unit_c
                   {**_page_context(session, principal, program, unit, period), "saved": saved})
 
 
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read on the event loop so the save itself runs in a thread (plain def)."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
 @router.post("/entry/{unit_code}/{period}")
-async def entry_page_post(request: Request, session: SessionDep, principal: WebUser,
-                          unit_code: str, period: str) -> Response:
+def entry_page_post(request: Request, session: SessionDep, principal: WebUser, form: PostedForm,
+                    unit_code: str, period: str) -> Response:
     """The whole page as one form: all figures saved, or none (errors shown in place)."""
-    form = await request.form()
     return _save_page(request, session, principal, unit_code, period, form)
 
 
@@ -335,10 +345,12 @@ def field_get(request: Request, session: SessionDep, principal: WebUser, unit_co
 
 
 @router.post("/entry/{unit_code}/{period}/{code}")
-async def field_post(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
-                     period: str, code: str) -> Response:
-    """Save one figure: 200 with "saved", 422 with the error in place, 409 with both figures."""
-    form = await request.form()
+def field_post(request: Request, session: SessionDep, principal: WebUser, form: PostedForm,
+               unit_code: str, period: str, code: str) -> Response:
+    """Save one figure: 200 with "saved", 422 with the error in place, 409 with both figures.
+
+    The answer is built before the commit, so once the figure is committed nothing is left that
+    could fail and answer 500 (no further database work)."""
     program, unit = _load(session, principal, unit_code, period)
     writable_unit(session, principal, unit_code)
     indicator = _indicator(session, program, code)
@@ -346,32 +358,33 @@ async def field_post(request: Request, session: SessionDep, principal: WebUser, 
         # Without JavaScript the field posts as part of the page.
         return _save_page(request, session, principal, unit_code, period, form)
     f = service.read_field(indicator, form)
-    current = service.get_value(session, unit.id, indicator.id, period)
     prev_period = service.previous_period(period)
     previous = (service.get_value(session, unit.id, indicator.id, prev_period)
                 if prev_period and rules.parse_period(period) else None)
-    view = _field_view(session, unit, period, indicator, current, previous, False)
-    view.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
-    if f.expected_version is not None:
-        view.version = f.expected_version
     fig: service.Figure | None = None
     try:
         fig = service.parse_figure(indicator, f.raw)
-        service.save_value(session, principal, program, unit, indicator, period, fig,
-                           expected_version=f.expected_version, via="web")
-    except service.EntryError as e:
+        result = service.save_value(session, principal, program, unit, indicator, period, fig,
+                                    expected_version=f.expected_version, via="web")
+    except (service.EntryError, service.Conflict) as e:
         session.rollback()
+        current = service.get_value(session, unit.id, indicator.id, period)
+        view = _field_view(session, unit, period, indicator, current, previous, False)
+        view.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
+        if f.expected_version is not None:
+            view.version = f.expected_version
+        if isinstance(e, service.Conflict):
+            _mark_conflict(session, view, fig, e.current)
+            return _field_response(request, view, 409)
         view.error, view.error_field = e.text(), e.field
         return _field_response(request, view, 422)
-    except service.Conflict as c:
-        session.rollback()
-        _mark_conflict(session, view, fig, c.current)
-        return _field_response(request, view, 409)
-    session.commit()
-    current = service.get_value(session, unit.id, indicator.id, period)
-    saved = _field_view(session, unit, period, indicator, current, previous, False)
+    saved = _field_view(session, unit, period, indicator, result.data_value, previous, False)
     saved.saved = True
-    return _field_response(request, saved, session=session, program=program, unit=unit, period=period)
+    ids = {i.id for i in service.entry_indicators(session, program, unit)}
+    filled = len(ids & set(service.values_for(session, unit.id, period)))
+    session.expire_on_commit = False  # the answer shows the objects as committed, unreloaded
+    session.commit()
+    return render(request, "values/field.html", {"f": saved, "oob_filled": filled, "oob_total": len(ids)})
 
 
 @router.get("/entry/{unit_code}/{period}/{code}/history")

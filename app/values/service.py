@@ -3,6 +3,14 @@
 `save_value` validates, refuses a stale version as a conflict, writes the value, its audit
 row and brings the roll-up up to date, in the caller's transaction (the caller commits, so a
 batch is all-or-nothing).
+
+Concurrency: a figure is read only after its lock is held (`rollup.lock_figures`: on
+PostgreSQL an advisory lock per unit and indicator, on SQLite the database's write lock), and
+re-read from the database even if the session holds an older copy. So the version check, the
+"submitted" check and the roll-up's "before" all see the last committed state, and two saves
+of one figure are serialised: the second answers a conflict instead of overwriting. A
+transaction takes all its locks in one call (`save_fields`, `submit_period`, imports), which
+keeps the order of locks the same everywhere.
 """
 import json
 import re
@@ -192,15 +200,15 @@ def snapshot(dv: DataValue | None) -> dict[str, Any] | None:
 
 
 def get_value(session: Session, unit_id: int, indicator_id: int, period: str) -> DataValue | None:
+    """The stored figure as committed now (a copy the session already holds is refreshed)."""
     return session.exec(select(DataValue).where(
         DataValue.unit_id == unit_id, DataValue.indicator_id == indicator_id, DataValue.period == period
-    )).first()
+    ).execution_options(populate_existing=True)).first()
 
 
 def is_submitted(session: Session, unit_id: int, period: str) -> bool:
-    sub = session.exec(select(PeriodSubmission).where(
-        PeriodSubmission.unit_id == unit_id, PeriodSubmission.period == period)).first()
-    return sub is not None and sub.status == "submitted"
+    return (session.exec(select(PeriodSubmission.status).where(
+        PeriodSubmission.unit_id == unit_id, PeriodSubmission.period == period)).first() == "submitted")
 
 
 def audit(session: Session, principal: Principal | None, via: str, entity: str, entity_id: int | None,
@@ -243,7 +251,8 @@ def save_value(
     """Validate and save one figure (an empty figure clears it). Does not commit.
 
     expected_version: the version the user saw (0 when they saw no value); None skips the check.
-    existing: the current row if the caller already loaded it (None for "known absent").
+    existing: the current row if the caller already loaded it, holding its lock (None for
+    "known absent"); otherwise the figure is locked, then read.
     submitted: whether the unit's month is submitted, if the caller already knows (batches).
     changes: a batch collects roll-up changes here for one `rollup.on_values_changed` call.
     flush: False lets a batch flush once at its end; a new figure's audit row then has no
@@ -253,7 +262,11 @@ def save_value(
     if not principal.can_write(unit):
         raise PermissionError(unit.code)
     check_figure(program, unit, indicator, period, fig)
-    current = get_value(session, unit.id, indicator.id, period) if existing is False else existing
+    if existing is False:
+        rollup.lock_figures(session, [(unit.id, indicator.id)])  # before reading: see the docstring
+        current = get_value(session, unit.id, indicator.id, period)
+    else:
+        current = existing
     # A stale version is only a conflict when the save would change what is stored now.
     if expected_version is not None and (current.version if current else 0) != expected_version \
             and not _same_figure(current, fig):
@@ -338,7 +351,8 @@ def previous_period(period: str) -> str | None:
 
 def get_submission(session: Session, unit_id: int, period: str) -> PeriodSubmission | None:
     return session.exec(select(PeriodSubmission).where(
-        PeriodSubmission.unit_id == unit_id, PeriodSubmission.period == period)).first()
+        PeriodSubmission.unit_id == unit_id, PeriodSubmission.period == period
+    ).execution_options(populate_existing=True)).first()
 
 
 def default_period(session: Session, program: Program, unit: Unit) -> str:
@@ -357,6 +371,8 @@ def submit_period(session: Session, principal: Principal, program: Program, unit
     if not principal.can_write(unit):
         raise PermissionError(unit.code)
     check_period(program, period)
+    # A save in flight finishes first; a second submit waits, then finds the month submitted.
+    rollup.lock_figures(session, [(unit.id, i.id) for i in all_indicators(session, program)])
     sub = get_submission(session, unit.id, period)
     if sub is not None and sub.status == "submitted":
         raise EntryError("already_submitted", "{unit} has already submitted {period}.",
@@ -426,12 +442,13 @@ def save_fields(session: Session, principal: Principal, program: Program, unit: 
     if not principal.can_write(unit):
         raise PermissionError(unit.code)
     check_period(program, period)
+    fields = [f for f in fields if f.present]
+    rollup.lock_figures(session, [(unit.id, f.indicator.id) for f in fields])
     if is_submitted(session, unit.id, period):
         raise EntryError("period_submitted",
                          "{unit} has submitted {period}; ask the level above to reopen it first.",
                          unit=unit.name, period=period)
     ok = True
-    fields = [f for f in fields if f.present]
     for f in fields:
         try:
             f.figure = parse_figure(f.indicator, f.raw)
@@ -440,15 +457,18 @@ def save_fields(session: Session, principal: Principal, program: Program, unit: 
             f.error, ok = e, False
     if not ok:
         return False
+    changes: list[Any] = []  # one roll-up pass for the page: rows are written in key order
     for f in fields:
         assert f.figure is not None
         try:
             save_value(session, principal, program, unit, f.indicator, period, f.figure,
-                       expected_version=f.expected_version, via=via)
+                       expected_version=f.expected_version, via=via, submitted=False, changes=changes)
         except Conflict as c:
             f.conflict, ok = c.current, False
         except EntryError as e:
             f.error, ok = e, False
+    if ok and changes:
+        rollup.on_values_changed(session, changes)
     return ok
 
 
