@@ -30,7 +30,7 @@ from app.units.models import Unit
 from app.units.names import unit_label
 from app.values import service
 from app.values.models import DataValue
-from app.values.pages import FieldView, _inputs_from, _mark_conflict, _period_error
+from app.values.pages import FieldView, PostedForm, _inputs_from, _mark_conflict, _period_error
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -166,10 +166,9 @@ def villages_page(request: Request, session: SessionDep, principal: WebUser, uni
 
 
 @router.post("/entry/{unit_code}/{period}/villages")
-async def villages_post(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
-                        period: str) -> Response:
+def villages_post(request: Request, session: SessionDep, principal: WebUser, form: PostedForm,
+                  unit_code: str, period: str) -> Response:
     """Every village's figures as one form: all saved, or none (errors shown in place)."""
-    form = await request.form()
     return _save_grid(request, session, principal, unit_code, period, form)
 
 
@@ -257,10 +256,9 @@ def cell_get(request: Request, session: SessionDep, principal: WebUser, unit_cod
 
 
 @router.post("/entry/{unit_code}/{period}/villages/{village_code}/{code}")
-async def cell_post(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
-                    period: str, village_code: str, code: str) -> Response:
+def cell_post(request: Request, session: SessionDep, principal: WebUser, form: PostedForm,
+              unit_code: str, period: str, village_code: str, code: str) -> Response:
     """Save one cell: 200 with "saved", 422 with the error in place, 409 with both figures."""
-    form = await request.form()
     program, commune = _load(session, principal, unit_code, period)
     if not is_htmx(request):
         return _save_grid(request, session, principal, unit_code, period, form)
@@ -289,11 +287,14 @@ async def cell_post(request: Request, session: SessionDep, principal: WebUser, u
         session.rollback()
         _mark_conflict(session, cell, fig, c.current)
         return _cell_response(request, cell, 409)
-    session.commit()
+    # The answer is built before the commit, so a save that committed needs nothing more from
+    # the database and cannot answer 500 afterwards.
     saved = _cell(commune, period, village, indicator,
                   service.get_value(session, village.id, indicator.id, period), previous, False)
     saved.saved = True
-    return _cell_response(request, saved)
+    response = _cell_response(request, saved)
+    session.commit()
+    return response
 
 
 # --- submitting a month ---------------------------------------------------------------------------
