@@ -179,6 +179,12 @@ SPECIAL: dict[tuple[str, str], Spec] = {
         "name": "Hệ thống tỉnh", "unit_code": u, "mode": "read",
         "expires_on": (utcnow() + timedelta(days=30)).date().isoformat()}),
     ("POST", "/account/password"): Spec(need="self", ok=(400,)),
+    # Ending a session that is not the caller's changes nothing (and says nothing).
+    ("POST", "/account/sessions/{session_id}/end"): Spec(need="self", fill={"session_id": str(MISSING_ID)}),
+    ("POST", "/admin/users/{user_id}/sessions/end"): Spec(fill={"user_id": "USER"}),
+    # A unit outside the administrator's subtree, or the administrator's own account: 400.
+    ("POST", "/admin/users/{user_id}/access"): Spec(fill={"user_id": "USER"}, ok=(400,),
+                                                    form=lambda _u: {"role": "viewer", "unit_code": "04720"}),
 }
 # The unit a form's `unit_code` names is the target (outside the subtree: refused in place, 400).
 SPECIAL[("POST", "/admin/users")].out = 400
@@ -347,7 +353,7 @@ def targets(w: World, c: Caller, kind: str | None) -> list[tuple[str, str, str]]
 
 # --- running one combination -------------------------------------------------------------------
 
-_session_cookies: dict[str, tuple[str, str]] = {}  # username → (cookie, csrf); rows never change
+_session_cookies: dict[str, tuple[str, str]] = {}  # username → (cookie, csrf), for one test
 TRIED = {"combinations": 0, "routes": 0}
 
 
@@ -481,6 +487,7 @@ def _report(request):
 
 @pytest.fixture
 def world(db) -> World:
+    _session_cookies.clear()  # sessions are rows of the test's transaction: sign in again
     return _build_world(db)
 
 

@@ -93,7 +93,7 @@ def end_one_session(principal: WebUser, session: SessionDep, session_id: int) ->
     sessions.end(session, session_id, utcnow(), user_id=principal.user_id)
     session.commit()
     if principal.web_session is not None and principal.web_session.id == session_id:
-        return RedirectResponse("/login", status_code=303)
+        return RedirectResponse("/", status_code=303)  # signed out: the home page sends to /login
     return RedirectResponse("/account?ended=1#sessions", status_code=303)
 
 
@@ -103,7 +103,7 @@ def end_all_sessions(request: Request, principal: WebUser, session: SessionDep) 
     sessions.end_all(session, principal.user_id, utcnow())  # type: ignore[arg-type]
     session.commit()
     request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/", status_code=303)  # signed out: the home page sends to /login
 
 
 @router.post("/account/password")
