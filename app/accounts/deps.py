@@ -74,6 +74,12 @@ class Principal:
         units above it, which are the program the caller follows."""
         return self.can_read(unit) or self.unit.path.startswith(unit.path)
 
+    def figures_unit(self, unit: Unit) -> Unit:
+        """Whose figures to show on a page about `unit` (a plan the caller follows): the unit's
+        own where the caller may read them, else the caller's unit. The one rule for pages, as
+        `can_read` is for the API: figures of units outside the caller's subtree never show."""
+        return unit if self.can_read(unit) else self.unit
+
     def can_admin(self, unit: Unit) -> bool:
         return self.role == "admin" and self.token is None and self.can_read(unit)
 
