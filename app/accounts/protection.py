@@ -112,8 +112,104 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+# --- bad input: NUL characters, unreadable CSV ---------------------------------------------
+
+# Form and JSON bodies up to this size are read whole and checked before the app sees them;
+# larger ones (bulk imports) are checked by their own readers.
+NUL_SCAN_LIMIT = 2 * 2**20
+NUL_API_DETAIL = "Text may not contain NUL characters (\\u0000); remove them and send again."
+
+
+def _nul_in(body: bytes, content_type: str) -> bool:
+    if b"\x00" in body:
+        return True
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return b"%00" in body
+    return b"\\u0000" in body.lower()
+
+
+class RefuseNulMiddleware:
+    """Refuses (400) a request whose URL, form or JSON body carries a NUL character.
+
+    Why: PostgreSQL cannot store NUL in text, so such a value failed deep inside a save with a
+    500 (sign-in name, task notes, user and token names); SQLite would store it silently. One
+    guard at the door answers every route the same way and nothing is half-written.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "") \
+                or b"%00" in scope.get("raw_path", b""):
+            await self._refuse(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        if scope["method"] in ("GET", "HEAD", "OPTIONS") or not (
+                content_type.startswith("application/x-www-form-urlencoded") or "json" in content_type):
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        size, more = 0, True
+        while more and size <= NUL_SCAN_LIMIT:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        if not more and _nul_in(b"".join(m.get("body", b"") for m in messages), content_type):
+            await self._refuse(scope, receive, send)
+            return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("path", "").startswith("/api/"):
+            from app.core.problems import problem_response
+
+            response = problem_response(400, "Bad Request", NUL_API_DETAIL, scope.get("path", ""))
+        else:
+            from app.core import i18n
+            from app.core.pages import error_page
+
+            # Outside the session layer: the error page gets a throwaway session of its own.
+            request = Request({**scope, "session": {}})
+            i18n.set_language(request.query_params.get("lang") or request.cookies.get("lang")
+                              or settings.DEFAULT_LANGUAGE)
+            response = error_page(request, 400, "Bad Request",
+                                  _("The text you sent contains a NUL character (\\0), which is not "
+                                    "allowed. Remove it and try again."))
+        await response(scope, receive, send)
+
+
+def _unreadable_csv(request: Request, exc: Exception):  # noqa: ANN202
+    """A CSV whose field exceeds csv.field_size_limit() (128 KiB) or whose quotes never close:
+    a 400 naming the cause, before anything is written (the reader fails before any save)."""
+    from app.core.pages import error_page
+    from app.core.problems import problem_response
+
+    if request.url.path.startswith("/api/"):
+        return problem_response(400, "Bad Request",
+                                f"The CSV file cannot be read: a field is longer than 128 KiB or its "
+                                f"quotes do not close ({exc}).", request.url.path)
+    return error_page(request, 400, "Bad Request",
+                      _("The CSV file cannot be read: a field is longer than 128 KiB or its quotes do not close."))
+
+
 def install(app: FastAPI) -> None:
+    import csv
+
     app.add_exception_handler(PasswordChangeRequired, _password_change_required)  # type: ignore[arg-type]
+    app.add_exception_handler(csv.Error, _unreadable_csv)  # type: ignore[arg-type]
+    app.add_middleware(RefuseNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     trusted = [h.strip() for h in settings.TRUSTED_PROXIES.split(",") if h.strip()]
     if trusted:
