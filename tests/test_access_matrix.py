@@ -184,7 +184,7 @@ SPECIAL: dict[tuple[str, str], Spec] = {
     ("POST", "/admin/users/{user_id}/sessions/end"): Spec(fill={"user_id": "USER"}),
     # A unit outside the administrator's subtree, or the administrator's own account: 400.
     ("POST", "/admin/users/{user_id}/access"): Spec(fill={"user_id": "USER"}, ok=(400,),
-                                                    form=lambda _u: {"role": "viewer", "unit_code": "04720"}),
+                                                    form=lambda _u: {"new_role": "viewer", "new_unit_code": "04720"}),
 }
 # The unit a form's `unit_code` names is the target (outside the subtree: refused in place, 400).
 SPECIAL[("POST", "/admin/users")].out = 400

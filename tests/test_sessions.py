@@ -119,8 +119,8 @@ def test_role_change_by_admin_ends_sessions(login, db):
     victim = login("xa.nhaplieu")
     admin = login("huyen.quantri")
     uid = _user(db, "xa.nhaplieu").id
-    r = _post(admin, f"/admin/users/{uid}/access", {"role": "viewer", "unit_code": "04720",
-                                                     "can_edit_below": "true"})
+    r = _post(admin, f"/admin/users/{uid}/access", {"new_role": "viewer", "new_unit_code": "04720",
+                                                     "new_can_edit_below": "true"})
     assert r.status_code == 303 and r.headers["location"] == "/admin/users?done=access"
     assert _signed_out(victim.get("/entry"))
     db.expire_all()
@@ -137,7 +137,7 @@ def test_unit_change_by_admin_ends_sessions(login, db):
 
     commune = db.get(Unit, sibling)
     other = db.exec(select(Unit).where(Unit.parent_id == commune.parent_id, Unit.id != commune.id)).first()
-    r = _post(admin, f"/admin/users/{uid}/access", {"role": "viewer", "unit_code": other.code})
+    r = _post(admin, f"/admin/users/{uid}/access", {"new_role": "viewer", "new_unit_code": other.code})
     assert r.status_code == 303
     assert _signed_out(victim.get("/dashboard"))
     db.expire_all()
@@ -148,7 +148,7 @@ def test_access_change_outside_subtree_refused_and_sessions_kept(login, db):
     victim = login("xa.xem")
     admin = login("huyen.quantri")
     uid = _user(db, "xa.xem").id
-    r = _post(admin, f"/admin/users/{uid}/access", {"role": "admin", "unit_code": "15"})
+    r = _post(admin, f"/admin/users/{uid}/access", {"new_role": "admin", "new_unit_code": "15"})
     assert r.status_code == 400
     assert "Không có đơn vị mã “15” trong phạm vi của bạn." in r.text
     assert victim.get("/dashboard").status_code == 200

@@ -102,14 +102,15 @@ def set_active(
 @router.post("/admin/users/{user_id}/access")
 def change_access(
     request: Request, principal: AdminUser, session: SessionDep, user_id: int,
-    role: Annotated[str, Form(max_length=16)] = "",
-    unit_code: Annotated[str, Form(max_length=64)] = "",
-    can_edit_below: Annotated[bool, Form()] = False,
+    new_role: Annotated[str, Form(max_length=16)] = "",
+    new_unit_code: Annotated[str, Form(max_length=64)] = "",
+    new_can_edit_below: Annotated[bool, Form()] = False,
 ):  # noqa: ANN201
-    """Change a user's role or unit; their sessions end at once."""
+    """Change a user's role or unit; their sessions end at once. (Field names differ from the
+    new-user form's, which shares the page.)"""
     try:
-        service.change_access(session, principal, user_id, role=role, unit_code=unit_code,
-                              can_edit_below=can_edit_below)
+        service.change_access(session, principal, user_id, role=new_role, unit_code=new_unit_code,
+                              can_edit_below=new_can_edit_below)
     except service.NotInScope:
         raise _not_found() from None
     except service.AccountError as e:

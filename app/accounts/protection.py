@@ -117,7 +117,6 @@ class SecurityHeadersMiddleware:
 # Form and JSON bodies up to this size are read whole and checked before the app sees them;
 # larger ones (bulk imports) are checked by their own readers.
 NUL_SCAN_LIMIT = 2 * 2**20
-NUL_API_DETAIL = "Text may not contain NUL characters (\\u0000); remove them and send again."
 
 
 def _nul_in(body: bytes, content_type: str) -> bool:
@@ -129,18 +128,20 @@ def _nul_in(body: bytes, content_type: str) -> bool:
 
 
 class RefuseNulMiddleware:
-    """Refuses (400) a request whose URL, form or JSON body carries a NUL character.
+    """Refuses (400) a page request whose URL, form or JSON body carries a NUL character.
 
     Why: PostgreSQL cannot store NUL in text, so such a value failed deep inside a save with a
     500 (sign-in name, task notes, user and token names); SQLite would store it silently. One
-    guard at the door answers every route the same way and nothing is half-written.
+    guard at the door answers every page the same way and nothing is half-written. The JSON
+    API (/api/) keeps its own, finer answers (a 422 for a code, a rejected row in an import),
+    documented in its OpenAPI schema.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path", "").startswith("/api/"):
             await self.app(scope, receive, send)
             return
         if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "") \
@@ -172,21 +173,16 @@ class RefuseNulMiddleware:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("path", "").startswith("/api/"):
-            from app.core.problems import problem_response
+        from app.core import i18n
+        from app.core.pages import error_page
 
-            response = problem_response(400, "Bad Request", NUL_API_DETAIL, scope.get("path", ""))
-        else:
-            from app.core import i18n
-            from app.core.pages import error_page
-
-            # Outside the session layer: the error page gets a throwaway session of its own.
-            request = Request({**scope, "session": {}})
-            i18n.set_language(request.query_params.get("lang") or request.cookies.get("lang")
-                              or settings.DEFAULT_LANGUAGE)
-            response = error_page(request, 400, "Bad Request",
-                                  _("The text you sent contains a NUL character (\\0), which is not "
-                                    "allowed. Remove it and try again."))
+        # Outside the session layer: the error page gets a throwaway session of its own.
+        request = Request({**scope, "session": {}})
+        i18n.set_language(request.query_params.get("lang") or request.cookies.get("lang")
+                          or settings.DEFAULT_LANGUAGE)
+        response = error_page(request, 400, "Bad Request",
+                              _("The text you sent contains a NUL character (\\0), which is not "
+                                "allowed. Remove it and try again."))
         await response(scope, receive, send)
 
 
