@@ -57,13 +57,11 @@ def find(db: Session, secret: str | None, now: datetime) -> tuple[UserSession, U
     """The live session with this cookie id and its (active) user, else None."""
     if not secret or not isinstance(secret, str) or len(secret) > 128:
         return None
-    row = db.exec(select(UserSession).where(UserSession.id_hash == hash_session_id(secret))).first()
-    if row is None or not is_live(row, now):
+    found = db.exec(select(UserSession, User).join(User, col(User.id) == UserSession.user_id)
+                    .where(UserSession.id_hash == hash_session_id(secret))).first()  # one query
+    if found is None or not is_live(found[0], now) or not found[1].is_active:
         return None
-    user = db.get(User, row.user_id)
-    if user is None or not user.is_active:
-        return None
-    return row, user
+    return found[0], found[1]
 
 
 def touch(db: Session, row: UserSession, now: datetime) -> bool:
