@@ -194,6 +194,12 @@ SPECIAL: dict[tuple[str, str], Spec] = {
         "name": "Hệ thống tỉnh", "unit_code": u, "mode": "read",
         "expires_on": (utcnow() + timedelta(days=30)).date().isoformat()}),
     ("POST", "/account/password"): Spec(need="self", ok=(400,)),
+    # Ending a session that is not the caller's changes nothing (and says nothing).
+    ("POST", "/account/sessions/{session_id}/end"): Spec(need="self", fill={"session_id": str(MISSING_ID)}),
+    ("POST", "/admin/users/{user_id}/sessions/end"): Spec(fill={"user_id": "USER"}),
+    # A unit outside the administrator's subtree, or the administrator's own account: 400.
+    ("POST", "/admin/users/{user_id}/access"): Spec(fill={"user_id": "USER"}, ok=(400,),
+                                                    form=lambda _u: {"new_role": "viewer", "new_unit_code": "04720"}),
 }
 # Petitions (app/petitions): objects are petitions (by receiving unit), summaries and their items
 # (by compiling unit). World items are compiled, not sent: following them up answers 409.
@@ -428,7 +434,7 @@ def targets(w: World, c: Caller, kind: str | None) -> list[tuple[str, str, str]]
 
 # --- running one combination -------------------------------------------------------------------
 
-_session_cookies: dict[str, tuple[str, str]] = {}  # username → (cookie, csrf); rows never change
+_session_cookies: dict[str, tuple[str, str]] = {}  # username → (cookie, csrf), for one test
 TRIED = {"combinations": 0, "routes": 0}
 
 
@@ -562,6 +568,7 @@ def _report(request):
 
 @pytest.fixture
 def world(db) -> World:
+    _session_cookies.clear()  # sessions are rows of the test's transaction: sign in again
     return _build_world(db)
 
 

@@ -430,6 +430,21 @@ def test_xlsx_export_leaves_out_personal_data_unless_asked_with_the_role(login, 
     assert names == [SECRET_NAME] * 4
 
 
+def test_xlsx_export_writes_formula_like_content_as_text(db, login, season):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    item = db.exec(select(PetitionItem).where(PetitionItem.summary_id == season["summary"].id)).first()
+    item.content = '=HYPERLINK("http://x.invalid","Bấm vào đây")'
+    db.add(item)
+    db.commit()
+    body = login("tinh.nhaplieu").get(f"/petitions/summaries/{season['summary'].id}.xlsx").content
+    cells = [c for row in load_workbook(BytesIO(body))["Tổng hợp"].iter_rows() for c in row]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert "'" + item.content in [c.value for c in cells]
+
+
 def test_print_view_groups_items_by_field_and_addressee(login, season):
     text = login("tinh.xem").get(f"/petitions/summaries/{season['summary'].id}/print").text
     assert "Số: 1/BC-MTTQ-BTT" in text

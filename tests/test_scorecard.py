@@ -12,7 +12,8 @@ from sqlmodel import select
 from app.accounts.deps import Principal
 from app.program.models import Indicator, Program
 from app.program.periods import PeriodRange
-from app.reports.export import inert, to_csv
+from app.core.spreadsheet import safe_cell as inert
+from app.reports.export import to_csv
 from app.rollup import scorecard
 from app.units.models import Unit
 from app.values.service import Figure as Entry

@@ -114,7 +114,6 @@ def _api_app(db) -> FastAPI:
     mini.include_router(api)
     mini.include_router(pages.router)
     mini.add_middleware(SessionMiddleware, secret_key="k", session_cookie="mttq_session", same_site="lax")
-    mini.state.limiter = protection.limiter
 
     def _session():
         yield db
@@ -193,8 +192,10 @@ def test_session_ends_twelve_hours_after_sign_in(login, monkeypatch):
 
     c = login("xa.xem")
     start = utcnow()
-    monkeypatch.setattr(deps, "utcnow", lambda: start + timedelta(hours=11, minutes=59))
-    assert c.get("/account").status_code == 200
+    # Active every 4 hours (inside the 8-hour idle limit), yet the 12th hour ends it.
+    for hours in (4, 8, 11.98):
+        monkeypatch.setattr(deps, "utcnow", lambda h=hours: start + timedelta(hours=h))
+        assert c.get("/account").status_code == 200
     monkeypatch.setattr(deps, "utcnow", lambda: start + timedelta(hours=12, minutes=1))
     r = c.get("/account")
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
@@ -321,47 +322,45 @@ def test_rehash_on_login_when_parameters_changed(client, db):
     assert not service.needs_rehash(_user(db, "xa.xem").password_hash)
 
 
-def test_login_rate_limit_per_address(client):
-    allowed = int(protection.LOGIN_RATE_LIMIT.split("/")[0])  # 10 failures a minute
-    protection.limiter.enabled = True
-    protection.limiter.reset()
-    try:
-        statuses = [_try_login(client, f"nobody{i}", WRONG).status_code for i in range(allowed)]
-        r = _try_login(client, "nobody", WRONG)
-    finally:
-        protection.limiter.enabled = False
-        protection.limiter.reset()
-    assert statuses == [400] * allowed
+@pytest.fixture
+def address_limit(monkeypatch):
+    """The per-address limit switched on, its clock held still (one window for the test)."""
+    now = utcnow()
+    monkeypatch.setattr(protection, "LIMIT_ENABLED", True)
+    monkeypatch.setattr(protection, "utcnow", lambda: now)
+    return protection.LOGIN_LIMIT
+
+
+def test_login_rate_limit_per_address(client, address_limit):
+    assert (protection.LOGIN_LIMIT, protection.LOGIN_WINDOW) == (20, 60)  # the default: 20 a minute
+    statuses = [_try_login(client, f"nobody{i}", WRONG).status_code for i in range(address_limit)]
+    r = _try_login(client, "nobody", WRONG)
+    assert statuses == [400] * 20
     assert r.status_code == 429
     assert "Có quá nhiều lần đăng nhập từ địa chỉ này." in r.text and "Quá nhiều lần thử" in r.text
     assert r.headers["retry-after"] == "60"
 
 
-def test_login_rate_limit_refuses_even_right_password_when_reached(client):
-    allowed = int(protection.LOGIN_RATE_LIMIT.split("/")[0])
-    protection.limiter.enabled = True
-    protection.limiter.reset()
-    try:
-        for i in range(allowed):
-            _try_login(client, f"nobody{i}", WRONG)
-        r = _try_login(client, "xa.xem", "demo2023")
-    finally:
-        protection.limiter.enabled = False
-        protection.limiter.reset()
+def test_login_rate_limit_refuses_even_right_password_when_reached(client, address_limit):
+    for i in range(address_limit):
+        _try_login(client, f"nobody{i}", WRONG)
+    r = _try_login(client, "xa.xem", "demo2023")
     assert r.status_code == 429
 
 
-def test_login_rate_limit_ignores_successful_sign_ins(client):
-    allowed = int(protection.LOGIN_RATE_LIMIT.split("/")[0])
-    protection.limiter.enabled = True
-    protection.limiter.reset()
-    try:
-        statuses = [_try_login(TestClient(client.app, follow_redirects=False), "xa.xem", "demo2023").status_code
-                    for _ in range(allowed + 2)]
-    finally:
-        protection.limiter.enabled = False
-        protection.limiter.reset()
-    assert statuses == [303] * (allowed + 2)
+def test_login_rate_limit_counts_successful_sign_ins_too(client, address_limit):
+    statuses = [_try_login(TestClient(client.app, follow_redirects=False), "xa.xem", "demo2023").status_code
+                for _ in range(address_limit + 1)]
+    assert statuses == [303] * 20 + [429]
+
+
+def test_login_rate_limit_count_stored_in_database(client, db, address_limit):
+    from app.accounts.models import RateCounter
+
+    for i in range(3):
+        _try_login(client, f"nobody{i}", WRONG)
+    row = db.get(RateCounter, "login:testclient")
+    assert row is not None and row.hits == 3
 
 
 # --- headers ---------------------------------------------------------------------------------

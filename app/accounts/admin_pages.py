@@ -99,6 +99,39 @@ def set_active(
     return RedirectResponse(f"/admin/users?done={'enabled' if active else 'disabled'}", status_code=303)
 
 
+@router.post("/admin/users/{user_id}/access")
+def change_access(
+    request: Request, principal: AdminUser, session: SessionDep, user_id: int,
+    new_role: Annotated[str, Form(max_length=16)] = "",
+    new_unit_code: Annotated[str, Form(max_length=64)] = "",
+    new_can_edit_below: Annotated[bool, Form()] = False,
+):  # noqa: ANN201
+    """Change a user's role or unit; their sessions end at once. (Field names differ from the
+    new-user form's, which shares the page.)"""
+    try:
+        service.change_access(session, principal, user_id, role=new_role, unit_code=new_unit_code,
+                              can_edit_below=new_can_edit_below)
+    except service.NotInScope:
+        raise _not_found() from None
+    except service.AccountError as e:
+        session.rollback()
+        return _users_page(request, session, principal, status_code=400,
+                           errors={"form": _(e.message, **e.params)})
+    session.commit()
+    return RedirectResponse("/admin/users?done=access", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/sessions/end")
+def end_user_sessions(principal: AdminUser, session: SessionDep, user_id: int) -> RedirectResponse:
+    """Sign a user out everywhere (a lost phone, a shared computer)."""
+    try:
+        service.end_user_sessions(session, principal, user_id)
+    except service.NotInScope:
+        raise _not_found() from None
+    session.commit()
+    return RedirectResponse("/admin/users?done=signed_out", status_code=303)
+
+
 @router.post("/admin/users/{user_id}/password")
 def reset_password(request: Request, principal: AdminUser, session: SessionDep, user_id: int):  # noqa: ANN201
     try:

@@ -16,9 +16,9 @@ from fastapi import Depends, Request
 from sqlalchemy import update
 from sqlmodel import select
 
-from app.accounts.models import ApiToken, User
-from app.accounts.security import TOKEN_PREFIX, hash_api_token, new_csrf_token, password_stamp, same_token
-from app.core.config import settings
+from app.accounts import sessions
+from app.accounts.models import ApiToken, User, UserSession
+from app.accounts.security import TOKEN_PREFIX, hash_api_token, new_csrf_token, same_token
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.problems import Problem
@@ -27,9 +27,9 @@ from app.units.models import Unit
 
 # `last_used_at` is written at most this often per token, so reads stay reads.
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
-# A session ends this long after sign-in, however active (the cookie's own max-age is counted
-# from the last request, so a used cookie would otherwise live for ever).
-SESSION_LIFETIME = timedelta(hours=12)
+SESSION_KEY = "sid"  # the cookie's key holding the session's secret id (app/accounts/sessions.py)
+# What a user with a temporary password may still open: the form to change it, and sign-out.
+PASSWORD_CHANGE_PATHS = {"/account", "/account/password", "/logout", "/login"}
 
 CSRF_SESSION_KEY = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -45,6 +45,7 @@ class Principal:
     user: User | None = None
     token: ApiToken | None = None
     token_writes: bool = False
+    web_session: UserSession | None = None  # the sign-in this request came with
 
     @property
     def user_id(self) -> int | None:
@@ -72,6 +73,12 @@ class Principal:
         """Reading a unit's plan of tasks: plans in the caller's subtree, and the plans of the
         units above it, which are the program the caller follows."""
         return self.can_read(unit) or self.unit.path.startswith(unit.path)
+
+    def figures_unit(self, unit: Unit) -> Unit:
+        """Whose figures to show on a page about `unit` (a plan the caller follows): the unit's
+        own where the caller may read them, else the caller's unit. The one rule for pages, as
+        `can_read` is for the API: figures of units outside the caller's subtree never show."""
+        return unit if self.can_read(unit) else self.unit
 
     def can_admin(self, unit: Unit) -> bool:
         return self.role == "admin" and self.token is None and self.can_read(unit)
@@ -107,39 +114,66 @@ async def verify_csrf(request: Request) -> None:
                       _("Reload the page and try again (the session has expired or the request is not valid)."))
 
 
-def _session_user(request: Request, session: SessionDep) -> User | None:
-    uid = request.session.get("uid")
-    if not uid:
+def _session_user(request: Request, session: SessionDep) -> tuple[UserSession, User] | None:
+    """The request's live server-side session and its user; a dead one clears the cookie."""
+    secret = request.session.get(SESSION_KEY)
+    if not secret:
         return None
-    started = request.session.get("at")
-    user = session.get(User, uid)
-    if user is None or not user.is_active or request.session.get("pwd") != _pwd_stamp(user) \
-            or not isinstance(started, int) or utcnow().timestamp() - started > SESSION_LIFETIME.total_seconds():
+    now = utcnow()
+    found = sessions.find(session, secret, now)
+    if found is None:
         request.session.clear()
         return None
-    return user
+    if sessions.touch(session, found[0], now):
+        session.commit()  # one small UPDATE, committed at once (nothing else is pending yet)
+    return found
 
 
-def _pwd_stamp(user: User) -> str:
-    """Changes when the password changes, so a change or reset ends every other session."""
-    return password_stamp(settings.SECRET_KEY, user.id or 0, user.password_hash)
+def start_session(request: Request, session: SessionDep, user: User) -> None:
+    """A fresh sign-in for this browser: a new session row, cookie contents and CSRF token.
+    Ends the session the browser held before, if any. The caller commits."""
+    old = request.session.get(SESSION_KEY)
+    now = utcnow()
+    if old:
+        found = sessions.find(session, old, now)
+        if found is not None:
+            sessions.end(session, found[0].id, now)  # type: ignore[arg-type]
+    from app.accounts.protection import client_address
 
-
-def start_session(request: Request, user: User) -> None:
+    secret = sessions.start(session, user, now, address=client_address(request),
+                            device=request.headers.get("user-agent", ""))
     request.session.clear()
-    request.session.update(uid=user.id, pwd=_pwd_stamp(user), csrf=new_csrf_token(),
-                           at=int(utcnow().timestamp()))
+    request.session.update({SESSION_KEY: secret, CSRF_SESSION_KEY: new_csrf_token()})
 
 
-def _principal_for_user(session: SessionDep, user: User, via: str) -> Principal:
+def end_session(request: Request, session: SessionDep) -> None:
+    """Sign-out: the browser's session row ends at once (a copied cookie dies with it)."""
+    found = sessions.find(session, request.session.get(SESSION_KEY), utcnow())
+    if found is not None:
+        sessions.end(session, found[0].id, utcnow())  # type: ignore[arg-type]
+    request.session.clear()
+
+
+def _require_changed_password(request: Request, user: User) -> None:
+    from app.accounts.protection import PasswordChangeRequired
+    from app.accounts.service import must_change_password
+
+    if must_change_password(user) and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise PasswordChangeRequired()
+
+
+def _principal_for_user(session: SessionDep, user: User, via: str,
+                        web_session: UserSession | None = None) -> Principal:
     unit = session.get(Unit, user.unit_id)
     assert unit is not None
-    return Principal(unit=unit, role=user.role, via=via, user=user)
+    return Principal(unit=unit, role=user.role, via=via, user=user, web_session=web_session)
 
 
 def optional_web_user(request: Request, session: SessionDep) -> Principal | None:
-    user = _session_user(request, session)
-    principal = _principal_for_user(session, user, "web") if user else None
+    found = _session_user(request, session)
+    if found is not None:
+        _require_changed_password(request, found[1])
+    principal = _principal_for_user(session, found[1], "web", found[0]) if found else None
     request.state.principal = principal  # the navigation shows for a signed-in user
     return principal
 
@@ -157,8 +191,8 @@ def api_principal(request: Request, session: SessionDep) -> Principal:
     auth = request.headers.get("Authorization", "")
     if auth.lower().startswith("bearer "):
         return _token_principal(session, auth[7:].strip())
-    user = _session_user(request, session)
-    if user is None:
+    found = _session_user(request, session)
+    if found is None:
         raise Problem(401, "Unauthorized",
                       "Send `Authorization: Bearer <token>` with a token an administrator created.",
                       headers={"WWW-Authenticate": "Bearer"})
@@ -166,7 +200,8 @@ def api_principal(request: Request, session: SessionDep) -> Principal:
         request.session.get(CSRF_SESSION_KEY), request.headers.get(CSRF_HEADER)
     ):
         raise Problem(403, "CSRF check failed", f"Browser calls must send the {CSRF_HEADER} header.")
-    return _principal_for_user(session, user, "api")
+    _require_changed_password(request, found[1])
+    return _principal_for_user(session, found[1], "api", found[0])
 
 
 def _token_principal(session: SessionDep, secret: str) -> Principal:

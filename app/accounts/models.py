@@ -42,3 +42,32 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+
+
+class UserSession(SQLModel, table=True):
+    """One sign-in: the browser's cookie holds a random id, this row holds its SHA-256.
+
+    The row is the truth, checked on every request, so every process and instance sees the
+    same sessions, and ending one (sign-out, password change, role or unit change, account
+    disabled, "sign out everywhere") takes effect on the next request, wherever it lands.
+    """
+
+    __tablename__ = "user_session"
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(unique=True, max_length=64)  # sha256 of the cookie's session id
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    address: str = Field(default="", max_length=64)
+    device: str = Field(default="", max_length=200)  # the browser's User-Agent, shortened
+
+
+class RateCounter(SQLModel, table=True):
+    """Attempts per key (e.g. sign-ins from one address) in a fixed window, shared by every
+    process through the database; one upsert counts and reads the count at once."""
+
+    __tablename__ = "rate_counter"
+    key: str = Field(primary_key=True, max_length=120)
+    window_no: int  # seconds since the epoch // window length: the window the hits belong to
+    hits: int = 0

@@ -1,20 +1,20 @@
-"""Response hardening: security headers on every response, and the per-address sign-in limit.
+"""Response hardening: security headers on every response, the per-address sign-in limit,
+the client address behind a trusted proxy, and the forced password change.
 
 `install(app)` is called once from `app.main.create_app`.
 """
-import os
-
 from fastapi import FastAPI, Request
-from limits import parse
-from slowapi import Limiter
-from slowapi.errors import RateLimitExceeded
-from slowapi.util import get_remote_address
+from fastapi.responses import RedirectResponse
+from sqlmodel import Session
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.accounts import throttle
 from app.core.config import settings
 from app.core.i18n import _
 from app.core.problems import Problem
+from app.core.time import utcnow
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; "
@@ -28,30 +28,51 @@ DOCS_CSP = (f"default-src 'self'; script-src 'self' 'unsafe-inline' {DOCS_CDN}; 
             "form-action 'self'; base-uri 'self'; object-src 'none'")
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
 
-# Failed sign-ins per client address (POST /login), on top of the per-account lockout: it
-# stops one address from guessing across many accounts. Only failures count, so an office
-# whose staff sign in together behind one address is never held up; set LOGIN_RATE_LIMIT to
-# change it. Behind a reverse proxy, run uvicorn with --forwarded-allow-ips so the client's
-# own address is seen. Counts live in memory, per process.
-LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/minute")
-_LOGIN_LIMIT = parse(LOGIN_RATE_LIMIT)
-# The test suite fails sign-ins on purpose from one address: there the limiter starts off and
-# the test of the limit turns it on.
-limiter = Limiter(key_func=get_remote_address, enabled=settings.ENVIRONMENT != "test",
-                  storage_uri="memory://")
+# Sign-in attempts per client address (POST /login), on top of the per-account lockout: it
+# stops one address from guessing across many accounts. EVERY attempt it lets through is
+# counted, before the password is checked, in the database (app/accounts/throttle.py), so all
+# processes and instances share one count. The client address is the connection's, or the
+# forwarded one when the connection comes from a proxy listed in TRUSTED_PROXIES.
+LOGIN_RATE_LIMIT = settings.LOGIN_RATE_LIMIT
+LOGIN_LIMIT, LOGIN_WINDOW = throttle.parse_rate(LOGIN_RATE_LIMIT)
+# The test suite signs in hundreds of times from one address: there the limit starts off and
+# the tests of the limit turn it on.
+LIMIT_ENABLED = (settings.LOGIN_RATE_LIMIT_ENABLED if settings.LOGIN_RATE_LIMIT_ENABLED is not None
+                 else settings.ENVIRONMENT != "test")
 
 
-def check_login_rate(request: Request) -> None:
-    """Refuse (429) a sign-in from an address that failed too often in the current window."""
-    if limiter.enabled and not limiter.limiter.test(_LOGIN_LIMIT, "login", get_remote_address(request)):
+def client_address(request: Request) -> str:
+    """The caller's address (already the forwarded one when a trusted proxy sent it)."""
+    return request.client.host if request.client else ""
+
+
+def check_login_rate(request: Request, db: Session) -> None:
+    """Count this sign-in attempt for its address; refuse (429) past the limit. Commits."""
+    if not LIMIT_ENABLED:
+        return
+    hits = throttle.hit(db, f"login:{client_address(request)}", LOGIN_WINDOW, utcnow())
+    db.commit()
+    if hits > LOGIN_LIMIT:
         raise Problem(429, "Too Many Requests",
                       _("Too many sign-in attempts from this address. Wait a minute and try again."),
-                      headers={"Retry-After": "60"})
+                      headers={"Retry-After": str(LOGIN_WINDOW)})
 
 
-def count_failed_login(request: Request) -> None:
-    if limiter.enabled:
-        limiter.limiter.hit(_LOGIN_LIMIT, "login", get_remote_address(request))
+class PasswordChangeRequired(Exception):
+    """The signed-in user still has a temporary password: nothing opens until it is changed."""
+
+
+def _password_change_required(request: Request, _exc: PasswordChangeRequired):  # noqa: ANN202
+    if request.url.path.startswith("/api/"):
+        from app.core.problems import problem_response
+
+        return problem_response(403, "Password change required",
+                                "Sign in on the web and change the temporary password first.",
+                                request.url.path)
+    resp = RedirectResponse("/account?first=1", status_code=303)
+    if request.headers.get("HX-Request"):
+        resp.headers["HX-Redirect"] = "/account?first=1"
+    return resp
 
 
 def security_headers(path: str) -> dict[str, str]:
@@ -91,15 +112,102 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _too_many(request: Request, _exc: RateLimitExceeded):  # noqa: ANN202
-    from app.core.pages import error_page
+# --- bad input: NUL characters, unreadable CSV ---------------------------------------------
 
-    return error_page(request, 429, "Too Many Requests",
-                      _("Too many sign-in attempts from this address. Wait a minute and try again."),
-                      headers={"Retry-After": "60"})
+# Form and JSON bodies up to this size are read whole and checked before the app sees them;
+# larger ones (bulk imports) are checked by their own readers.
+NUL_SCAN_LIMIT = 2 * 2**20
+
+
+def _nul_in(body: bytes, content_type: str) -> bool:
+    if b"\x00" in body:
+        return True
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return b"%00" in body
+    return b"\\u0000" in body.lower()
+
+
+class RefuseNulMiddleware:
+    """Refuses (400) a page request whose URL, form or JSON body carries a NUL character.
+
+    Why: PostgreSQL cannot store NUL in text, so such a value failed deep inside a save with a
+    500 (sign-in name, task notes, user and token names); SQLite would store it silently. One
+    guard at the door answers every page the same way and nothing is half-written. The JSON
+    API (/api/) keeps its own, finer answers (a 422 for a code, a rejected row in an import),
+    documented in its OpenAPI schema.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", "") \
+                or b"%00" in scope.get("raw_path", b""):
+            await self._refuse(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        if scope["method"] in ("GET", "HEAD", "OPTIONS") or not (
+                content_type.startswith("application/x-www-form-urlencoded") or "json" in content_type):
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        size, more = 0, True
+        while more and size <= NUL_SCAN_LIMIT:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        if not more and _nul_in(b"".join(m.get("body", b"") for m in messages), content_type):
+            await self._refuse(scope, receive, send)
+            return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from app.core import i18n
+        from app.core.pages import error_page
+
+        # Outside the session layer: the error page gets a throwaway session of its own.
+        request = Request({**scope, "session": {}})
+        i18n.set_language(request.query_params.get("lang") or request.cookies.get("lang")
+                          or settings.DEFAULT_LANGUAGE)
+        response = error_page(request, 400, "Bad Request",
+                              _("The text you sent contains a NUL character (\\0), which is not "
+                                "allowed. Remove it and try again."))
+        await response(scope, receive, send)
+
+
+def _unreadable_csv(request: Request, exc: Exception):  # noqa: ANN202
+    """A CSV whose field exceeds csv.field_size_limit() (128 KiB) or whose quotes never close:
+    a 400 naming the cause, before anything is written (the reader fails before any save)."""
+    from app.core.pages import error_page
+    from app.core.problems import problem_response
+
+    if request.url.path.startswith("/api/"):
+        return problem_response(400, "Bad Request",
+                                f"The CSV file cannot be read: a field is longer than 128 KiB or its "
+                                f"quotes do not close ({exc}).", request.url.path)
+    return error_page(request, 400, "Bad Request",
+                      _("The CSV file cannot be read: a field is longer than 128 KiB or its quotes do not close."))
 
 
 def install(app: FastAPI) -> None:
-    app.state.limiter = limiter
-    app.add_exception_handler(RateLimitExceeded, _too_many)  # type: ignore[arg-type]
+    import csv
+
+    app.add_exception_handler(PasswordChangeRequired, _password_change_required)  # type: ignore[arg-type]
+    app.add_exception_handler(csv.Error, _unreadable_csv)  # type: ignore[arg-type]
+    app.add_middleware(RefuseNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    trusted = [h.strip() for h in settings.TRUSTED_PROXIES.split(",") if h.strip()]
+    if trusted:
+        # Outermost: every later layer sees the client's own address and scheme.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)

@@ -1,4 +1,4 @@
-"""Password hashing (Argon2id), API token secrets, CSRF tokens, session password stamps."""
+"""Password hashing (Argon2id), API token secrets, CSRF tokens."""
 import hashlib
 import hmac
 import secrets
@@ -67,12 +67,3 @@ def new_csrf_token() -> str:
 def same_token(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(a, b)  # type: ignore[arg-type]
 
-
-def password_stamp(secret_key: str, user_id: int, password_hash: str) -> str:
-    """A short keyed digest of the password hash, kept in the session cookie.
-
-    It changes whenever the password changes, so a password change or reset ends every other
-    session; being keyed, the (readable, signed) cookie reveals nothing of the hash.
-    """
-    msg = f"{user_id}:{password_hash}".encode()
-    return hmac.new(secret_key.encode(), msg, hashlib.sha256).hexdigest()[:24]

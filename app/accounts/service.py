@@ -5,23 +5,33 @@ Pure logic on a Session (no HTTP); the pages call it. Nothing here commits excep
 sign-in is refused.
 
 Sign-in throttling. Failures in a row on one account: the 3rd pauses sign-in for 5 seconds,
-the 4th for 30 seconds, the 5th locks the account for 15 minutes and starts the count again.
-An attempt made while the account is paused or locked is refused without checking the
-password, without counting and without extending the lock, so an attacker can keep an
-account locked at most 15 minutes per 5 guesses, never lock it for good, and guesses at most
-5 passwords per 15 minutes. A success resets the count; an administrator's password reset or
-re-enabling lifts the lock at once. Every refusal reads the same ("wrong username or
-password"), for unknown usernames too, so the answer does not reveal which usernames exist or
-which are locked.
+the 4th for 30 seconds, the 5th (LOGIN_MAX_FAILURES) locks the account for 15 minutes
+(LOGIN_LOCK_MINUTES) and starts the count again. An attempt made while the account is paused
+or locked is refused without checking the password, without counting and without extending
+the lock, so an attacker can keep an account locked at most 15 minutes per 5 guesses, never
+lock it for good, and guesses at most 5 passwords per 15 minutes. A success resets the count;
+an administrator's password reset or re-enabling lifts the lock at once. Every refusal reads
+the same ("wrong username or password"), for unknown usernames too, so the answer does not
+reveal which usernames exist or which are locked.
+
+Concurrency. Every attempt is counted BEFORE its password is checked, in one atomic
+statement (`UPDATE app_user SET failed_logins = …, locked_until = … WHERE username = … AND
+not locked RETURNING …`), committed at once: the row lock orders parallel attempts, each sees
+the count left by the one before, and the attempt that reaches a pause or the lock sets it
+for all that follow. So 30 parallel guesses check 3 passwords (the 3rd sets the 5-second
+pause), not 30. A right password then undoes its own count, only if no other attempt came
+in meanwhile (`WHERE failed_logins = <its count>`): a success never lifts a pause or lock that
+a parallel failure set. One row, one statement at a time: no deadlock is possible.
 """
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlalchemy import case, func, or_, update
+from sqlmodel import Session, col, select
 
+from app.accounts import sessions
 from app.accounts.deps import Principal
 from app.accounts.models import ROLES, ApiToken, User
 from app.accounts.security import (
@@ -32,10 +42,11 @@ from app.accounts.security import (
     verify_password,
 )
 from app.core import time as clock
+from app.core.config import settings
 from app.units.models import Unit
 
-MAX_FAILURES = 5
-LOCK_DURATION = timedelta(minutes=15)
+MAX_FAILURES = settings.LOGIN_MAX_FAILURES
+LOCK_DURATION = timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
 # Pause after the n-th failure in a row (before the lock).
 SLOWDOWN = {3: timedelta(seconds=5), 4: timedelta(seconds=30)}
 MIN_PASSWORD_LENGTH = 10
@@ -60,9 +71,16 @@ class NotInScope(Exception):
 
 # --- sign-in -------------------------------------------------------------------------------
 
-def find_user(session: Session, username: str) -> User | None:
+def normal_username(username: str) -> str | None:
     name = username.strip().lower()
-    if not name or len(name) > 64:
+    if not name or len(name) > 64 or "\x00" in name:
+        return None
+    return name
+
+
+def find_user(session: Session, username: str) -> User | None:
+    name = normal_username(username)
+    if name is None:
         return None
     return session.exec(select(User).where(User.username == name)).first()
 
@@ -71,32 +89,47 @@ def is_locked(user: User, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
 
+def _count_attempt(session: Session, name: str, now: datetime):  # noqa: ANN202
+    """Count one attempt on an active, unlocked account, setting the pause or lock it
+    reaches; None when the account is unknown, disabled, paused or locked. One statement."""
+    n = User.failed_logins + 1
+    pauses = [(n == k, now + wait) for k, wait in sorted(SLOWDOWN.items()) if k < MAX_FAILURES]
+    stmt = (update(User)
+            .where(col(User.username) == name, col(User.is_active).is_(True),
+                   or_(col(User.locked_until).is_(None), col(User.locked_until) <= now))
+            .values(failed_logins=case((n >= MAX_FAILURES, 0), else_=n),
+                    locked_until=case((n >= MAX_FAILURES, now + LOCK_DURATION), *pauses, else_=None))
+            .returning(User.id, User.failed_logins, User.locked_until, User.password_hash)
+            .execution_options(synchronize_session=False))
+    return session.execute(stmt).first()
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The user if the sign-in succeeds, else None (same answer for every kind of refusal)."""
+    """The user if the sign-in succeeds, else None (same answer for every kind of refusal).
+
+    Commits: the attempt's count must stick before the password is checked, and whatever
+    the answer."""
     now = clock.utcnow()
-    user = find_user(session, username)
-    # Always verify (against a dummy hash for unknown users): every refusal costs the same time.
-    ok = verify_password(password[:MAX_PASSWORD_LENGTH], user.password_hash if user else None)
-    if user is None or not user.is_active:
+    name = normal_username(username)
+    counted = _count_attempt(session, name, now) if name else None
+    session.commit()
+    # Always verify (against a dummy hash when refused): every refusal costs the same time.
+    ok = verify_password(password[:MAX_PASSWORD_LENGTH], counted.password_hash if counted else None)
+    if counted is None or not ok:
         return None
-    if is_locked(user, now):
-        return None  # neither counted nor extended
-    if not ok:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + LOCK_DURATION
-            user.failed_logins = 0
-        elif user.failed_logins in SLOWDOWN:
-            user.locked_until = now + SLOWDOWN[user.failed_logins]
-        session.add(user)
-        session.commit()
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    session.execute(update(User).where(col(User.id) == counted.id).values(last_login_at=now)
+                    .execution_options(synchronize_session=False))
+    # Undo this attempt's count, unless a parallel attempt counted meanwhile.
+    session.execute(update(User).where(col(User.id) == counted.id,
+                                       col(User.failed_logins) == counted.failed_logins,
+                                       col(User.locked_until).is_not_distinct_from(counted.locked_until))
+                    .values(failed_logins=0, locked_until=None).execution_options(synchronize_session=False))
+    user = session.get(User, counted.id)
+    assert user is not None
+    session.refresh(user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    session.add(user)
+        session.add(user)
     session.commit()
     return user
 
@@ -122,7 +155,8 @@ def check_new_password(user: User, new: str, confirm: str) -> None:
 
 
 def change_own_password(session: Session, user: User, current: str, new: str, confirm: str) -> None:
-    """Change the signed-in user's password; the caller starts a fresh session for this browser."""
+    """Change the signed-in user's password; every session of the user ends (the caller starts
+    a fresh one for this browser)."""
     if not verify_password(current[:MAX_PASSWORD_LENGTH], user.password_hash):
         raise AccountError("The current password is wrong.", "current_password")
     check_new_password(user, new, confirm)
@@ -130,6 +164,7 @@ def change_own_password(session: Session, user: User, current: str, new: str, co
         raise AccountError("Choose a password different from the current one.", "new_password")
     user.password_hash = hash_password(new)
     user.password_changed_at = clock.utcnow()
+    sessions.end_all(session, user.id, clock.utcnow())  # type: ignore[arg-type]
     session.add(user)
     session.flush()
 
@@ -156,9 +191,11 @@ def users_in_scope(session: Session, principal: Principal, q: str = "",
     stmt = select(User, Unit).join(Unit, Unit.id == User.unit_id).where(_subtree(principal))
     q = q.strip()[:100]
     if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(User.username).like(like), func.lower(User.full_name).like(like),
-                              func.lower(Unit.name).like(like), Unit.code == q))
+        # %, _ and \\ in the search are letters, not wildcards.
+        like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(func.lower(User.username).like(like, escape="\\"),
+                              func.lower(User.full_name).like(like, escape="\\"),
+                              func.lower(Unit.name).like(like, escape="\\"), Unit.code == q))
     return list(session.exec(stmt.order_by(Unit.depth, Unit.path, User.username).limit(limit)).all())
 
 
@@ -217,9 +254,35 @@ def set_active(session: Session, principal: Principal, user_id: int, active: boo
     user.is_active = active
     if active:
         user.failed_logins, user.locked_until = 0, None
+    else:
+        sessions.end_all(session, user.id, clock.utcnow())  # type: ignore[arg-type]
     session.add(user)
     session.flush()
     return user
+
+
+def change_access(session: Session, principal: Principal, user_id: int, *, role: str, unit_code: str,
+                  can_edit_below: bool) -> User:
+    """Change a user's role and unit (within the caller's subtree); their sessions end, so the
+    next request signs in with the new access."""
+    user = user_in_scope(session, principal, user_id)
+    if user.id == principal.user_id:
+        raise AccountError("You cannot change your own role or unit.", "role")
+    if role not in ROLES:
+        raise AccountError("Choose a role.", "role")
+    unit = unit_in_scope(session, principal, unit_code)
+    if (user.role, user.unit_id, user.can_edit_below) != (role, unit.id, can_edit_below):
+        user.role, user.unit_id, user.can_edit_below = role, unit.id, can_edit_below  # type: ignore[assignment]
+        sessions.end_all(session, user.id, clock.utcnow())  # type: ignore[arg-type]
+        session.add(user)
+        session.flush()
+    return user
+
+
+def end_user_sessions(session: Session, principal: Principal, user_id: int) -> int:
+    """An administrator signs a user out everywhere; returns how many sessions ended."""
+    user = user_in_scope(session, principal, user_id)
+    return sessions.end_all(session, user.id, clock.utcnow())  # type: ignore[arg-type]
 
 
 def reset_password(session: Session, principal: Principal, user_id: int) -> tuple[User, str]:
@@ -229,6 +292,7 @@ def reset_password(session: Session, principal: Principal, user_id: int) -> tupl
     user.password_hash = hash_password(temp)
     user.password_changed_at = None  # to be changed at the next sign-in
     user.failed_logins, user.locked_until = 0, None
+    sessions.end_all(session, user.id, clock.utcnow())  # type: ignore[arg-type]
     session.add(user)
     session.flush()
     return user, temp

@@ -19,6 +19,7 @@ from app.api.rollups import ChildrenQuery, FigureOut, IndicatorQuery, PeriodQuer
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.problems import Problem
+from app.core.spreadsheet import safe_row
 from app.program.models import Indicator
 from app.units.models import Unit
 
@@ -54,7 +55,7 @@ def to_csv(columns: Sequence[tuple[str, str]], rows: list[list[Any]]) -> bytes:
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow([c for c, _h in columns])
     for row in rows:
-        w.writerow(["" if v is None else v for v in row])
+        w.writerow(safe_row("" if v is None else v for v in row))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -63,7 +64,7 @@ def to_xlsx(columns: Sequence[tuple[str, str]], rows: list[list[Any]], title: st
     ws = wb.create_sheet(title=title[:31])
     ws.append([_(h) for _c, h in columns])
     for row in rows:
-        ws.append(row)
+        ws.append(safe_row(row))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

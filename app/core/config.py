@@ -41,6 +41,20 @@ class Settings(BaseSettings):
     WEB_THREADS: int = 20
     DB_POOL_TIMEOUT: float = 3.0
     SQLITE_LOCK_TIMEOUT: float = 20.0
+    # Server-side sessions (app/accounts/sessions.py): ended after this long without a request,
+    # and this long after sign-in however active.
+    SESSION_IDLE_MINUTES: int = 8 * 60
+    SESSION_ABSOLUTE_HOURS: int = 12
+    # Sign-in attempts per client address (every attempt counts), shared through the database;
+    # None: on, except in the test suite (which turns it on where it tests it).
+    LOGIN_RATE_LIMIT: str = "20/minute"
+    LOGIN_RATE_LIMIT_ENABLED: bool | None = None
+    # Wrong passwords in a row that lock an account, and for how long.
+    LOGIN_MAX_FAILURES: int = 5
+    LOGIN_LOCK_MINUTES: int = 15
+    # Addresses (IPs or CIDRs, comma-separated) of reverse proxies whose X-Forwarded-For is
+    # believed; empty: the client address is the connection's own.
+    TRUSTED_PROXIES: str = ""
 
     @property
     def is_sqlite(self) -> bool:

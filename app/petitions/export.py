@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from app.accounts.deps import Principal
 from app.core.i18n import _
+from app.core.spreadsheet import safe_row
 from app.petitions import service as svc
 from app.petitions.models import PetitionSession, PetitionSummary
 from app.units.models import Unit
@@ -33,8 +34,8 @@ def summary_xlsx(session: Session, summary: PetitionSummary, unit: Unit, *, pers
     wb = Workbook()
     ws = wb.active
     ws.title = "Tổng hợp"
-    ws.append([f"Số {summary.number}: {summary.title}"])
-    ws.append([f"{psession.name} · {unit.name}"])
+    ws.append(safe_row([f"Số {summary.number}: {summary.title}"]))
+    ws.append(safe_row([f"{psession.name} · {unit.name}"]))
     ws["A1"].font = Font(bold=True)
     ws.append(HEADER)
     for cell in ws[3]:
@@ -42,9 +43,10 @@ def summary_xlsx(session: Session, summary: PetitionSummary, unit: Unit, *, pers
     for it in items:
         src = sources.get(it.id, [])
         units = ", ".join(dict.fromkeys(u.name for _p, u in src))
-        ws.append([it.number, fields.get(it.field_id, ""), _(svc.ADDRESSEES[it.addressee]), it.addressee_detail or "",
-                   it.content, units, len(src), _(svc.STATUS_WORDS[it.status]), it.due_on, it.answered_on,
-                   it.answer_ref or "", it.answer_text or ""])
+        ws.append(safe_row([it.number, fields.get(it.field_id, ""), _(svc.ADDRESSEES[it.addressee]),
+                            it.addressee_detail or "", it.content, units, len(src),
+                            _(svc.STATUS_WORDS[it.status]), it.due_on, it.answered_on,
+                            it.answer_ref or "", it.answer_text or ""]))
     for col, width in zip("ABCDEFGHIJKL", (6, 18, 22, 22, 60, 30, 10, 14, 12, 12, 16, 60), strict=True):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=4):
@@ -58,7 +60,8 @@ def summary_xlsx(session: Session, summary: PetitionSummary, unit: Unit, *, pers
         for it in items:
             for p, u in sources.get(it.id, []):
                 if svc.sees_personal(principal, u):
-                    ps.append([it.number, u.name, p.heard_on, p.raiser_name or "", p.raiser_contact or "", p.content])
+                    ps.append(safe_row([it.number, u.name, p.heard_on, p.raiser_name or "",
+                                        p.raiser_contact or "", p.content]))
     out = BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -112,7 +112,7 @@ def tasks_page(request: Request, session: SessionDep, principal: WebUser,
     month_key, as_of, chosen = _month_or_default(program, month)
     views = tasks.plan_tasks(session, program, plan_unit, as_of)
     # Live figures are the plan unit's where the caller may read them, else the caller's own.
-    figure_unit = plan_unit if principal.can_read(plan_unit) else principal.unit
+    figure_unit = principal.figures_unit(plan_unit)
     figures = _live_figures(session, figure_unit, month_key, program) if views else {}
     root = session.get(Unit, program.root_unit_id)
     plan_choices: list[Unit] = []
@@ -148,12 +148,15 @@ def _task_context(session: Session, principal: Principal, task: Task, plan_unit:
     as_of = tasks.today_vn()
     view = tasks.task_view(session, program, task, as_of)
     month_key, _as_of, _c = _month_or_default(program, None)
-    figures = _live_figures(session, plan_unit, month_key, program) if view.indicators or any(
+    # A commune following a province task sees its own figures, never the province's.
+    figures_unit = principal.figures_unit(plan_unit)
+    figures = _live_figures(session, figures_unit, month_key, program) if view.indicators or any(
         c.indicators for c in view.children) else {}
     source = session.get(Task, task.source_task_id) if task.source_task_id else None
     ctx: dict[str, object] = {
         "program": program, "task": task, "view": view, "plan_unit": plan_unit,
         "notes": tasks.notes_of(session, task), "figures": figures, "figure_text": figure_text,
+        "figures_unit": figures_unit,
         "month": month_key, "source": source, "QUARTERS": QUARTERS, "today": as_of,
         "due_date": tasks.due_date(program.year, task.quarter, task.due_month),
         "can_edit": tasks.can_edit_task(principal, view.lead),

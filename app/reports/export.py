@@ -1,12 +1,8 @@
 """What a page shows, as a spreadsheet: CSV (UTF-8 with a BOM, so Excel reads the diacritics)
 and XLSX, each opening with the lines that say what it is (title, unit, period, time of export).
 
-Text is made inert: a cell that begins with = + - @ (or a tab / carriage return) would be read
-as a formula by a spreadsheet (CSV injection), so in CSV it gets a leading apostrophe and in
-XLSX it is stored as a string, never a formula. Numbers stay numbers.
-
-A shared helper (`app.core.spreadsheet`) is being written elsewhere; until it lands, this tiny
-one serves the dashboard and scorecard exports.
+Every cell goes through the app's one rule for spreadsheet text (`app.core.spreadsheet`):
+text that a spreadsheet would run as a formula is written inert; numbers stay numbers.
 """
 import csv
 from io import BytesIO, StringIO
@@ -16,27 +12,21 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from app.core.spreadsheet import safe_cell, safe_row
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
-
-
-def inert(value: Any) -> Any:
-    """A text cell that cannot run as a formula; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def to_csv(meta: list[tuple[str, str]], header: list[str], rows: list[list[Any]]) -> bytes:
     buf = StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     for k, v in meta:
-        w.writerow([inert(k), inert(v)])
+        w.writerow([safe_cell(k), safe_cell(v)])
     w.writerow([])
-    w.writerow([inert(h) for h in header])
+    w.writerow(safe_row(header))
     for row in rows:
-        w.writerow(["" if v is None else inert(v) for v in row])
+        w.writerow(["" if v is None else safe_cell(v) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -47,18 +37,15 @@ def to_xlsx(sheet: str, meta: list[tuple[str, str]], header: list[str], rows: li
     ws = wb.active
     ws.title = sheet[:31]
     for k, v in meta:
-        ws.append([k, v])
-        _as_text(ws, ws.max_row)
+        ws.append(safe_row([k, v]))
     ws.cell(1, 2).font = Font(bold=True, size=12)
     ws.append([])
-    ws.append(header)
-    _as_text(ws, ws.max_row)
+    ws.append(safe_row(header))
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     ws.freeze_panes = ws.cell(ws.max_row + 1, 2)
     for row in rows:
-        ws.append(row)
-        _as_text(ws, ws.max_row)
+        ws.append(safe_row(row))
         for col, fmt in (formats or {}).items():
             ws.cell(ws.max_row, col + 1).number_format = fmt
     for i, width in enumerate(widths or [], 1):
@@ -67,8 +54,3 @@ def to_xlsx(sheet: str, meta: list[tuple[str, str]], header: list[str], rows: li
     wb.save(buf)
     return buf.getvalue()
 
-
-def _as_text(ws, row: int) -> None:  # noqa: ANN001
-    for cell in ws[row]:
-        if isinstance(cell.value, str) and cell.data_type == "f":
-            cell.data_type = "s"

@@ -10,6 +10,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from app.core.i18n import _
+from app.core.spreadsheet import safe_row
 from app.reports.service import PERCENT_MEASURES, MonthlyReport, target_text
 from app.rollup.on_track import BEHIND, MET, NO_DATA, NOT_MET, ON_TRACK
 
@@ -42,10 +43,10 @@ def workbook(report: MonthlyReport) -> bytes:
         for tp in rows:
             tr = tp.result if tp is not None else None
             if tp is None:
-                ws.append(base + [None, None, None, None, None, _(STATUS_WORDS[NO_DATA])])
+                ws.append(safe_row(base + [None, None, None, None, None, _(STATUS_WORDS[NO_DATA])]))
             else:
-                ws.append(base + [target_text(ind, tr), tr.target.label, tr.actual, tr.units_meeting,
-                                  tr.units_total, _(STATUS_WORDS[tp.verdict])])
+                ws.append(safe_row(base + [target_text(ind, tr), tr.target.label, tr.actual, tr.units_meeting,
+                                           tr.units_total, _(STATUS_WORDS[tp.verdict])]))
             r = ws.max_row
             if pct:
                 ws.cell(r, 4).number_format = "0.0%"
@@ -65,10 +66,10 @@ def workbook(report: MonthlyReport) -> bytes:
     for name, views in sections:
         for v in views:
             t = v.task
-            wt.append([name, ROMAN[t.quarter], v.label, t.title, t.lead_department or v.lead.name,
+            wt.append(safe_row([name, ROMAN[t.quarter], v.label, t.title, t.lead_department or v.lead.name,
                        t.due_note or (f"Tháng {t.due_month}" if t.due_month else f"Quý {ROMAN[t.quarter]}"),
                        _(TASK_WORDS[v.state]), t.done_on.strftime("%d/%m/%Y") if t.done_on else None,
-                       "Bổ sung" if t.is_addition else None, t.addition_reason])
+                       "Bổ sung" if t.is_addition else None, t.addition_reason]))
     _widths(wt, [26, 6, 8, 60, 26, 14, 14, 16, 10, 40])
 
     wc = wb.create_sheet(SHEET_COMPLETENESS)
@@ -78,14 +79,14 @@ def workbook(report: MonthlyReport) -> bytes:
     comp = report.completeness
     if comp is not None:
         for lv in comp.levels:
-            wc.append([lv.level, lv.submitted, lv.total, (lv.submitted / lv.total) if lv.total else None])
+            wc.append(safe_row([lv.level, lv.submitted, lv.total, (lv.submitted / lv.total) if lv.total else None]))
             wc.cell(wc.max_row, 4).number_format = "0.0%"
         wc.append([])
         wc.append(["Đơn vị chưa gửi báo cáo", "Mã", "Cấp"])
         _bold(wc, wc.max_row)
         for lv in comp.levels:
             for u in lv.missing:
-                wc.append([u.name, u.code, lv.level])
+                wc.append(safe_row([u.name, u.code, lv.level]))
     _widths(wc, [34, 16, 16, 10])
 
     buf = BytesIO()
@@ -94,7 +95,7 @@ def workbook(report: MonthlyReport) -> bytes:
 
 
 def _title(ws, report: MonthlyReport, text: str) -> None:  # noqa: ANN001
-    ws.append([f"Ủy ban MTTQ Việt Nam {report.unit_kind.lower()} {report.unit.name} — {text}"])
+    ws.append(safe_row([f"Ủy ban MTTQ Việt Nam {report.unit_kind.lower()} {report.unit.name} — {text}"]))
     ws.cell(1, 1).font = Font(bold=True, size=12)
     ws.append([f"Báo cáo số {report.number}, tháng {report.mm} năm {report.year}; lập ngày {report.issued_on:%d/%m/%Y}"])
 

@@ -4,9 +4,17 @@ Every row is checked first; a file with any bad row imports nothing and the erro
 line. Existing codes are updated in place (name, kind, attributes; a unit does not move to
 another parent). With `replace_demo`, the generated demo villages under each parent named in
 the file are removed when the file brings real villages for that parent.
+
+Unit codes follow one documented pattern, `CODE_PATTERN`: letters and digits, in groups joined
+by one `-`, `.` or `_` (`15`, `04720`, `04720-01`, `04720-T01`), at most 32 characters: a
+code is part of every entry link, so `/`, `?`, quotes and spaces are refused. CSV files are
+read the way Excel writes them: the delimiter (`,`, `;` or tab) is guessed from the header,
+quotes are Excel's (`"Thôn ""Mới"" 2"` reads `Thôn "Mới" 2`), and a field over 128 KiB or a NUL
+character refuses the file with the line named, never a crash.
 """
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +23,9 @@ from sqlmodel import Session, SQLModel, col, delete, select
 from app.rollup import service as rollup
 from app.units.models import Unit, UnitKind
 
+CODE_PATTERN = re.compile(r"^[0-9A-Za-z]+(?:[-._][0-9A-Za-z]+)*$")
+MAX_CODE_LENGTH = 32
+MAX_NAME_LENGTH = 200
 COLUMNS = ("code", "name", "kind", "parent_code")
 OPTIONAL = ("households", "population")
 ALIASES = {"ma": "code", "mã": "code", "ten": "name", "tên": "name", "loai": "kind", "loại": "kind",
@@ -34,6 +45,30 @@ class ImportReport:
         return not self.errors
 
 
+class UnreadableFile(ValueError):
+    """The file cannot be read as a table (bad encoding, a runaway field)."""
+
+
+def _delimiter(header: str) -> str:
+    """`,`, `;` or tab: whichever the header line uses most (a comma when it has none)."""
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    """Rows of a CSV text, quoted as Excel quotes (`""` inside quotes is one `"`)."""
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text.split("\n", 1)[0]), quotechar='"',
+                        doublequote=True, strict=False)
+    rows = []
+    try:
+        for r in reader:
+            rows.append([c.strip() for c in r])
+    except csv.Error as e:  # e.g. a field over csv.field_size_limit() (128 KiB)
+        raise UnreadableFile(f"Line {reader.line_num}: the file cannot be read as CSV ({e}).") from None
+    return rows
+
+
 def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) pairs; line numbers as a spreadsheet shows them (header is line 1)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -42,9 +77,11 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         ws = load_workbook(path, read_only=True, data_only=True).active
         rows = [["" if v is None else str(v).strip() for v in r] for r in ws.iter_rows(values_only=True)]
     else:
-        text = path.read_bytes().decode("utf-8-sig")
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
-        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text), dialect)]
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise UnreadableFile("The file is not UTF-8 text; save it as CSV UTF-8 or as XLSX.") from None
+        rows = _csv_rows(text)
     if not rows:
         return []
     header = [ALIASES.get(h.strip().lower(), h.strip().lower()) for h in rows[0]]
@@ -58,7 +95,11 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 def import_units(session: Session, path: Path, *, replace_demo: bool = False) -> ImportReport:
     report = ImportReport()
-    rows = read_rows(path)
+    try:
+        rows = read_rows(path)
+    except UnreadableFile as e:
+        report.errors.append(str(e))
+        return report
     if not rows:
         report.errors.append("The file has no rows (expected a header: code,name,kind,parent_code).")
         return report
@@ -86,10 +127,17 @@ def _check_row(line: int, row: dict[str, str], kinds: dict, existing: dict, in_f
     if not code:
         err(f"Line {line}: code is empty.")
         return
+    if len(code) > MAX_CODE_LENGTH or not CODE_PATTERN.match(code):
+        err(f"Line {line}: code {code[:40]!r} is not a unit code: letters and digits, in groups joined by "
+            f"one - . or _ (e.g. 04720-01), at most {MAX_CODE_LENGTH} characters.")
+        return
     if code in in_file:
         err(f"Line {line}: code {code} appears twice (also line {in_file[code]['_line']}).")
     if not name:
         err(f"Line {line}: name is empty.")
+    elif len(name) > MAX_NAME_LENGTH or any(ord(ch) < 32 for ch in name):
+        err(f"Line {line}: the name must have at most {MAX_NAME_LENGTH} characters and no control "
+            "characters (NUL, line breaks).")
     if kind not in kinds:
         err(f"Line {line}: unknown kind {kind!r}; use one of {', '.join(sorted(kinds))}.")
         return
