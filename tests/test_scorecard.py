@@ -172,8 +172,9 @@ def test_scorecard_xlsx_stores_formula_like_text_as_text(login, db):
     r = login("tinh.xem").get("/dashboard/15/scorecard.xlsx?period=2023-01")
     assert r.status_code == 200
     ws = load_workbook(BytesIO(r.content)).active
-    cells = [c for row in ws.iter_rows() for c in row if c.value == "=1+2"]
+    cells = [c for row in ws.iter_rows() for c in row if c.value == "'=1+2"]
     assert cells and all(c.data_type == "s" for c in cells)
+    assert not [c for row in ws.iter_rows() for c in row if c.data_type == "f"]
     assert ws["A2"].value == "Đơn vị" and ws["B2"].value == "Yên Bái (15)"
 
 
