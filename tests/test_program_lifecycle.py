@@ -14,6 +14,7 @@ from app.program.models import Indicator, Program, Target, Task, TaskIndicator
 from app.program.periods import PeriodRange
 from app.program.service import current_program
 from app.rollup import service as rollup
+from app.rollup.models import RollupEach
 from app.rollup.types import MET, NOT_MET
 from app.units.models import Unit
 from app.values.models import AuditLog
@@ -257,6 +258,12 @@ def test_target_edit_of_published_program_changes_the_dashboard_judgement(db, ad
     result = each_commune()
     assert (result.units_meeting, result.units_total, result.status) == (1, 173, NOT_MET)
     assert _unit(db, "04726").id in {u.id for u in result.units_failing}
+    # The kept count itself was rebuilt with the new terms (not left stale for a fallback).
+    kept = db.exec(select(RollupEach).where(RollupEach.unit_id == _unit(db, "15").id,
+                                            RollupEach.target_id == target.id,
+                                            RollupEach.period_start == "2023-01",
+                                            RollupEach.period_end == "2023-01")).one()
+    assert (kept.value, kept.with_data, kept.meeting) == (2, 2, 1)
     row = db.exec(select(AuditLog).where(AuditLog.entity == "target", AuditLog.entity_id == target.id)).one()
     assert (json.loads(row.old), json.loads(row.new)) == ({"value": 1.0}, {"value": 2})
 

@@ -66,15 +66,27 @@ class ProgramError(Exception):
         self.code, self.message, self.loc, self.where, self.status, self.params = (
             kind, message, loc, where, status, params)
 
-    def text(self) -> str:
-        place = _(self.where, **self.params) if self.where else ""
-        what = _(self.message, **self.params)
+    # A program file's sheet and row, when the error comes from one (app.program.program_file).
+    sheet: str | None = None
+    row: int | None = None
+
+    def _line(self, tr: Any) -> str:
+        if self.sheet is None:
+            return ""
+        if self.row is None:
+            return tr("Sheet {sheet}", sheet=self.sheet)
+        return tr("Sheet {sheet}, row {row}", sheet=self.sheet, row=self.row)
+
+    def _say(self, tr: Any) -> str:
+        place = " — ".join(p for p in (self._line(tr), tr(self.where, **self.params) if self.where else "") if p)
+        what = tr(self.message, **self.params)
         return f"{place}: {what}" if place else what
 
+    def text(self) -> str:
+        return self._say(_)
+
     def english(self) -> str:
-        what = self.message.format(**self.params) if self.params else self.message
-        place = self.where.format(**self.params) if self.where else ""
-        return f"{place}: {what}" if place else what
+        return self._say(lambda m, **p: m.format(**p) if p else m)
 
     def as_problem_item(self) -> dict[str, Any]:
         return {"loc": list(self.loc), "msg": self.english(), "type": self.code}
@@ -252,7 +264,10 @@ def _err(kind: str, message: str, loc: tuple, where: str = "", **params: Any) ->
     return ProgramError(kind, message, loc=loc, where=where, **params)
 
 
-def indicator_problems(ind: IndicatorSpec, tree: Tree, loc: tuple = ()) -> list[ProgramError]:
+def indicator_problems(ind: IndicatorSpec, tree: Tree, loc: tuple = (), *, entering_baseline: bool = False
+                       ) -> list[ProgramError]:
+    """An indicator's own errors. A baseline the province enters needs its source
+    (`entering_baseline`); one already stored without a source is a demo figure, shown as such."""
     where, p = "Indicator {code}", {"code": ind.code}
     loc = loc or ("indicators", ind.code)
     out: list[ProgramError] = []
@@ -285,7 +300,7 @@ def indicator_problems(ind: IndicatorSpec, tree: Tree, loc: tuple = ()) -> list[
     if ind.baseline is not None:
         if ind.baseline < 0:
             out.append(_err("baseline_negative", "The baseline cannot be negative.", (*loc, "baseline"), where, **p))
-        if not (ind.baseline_source or "").strip():
+        if entering_baseline and not (ind.baseline_source or "").strip():
             out.append(_err("baseline_source_missing", "Say where the baseline comes from.",
                             (*loc, "baseline_source"), where, **p))
         if ind.baseline_year is None or not (YEAR_MIN <= ind.baseline_year <= YEAR_MAX):
@@ -662,7 +677,8 @@ def update_indicator(session: Session, principal: Principal, program: Program, i
         changed["baseline_year"] = program.year - 1
     spec = replace(_indicator_spec(indicator), **changed)
     tree = tree_of(session, session.get(Unit, program.root_unit_id))
-    errors = indicator_problems(spec, tree, ("indicator",))
+    errors = indicator_problems(spec, tree, ("indicator",),
+                                entering_baseline=bool({"baseline", "baseline_source"} & set(changed)))
     if errors:
         raise ProgramInvalid(errors)
     old = {k: getattr(indicator, k) for k in changed}
