@@ -3,6 +3,7 @@ from app.accounts import admin_pages as account_admin_pages
 from app.accounts import api as accounts_api
 from app.accounts import pages as account_pages
 from app.core import pages as core_pages
+from app.program import admin_pages as program_admin_pages
 from app.program import pages as program_pages
 from app.reports import pages as report_pages
 from app.rollup import pages as rollup_pages
@@ -13,3 +14,4 @@ from app.api import ROUTERS as resource_api_routers
 api_routers = [accounts_api.router, *resource_api_routers]
 page_routers = [core_pages.router, account_pages.router, account_admin_pages.router, values_pages.router,
                 program_pages.router, report_pages.router, rollup_pages.router]
+page_routers.append(program_admin_pages.router)
