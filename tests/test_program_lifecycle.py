@@ -309,3 +309,46 @@ def test_every_program_error_message_has_a_vietnamese_translation():
     assert len(found) > 50
     vi = i18n.catalogue("vi")._messages
     assert sorted(m for m in found if m not in vi) == []
+
+
+# --- two administrators creating the same year at once --------------------------------------------
+
+def test_two_admins_creating_the_same_year_at_once_make_one_draft(engine):
+    """Real concurrent connections (PostgreSQL): both checks see no 2031 program; the unique
+    year lets one insert through, the other waits for its commit and is answered 409."""
+    import threading
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: the race needs concurrent writers")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def create() -> None:
+        with Session(engine) as session:
+            principal = _principal(session, "tinh.quantri")
+            barrier.wait()
+            try:
+                lifecycle.create_draft(session, principal, 2031, copy_from=2023)
+                session.commit()
+                outcomes.append("created")
+            except ProgramError as exc:
+                session.rollback()
+                outcomes.append(f"{exc.code} {exc.status}")
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["created", "year_taken 409"]
+        with Session(engine) as session:
+            assert session.exec(select(func.count()).select_from(Program).where(Program.year == 2031)).one() == 1
+    finally:
+        with Session(engine) as session:
+            for p in session.exec(select(Program).where(Program.year == 2031)).all():
+                lifecycle.delete_draft(session, _principal(session, "tinh.quantri"), p)
+                for row in session.exec(select(AuditLog).where(AuditLog.entity == "program",
+                                                               AuditLog.entity_id == p.id)).all():
+                    session.delete(row)
+            session.commit()

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from sqlalchemy import delete, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.accounts.deps import Principal
@@ -568,8 +569,15 @@ def create_draft(session: Session, principal: Principal, year: int, *, copy_from
                            theme="", motto="")
     program = Program(year=year, title=spec.title, theme=spec.theme, motto=spec.motto,
                       root_unit_id=principal.unit.id, source=spec.source, status=DRAFT)
-    session.add(program)
-    session.flush()
+    # Two administrators creating the same year at once: the check above saw none for both;
+    # the unique year lets one insert through and the other waits for it, then fails here.
+    try:
+        with session.begin_nested():
+            session.add(program)
+            session.flush()
+    except IntegrityError:
+        raise ProgramError("year_taken", "There is already a program for {year}.", loc=("year",),
+                           status=409, year=year) from None
     write_spec(session, program, spec, tree)
     _audit(session, principal, via, "program", program.id, "create", None,
            {"year": year, "status": DRAFT, "copy_from": copy_from, "with_tasks": with_tasks,
