@@ -48,6 +48,12 @@ def test_draft_indicators_are_not_listed_as_in_force(province):
     assert [i["code"] for i in r.json()][:3] == ["CT01", "CT02", "CT03"]
 
 
+def test_draft_tasks_are_not_listed_as_tasks_to_follow(province):
+    _draft(province, with_tasks=True)
+    assert province.get("/api/v1/tasks?year=2026").json()["count"] == 0
+    assert province.get("/api/v1/tasks?year=2023").json()["count"] > 0
+
+
 def test_create_program_for_a_taken_year_is_409(province):
     body = assert_problem(province.post("/api/v1/programs", json={"year": 2023}), 409)
     assert body["errors"][0]["type"] == "year_taken"
