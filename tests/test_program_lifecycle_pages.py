@@ -115,3 +115,15 @@ def test_program_file_download_from_the_page(province):
     r = province.get("/admin/programs/2023/file")
     assert r.status_code == 200
     assert r.content[:2] == b"PK"  # a zip: the XLSX workbook
+
+
+def test_baseline_suggested_from_last_years_figures_on_the_page(province):
+    # 2023 CT06 figures: commune 04720 3 cases in February, 04726 2 in May → 5 over 2 communes.
+    r = province.post("/api/v1/data-values", json={"dataValues": [
+        {"orgUnit": "04720", "dataElement": "CT06", "period": "2023-02", "value": 3},
+        {"orgUnit": "04726", "dataElement": "CT06", "period": "2023-05", "value": 2}]})
+    assert r.status_code == 200, r.text
+    _create(province, 2024)
+    page = province.get("/admin/programs/2024/indicators/CT06").text
+    assert "Gợi ý từ số liệu năm 2023: 5 (2 đơn vị đã báo cáo)" in page
+    assert 'name="baseline" value="5"' in page and 'name="baseline_year" value="2023"' in page
