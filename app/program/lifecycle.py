@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -35,7 +35,7 @@ from app.program import rules
 from app.program.models import Indicator, Program, Target, Task, TaskIndicator
 from app.program.periods import quarter_of
 from app.units.models import Unit, UnitLevel
-from app.values.models import DataValue
+from app.values.models import AuditLog, DataValue
 
 DRAFT, PUBLISHED = "draft", "published"
 SCOPES = ("total", "own", "each")
@@ -696,7 +696,8 @@ def update_indicator(session: Session, principal: Principal, program: Program, i
     session.flush()
     _audit(session, principal, via, "indicator", indicator.id, "update", old, changed,
            unit_id=program.root_unit_id, indicator_id=indicator.id)
-    _refresh_rollup(session, program)
+    if {"share_filter", *MEANING} & set(changed):  # which units count, or how (names and baselines
+        _refresh_rollup(session, program)        # are read when a page is drawn)
     return indicator
 
 
@@ -975,6 +976,9 @@ def delete_draft(session: Session, principal: Principal, program: Program, *, vi
         session.execute(delete(Task).where(col(Task.id).in_(task_ids), col(Task.parent_id).is_not(None)))
         session.execute(delete(Task).where(col(Task.id).in_(task_ids)))
     if ind_ids:
+        # The audit rows of the draft's edits stay (old → new in their JSON); only their link to
+        # the indicator row, which is going, is cleared.
+        session.execute(update(AuditLog).where(col(AuditLog.indicator_id).in_(ind_ids)).values(indicator_id=None))
         session.execute(delete(TaskIndicator).where(col(TaskIndicator.indicator_id).in_(ind_ids)))
         session.execute(delete(Target).where(col(Target.indicator_id).in_(ind_ids)))
         session.execute(delete(Indicator).where(col(Indicator.id).in_(ind_ids)))
