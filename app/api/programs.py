@@ -16,14 +16,14 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.accounts.deps import ApiCaller, Principal
-from app.api.common import API_AUTH, Page, PagingDep, code_path, page, problems
+from app.api.common import API_AUTH, AllowAllMethodsRoute, Page, PagingDep, code_path, page, problems
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.program import lifecycle, program_file, rules
 from app.program.models import Indicator, Program, Target, Task
 from app.units.models import Unit
 
-router = APIRouter(tags=["programs"], dependencies=API_AUTH)
+router = APIRouter(tags=["programs"], route_class=AllowAllMethodsRoute, dependencies=API_AUTH)
 
 YearPath = Annotated[int, Path(ge=1900, le=2200, examples=[2023], description="The program year.")]
 CodePath = Annotated[str, code_path("Indicator code.", "CT06")]
@@ -294,7 +294,7 @@ def program_indicators(session: SessionDep, principal: ApiCaller, year: YearPath
 
 # --- the province makes a program ------------------------------------------------------------------
 
-WRITE_ERRORS = problems(403, 404, 409)
+WRITE_ERRORS = problems(400, 403, 404, 409)
 
 
 @router.post("/programs", response_model=ProgramOut, status_code=201, summary="Create a draft program",
@@ -478,7 +478,8 @@ def export_program(session: SessionDep, principal: ApiCaller, year: YearPath) ->
 @router.put("/programs/{year}/file", response_model=ProgramOut, summary="Fill an empty draft from a program file",
             responses=WRITE_ERRORS)
 def import_program(session: SessionDep, principal: ProgramAdmin, year: YearPath,
-                   data: Annotated[bytes, Body(media_type=XLSX, description="The workbook (docs/programs.md).")]
+                   data: Annotated[bytes, Body(media_type="application/octet-stream",
+                                               description="The workbook's bytes (docs/programs.md).")]
                    ) -> ProgramOut:
     """Send the workbook as the body. Every error (with its sheet and row) answers 422 at once
     and nothing is written."""
