@@ -20,6 +20,7 @@ from app.core.problems import Problem
 from app.core.templates import render
 from app.program import lifecycle, program_file, rules
 from app.program.models import Indicator, Program, Target, Task
+from app.program.service import today_vn
 from app.units.models import Unit, UnitLevel
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -126,7 +127,8 @@ def _index(request: Request, session: Session, **ctx: Any) -> Response:
     status = ctx.pop("status_code", 200)
     programs = lifecycle.all_programs(session)
     latest = programs[0].year if programs else None
-    form = {"year": (latest + 1) if latest else "", "copy_from": latest or "", "with_tasks": True}
+    # The year to prepare: the one after the latest program, or this year in Việt Nam if later.
+    form = {"year": max(latest + 1 if latest else 0, today_vn().year), "copy_from": latest or "", "with_tasks": True}
     return render(request, "program_admin/index.html", {
         "programs": programs, "errors": [], "form": form, **ctx}, status_code=status)
 
