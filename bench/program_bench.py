@@ -1,9 +1,10 @@
 """What a province administrator waits for on the program pages (issue #12, points 3 and 4).
 
 On a throw-away SQLite database seeded with the demo figures (January–March 2023), times:
-- a target edit of the published 2023 program: audited, and the kept roll-up rebuilt in the
-  same transaction (`lifecycle.update_target`), beside its floor measured in the same run:
-  the same UPDATE of the target row alone, without audit or rebuild;
+- a target edit of the published 2023 program (`lifecycle.update_target`): an 'each commune'
+  target (audited, the kept roll-up rebuilt in the same transaction) and the province's own
+  target (audited; no kept counts), beside their floor measured in the same run: the same
+  UPDATE of the target row alone, without audit or rebuild;
 - copying 2023 (indicators, targets, 47 task rows) into a draft (`lifecycle.create_draft`);
 - publishing that draft (every check over the whole program);
 - the program file: export of 2023, import into an empty draft.
@@ -70,6 +71,7 @@ def main() -> int:
                                                     Indicator.code == "CT17")).one()
         target_id = session.exec(select(Target.id).where(Target.indicator_id == ct17.id,
                                                          Target.scope == "each", Target.depth == 2)).one()
+        own_id = session.exec(select(Target.id).where(Target.indicator_id == ct17.id, Target.scope == "own")).one()
         data = program_file.export_xlsx(session, p2023)
 
     def floor(session: Session, n: int) -> None:
@@ -79,6 +81,10 @@ def main() -> int:
         program = session.exec(select(Program).where(Program.year == 2023)).one()
         lifecycle.update_target(session, _admin(session), program, session.get(Target, target_id),
                                 {"value": 2 + n})
+
+    def own_edit(session: Session, n: int) -> None:
+        program = session.exec(select(Program).where(Program.year == 2023)).one()
+        lifecycle.update_target(session, _admin(session), program, session.get(Target, own_id), {"value": 5 + n})
 
     def copy(session: Session, n: int) -> None:
         lifecycle.create_draft(session, _admin(session), 2026, copy_from=2023, with_tasks=True)
@@ -103,7 +109,8 @@ def main() -> int:
         program_file.import_xlsx(session, admin, lifecycle.create_draft(session, admin, 2030), data)
 
     rows = [("floor: UPDATE of the target row alone", _median_ms(floor)),
-            ("target edit of the published 2023 program (audit + roll-up rebuild)", _median_ms(target_edit)),
+            ("'each commune' target edit, published 2023 (audit + roll-up rebuild)", _median_ms(target_edit)),
+            ("province's own target edit, published 2023 (audit; nothing kept)", _median_ms(own_edit)),
             ("copy 2023 into a 2026 draft, with tasks", _median_ms(copy))]
     _median_ms(publish)
     rows.append(("publish the draft (every check)", statistics.median(publish.ms)))

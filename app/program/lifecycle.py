@@ -492,10 +492,14 @@ def _audit(session: Session, principal: Principal, via: str, entity: str, entity
     audit(session, principal, via, entity, entity_id, action, old, new, **where)
 
 
-def _refresh_rollup(session: Session, program: Program) -> None:
+def _refresh_rollup(session: Session, program: Program, *scopes: str) -> None:
     """A published program's targets or indicators changed: rebuild the kept roll-up now, in
     the caller's transaction ('each unit' counts carry the targets' terms; unit counts follow
-    which units should report)."""
+    which units should report). A target edit passes its scopes before and after: only 'each'
+    targets have kept counts; whole-area and own-figure targets are judged when a page is read,
+    so their edits need no rebuild (which reads every figure of every year)."""
+    if scopes and "each" not in scopes:
+        return
     if program.status == PUBLISHED:
         from app.rollup.service import rebuild
 
@@ -794,7 +798,7 @@ def add_target(session: Session, principal: Principal, program: Program, indicat
     session.flush()
     _audit(session, principal, via, "target", target.id, "create", None, _target_row(spec),
            unit_id=program.root_unit_id, indicator_id=indicator.id)
-    _refresh_rollup(session, program)
+    _refresh_rollup(session, program, spec.scope)
     return target
 
 
@@ -824,7 +828,7 @@ def update_target(session: Session, principal: Principal, program: Program, targ
     _audit(session, principal, via, "target", target.id, "update",
            {k: v for k, v in old.items() if new[k] != v}, {k: v for k, v in new.items() if old[k] != v},
            unit_id=program.root_unit_id, indicator_id=indicator.id)
-    _refresh_rollup(session, program)
+    _refresh_rollup(session, program, before.scope, spec.scope)
     return target
 
 
@@ -837,7 +841,7 @@ def delete_target(session: Session, principal: Principal, program: Program, targ
     session.flush()
     _audit(session, principal, via, "target", target.id, "delete", old, None,
            unit_id=program.root_unit_id, indicator_id=indicator.id)
-    _refresh_rollup(session, program)
+    _refresh_rollup(session, program, old["scope"])
 
 
 TASK_FIELDS = ("quarter", "number", "title", "text", "due_month", "due_note", "lead_unit", "lead_department",
