@@ -4,6 +4,7 @@ from app.accounts import api as accounts_api
 from app.accounts import pages as account_pages
 from app.core import pages as core_pages
 from app.petitions import pages as petition_pages
+from app.program import admin_pages as program_admin_pages
 from app.program import pages as program_pages
 from app.reports import pages as report_pages
 from app.rollup import pages as rollup_pages
@@ -18,3 +19,4 @@ page_routers = [core_pages.router, account_pages.router, account_admin_pages.rou
                 values_pages.router,
                 program_pages.router, report_pages.router, rollup_pages.router]
 page_routers += [petition_pages.router, petition_pages.public_router]
+page_routers.append(program_admin_pages.router)

@@ -117,15 +117,18 @@ NEEDS: dict[str, Callable[[World, Caller, str], bool]] = {
     "reopen": lambda w, c, u: c.role in ("admin", "editor") and u != c.unit and writes(w, c, u),
     "plan": lambda w, c, u: c.role in ("admin", "editor") and writes(w, c, u),
     "self": lambda w, c, u: True,
+    # Programs and the list of petition fields belong to the province: only its administrators
+    # (signed in) make and change them.
+    "province": lambda w, c, u: c.kind == "user" and c.role == "admin" and c.unit == "15",
 }
-# The list of petition fields is the province's: its administrators edit it.
-NEEDS["province_admin"] = lambda w, c, u: c.kind == "user" and c.role == "admin" and c.unit == "15"
 
 
 def role_can_ever(need: str, c: Caller) -> bool:
     """Whether the caller's role could satisfy the need for some unit (else 403 everywhere)."""
     if need == "admin":
         return c.role == "admin"
+    if need == "province":
+        return c.kind == "user" and c.role == "admin" and c.unit == "15"
     if need in ("write", "plan", "reopen"):
         return c.role in ("admin", "editor") or (c.kind == "token" and c.writes and need == "write")
     return True
@@ -211,8 +214,8 @@ SPECIAL.update({
         "content": "Đề nghị sửa đường liên thôn.", "addressee": "local_authority"}),
     ("GET", "/petitions/{petition_id:int}"): Spec(fill={"petition_id": "PETITION"}),
     ("POST", "/petitions/sessions"): Spec(need="plan", form=lambda _u: {"name": "Kỳ họp thử", "held_on": "10/07/2023"}),
-    ("GET", "/petitions/fields"): Spec(need="province_admin"),
-    ("POST", "/petitions/fields"): Spec(need="province_admin", form=lambda _u: {"name": "Lĩnh vực thử"}),
+    ("GET", "/petitions/fields"): Spec(need="province"),
+    ("POST", "/petitions/fields"): Spec(need="province", form=lambda _u: {"name": "Lĩnh vực thử"}),
     ("POST", "/petitions/summaries"): Spec(need="plan", form=lambda _u: {"session_id": PETITION_IDS["session"]}),
     ("GET", "/petitions/summaries/{summary_id:int}"): Spec(fill={"summary_id": "SUMMARY"}),
     ("GET", "/petitions/summaries/{summary_id:int}/print"): Spec(fill={"summary_id": "SUMMARY"}),
@@ -239,6 +242,53 @@ SPECIAL.update({
                                                                json=lambda _i: {"status": "closed"}),
     ("POST", "/api/v1/petitions/items/{item_id}/answer"): Spec(fill={"item_id": "ITEM"}, json=lambda _i: {
         "answer_text": "Đã trả lời.", "answered_on": "2023-08-01"}),
+})
+
+# Programs (issue #12): the 2023 program is published, so draft-only changes answer 409; the
+# target with id 1 exists in a freshly seeded database (else 404, also accepted).
+_TARGET_FORM = {"scope": "total", "comparator": ">=", "value": "100", "on": "value"}
+SPECIAL.update({
+    ("GET", "/admin/programs"): Spec(need="province"),
+    ("POST", "/admin/programs"): Spec(need="province", form=lambda _u: {"year": "2026", "copy_from": "2023"}),
+    ("GET", "/admin/programs/{year}"): Spec(need="province"),
+    ("POST", "/admin/programs/{year}"): Spec(need="province", form=lambda _u: {
+        "title": "Chương trình trọng tâm công tác Mặt trận năm 2023", "theme": "Chủ đề", "motto": "Phương châm"}),
+    ("POST", "/admin/programs/{year}/publish"): Spec(need="province"),
+    ("POST", "/admin/programs/{year}/delete"): Spec(need="province"),
+    ("GET", "/admin/programs/{year}/file"): Spec(need="province"),
+    ("POST", "/admin/programs/{year}/file"): Spec(need="province", ok=(422,)),
+    ("POST", "/admin/programs/{year}/indicators"): Spec(need="province"),
+    ("GET", "/admin/programs/{year}/indicators/{code}"): Spec(need="province", fill={"code": "CT17"}),
+    ("POST", "/admin/programs/{year}/indicators/{code}"): Spec(need="province", fill={"code": "CT17"}, form=lambda _u: {
+        "name": "Cuộc giám sát do MTTQ các cấp tổ chức", "short_name": "Cuộc giám sát", "share_filter": "all"}),
+    ("POST", "/admin/programs/{year}/indicators/{code}/targets"): Spec(
+        need="province", fill={"code": "CT17", "unit": ""}, form=lambda _u: dict(_TARGET_FORM, value="1")),
+    ("POST", "/admin/programs/{year}/targets/{target_id}"): Spec(
+        need="province", fill={"target_id": "1", "unit": ""}, ok=(404,), form=lambda _u: dict(_TARGET_FORM)),
+    ("POST", "/admin/programs/{year}/targets/{target_id}/delete"): Spec(need="province", fill={"target_id": "1"},
+                                                                        ok=(404,)),
+    ("GET", "/admin/programs/{year}/tasks/{task_id}"): Spec(need="province", fill={"task_id": "TASK"}, ok=(404,)),
+    ("POST", "/admin/programs/{year}/tasks/{task_id}"): Spec(need="province", fill={"task_id": "TASK"}, ok=(404,),
+                                                             form=lambda _t: {"quarter": "2", "title": "Thử"}),
+    ("POST", "/admin/programs/{year}/tasks"): Spec(need="province", form=lambda _u: {"quarter": "2", "title": "Thử"}),
+    ("POST", "/api/v1/programs"): Spec(need="province", json=lambda _u: {"year": 2026, "copy_from": 2023}),
+    ("PATCH", "/api/v1/programs/{year}"): Spec(need="province", json=lambda _u: {"motto": "Phương châm"}),
+    ("DELETE", "/api/v1/programs/{year}"): Spec(need="province"),
+    ("POST", "/api/v1/programs/{year}/publish"): Spec(need="province"),
+    ("PUT", "/api/v1/programs/{year}/file"): Spec(need="province", ok=(422,), json=lambda _u: "not a workbook"),
+    ("POST", "/api/v1/programs/{year}/indicators"): Spec(need="province", json=lambda _u: {
+        "code": "CT19", "name": "Thử", "measure": "count", "entry_depths": [2], "time_rollup": "flow"}),
+    ("PATCH", "/api/v1/programs/{year}/indicators/{code}"): Spec(
+        need="province", fill={"code": "CT17"}, json=lambda _u: {"short_name": "Cuộc giám sát"}),
+    ("POST", "/api/v1/programs/{year}/indicators/{code}/targets"): Spec(
+        need="province", fill={"code": "CT17"}, json=lambda _u: {"scope": "total", "comparator": ">=", "value": 1}),
+    ("PATCH", "/api/v1/programs/{year}/targets/{target_id}"): Spec(
+        need="province", fill={"target_id": "1"}, ok=(404,), json=lambda _u: {"value": 100}),
+    ("DELETE", "/api/v1/programs/{year}/targets/{target_id}"): Spec(need="province", fill={"target_id": "1"},
+                                                                    ok=(404,)),
+    ("POST", "/api/v1/programs/{year}/tasks"): Spec(need="province", json=lambda _u: {"quarter": 2, "title": "Thử"}),
+    ("PATCH", "/api/v1/programs/{year}/tasks/{task_id}"): Spec(
+        need="province", fill={"task_id": "TASK"}, ok=(404,), json=lambda _t: {"title": "Thử"}),
 })
 # The unit a form's `unit_code` names is the target (outside the subtree: refused in place, 400).
 SPECIAL[("POST", "/admin/users")].out = 400

@@ -220,7 +220,7 @@ def filter_unit_indicator_period(stmt: Any, model: Any, exact: Unit | None, indi
 
 def program_for_year(session: Session, year: int | None) -> Program:
     """The program of `year`, or the latest one when no year is given; 404 if none."""
-    stmt = select(Program)
+    stmt = select(Program).where(Program.status == "published")
     stmt = stmt.where(Program.year == year) if year is not None else stmt.order_by(Program.year.desc())
     program = session.exec(stmt).first()
     if program is None:

@@ -92,6 +92,7 @@ def list_indicators(
 ) -> Page[IndicatorOut]:
     """Indicators ordered by program year, then number (CT01 … CT18)."""
     stmt = select(Indicator, Program.year).join(Program, Program.id == Indicator.program_id)
+    stmt = stmt.where(Program.status == "published")
     if year is not None:
         stmt = stmt.where(Program.year == year)
     if measure is not None:

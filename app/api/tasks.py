@@ -69,6 +69,7 @@ def list_tasks(
             .join(Plan, Plan.id == Task.plan_unit_id)
             .join(Lead, Lead.id == Task.lead_unit_id)
             .where(task_scope(principal, Plan)))
+    stmt = stmt.where(Program.status == "published")
     if year is not None:
         stmt = stmt.where(Program.year == year)
     if quarter is not None:

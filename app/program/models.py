@@ -1,4 +1,9 @@
-"""A year's program: theme, motto, indicators with targets, and tasks."""
+"""A year's program: theme, motto, indicators with targets, and tasks.
+
+A program is made as a draft (copied from a previous year, imported from a program file, or
+built on the administration pages) and published once it passes the checks of
+`app.program.lifecycle`; only published programs are "in force" for entry, roll-up and reports.
+"""
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
@@ -16,6 +21,7 @@ class Program(SQLModel, table=True):
     motto: str = Field(sa_column=Column(Text, nullable=False))  # phương châm
     root_unit_id: int = Field(foreign_key="unit.id")
     source: str | None = Field(default=None, sa_column=Column(Text))  # issuing body / preamble
+    status: str = Field(default="published", max_length=16)  # draft | published
 
 
 class Indicator(SQLModel, table=True):
@@ -25,7 +31,8 @@ class Indicator(SQLModel, table=True):
     entry_depths: comma-separated depths of the levels that enter it, e.g. "0,1,2".
     time_rollup: flow (months add up) or stock (the latest month stands).
     share_filter: for yes_no, which units of the entry levels should report: all | new_rural.
-    baseline: previous year's figure where the target is relative (child marriage vs 2022).
+    baseline: previous year's figure where the target is relative (child marriage vs 2022);
+    baseline_source says where the province took it from (None: not confirmed, a demo figure).
     """
 
     __tablename__ = "indicator"
@@ -45,6 +52,7 @@ class Indicator(SQLModel, table=True):
     denominator_label: str | None = Field(default=None, max_length=120)
     baseline: int | None = Field(default=None, sa_column=Column(BigInteger))
     baseline_year: int | None = None
+    baseline_source: str | None = Field(default=None, sa_column=Column(Text))
     description: str | None = Field(default=None, sa_column=Column(Text))
 
 

@@ -21,9 +21,9 @@ def current_program(session: Session) -> Program:
     Raises LookupError when no program has been seeded.
     """
     year = utcnow().year
-    program = session.exec(select(Program).where(Program.year == year)).first()
+    program = session.exec(select(Program).where(Program.year == year, Program.status == "published")).first()
     if program is None:
-        program = session.exec(select(Program).order_by(Program.year.desc())).first()
+        program = session.exec(select(Program).where(Program.status == "published").order_by(Program.year.desc())).first()
     if program is None:
         raise LookupError("No work program has been set up yet.")
     return program

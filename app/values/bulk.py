@@ -156,7 +156,7 @@ def _preload(session: Session, rows: Sequence[ImportRow]) -> _Preloaded:
     units: dict[str, Unit] = {}
     for chunk in _chunks(codes):
         units.update({u.code: u for u in session.exec(select(Unit).where(Unit.code.in_(chunk))).all()})
-    programs = {p.year: p for p in session.exec(select(Program)).all()}
+    programs = {p.year: p for p in session.exec(select(Program).where(Program.status == "published")).all()}
     latest = programs[max(programs)] if programs else None
     indicators = {(i.program_id, i.code): i for i in session.exec(select(Indicator)).all()}
     return _Preloaded(units, programs, latest, indicators)

@@ -321,10 +321,10 @@ def program_for(session: Session, period: str) -> Program | None:
     """The program of the period's year, else the latest program (whose rules then refuse it)."""
     parsed = rules.parse_period(period)
     if parsed is not None:
-        program = session.exec(select(Program).where(Program.year == parsed[0])).first()
+        program = session.exec(select(Program).where(Program.year == parsed[0], Program.status == "published")).first()
         if program is not None:
             return program
-    return session.exec(select(Program).order_by(Program.year.desc())).first()  # type: ignore[attr-defined]
+    return session.exec(select(Program).where(Program.status == "published").order_by(Program.year.desc())).first()  # type: ignore[attr-defined]
 
 
 def entry_indicators(session: Session, program: Program, unit: Unit) -> list[Indicator]:
