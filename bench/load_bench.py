@@ -97,7 +97,7 @@ def _client(base: str, n: int):  # noqa: ANN202
                         headers={"X-Forwarded-For": f"10.0.{n // 250}.{n % 250 + 1}"})
 
 
-def sign_in(c, tally: Tally, username: str = "tinh.quantri") -> bool:  # noqa: ANN001
+def sign_in(c, tally: Tally, username: str) -> bool:  # noqa: ANN001
     page = c.get("/login")
     m = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     t0 = time.perf_counter()
@@ -185,7 +185,8 @@ def run_clients(base: str, n: int, seconds: float, think: float, token: str, tal
         role = mix[i % len(mix)]
         with _client(base, i) as c:
             try:
-                ok = role == "api" or sign_in(c, tally)
+                # Each officer signs in with an account of their own (made by `task_users`).
+                ok = role == "api" or sign_in(c, tally, f"bench.{i:03d}")
             except Exception as e:  # noqa: BLE001 - counted, the run goes on
                 ok = False
                 with tally.lock:
@@ -263,6 +264,8 @@ class App:
             self._admin(f'CREATE DATABASE "{self.db_name}"')
         subprocess.run([PY, "-m", "app.cli", "seed"], cwd=ROOT, env=self.env, check=True,
                        stdout=subprocess.DEVNULL)
+        subprocess.run([PY, __file__, "--task", "users"], cwd=ROOT, env=self.env, check=True,
+                       stdout=subprocess.DEVNULL)
         out = subprocess.run([PY, __file__, "--task", "token"], cwd=ROOT, env=self.env, check=True,
                              capture_output=True, text=True)
         return out.stdout.strip()
@@ -331,6 +334,28 @@ def task_token() -> None:
         s.add(ApiToken(name="load bench", unit_id=root.id, mode="write", token_hash=digest, prefix=secret[:12]))
         s.commit()
     print(secret)
+
+
+def task_users(count: int = 1000) -> None:
+    """Accounts bench.000 … for the clients: province administrators, as 50 officers each with
+    their own account (a shared one would meet the sign-in pause: parallel attempts on one
+    account count before their passwords are checked)."""
+    from sqlmodel import Session, select
+
+    from app.accounts.models import User
+    from app.accounts.security import hash_password
+    from app.core import time as clock
+    from app.core.db import engine
+    from app.units.models import Unit
+
+    digest = hash_password(PASSWORD)
+    with Session(engine) as s:
+        root = s.exec(select(Unit).where(Unit.code == "15")).one()
+        now = clock.utcnow()
+        for i in range(count):
+            s.add(User(username=f"bench.{i:03d}", full_name=f"Bench {i}", unit_id=root.id, role="admin",
+                       password_hash=digest, is_demo=True, password_changed_at=now))
+        s.commit()
 
 
 def task_verify(path: str) -> None:
@@ -440,6 +465,9 @@ def main() -> int:
     p.add_argument("--task", help=argparse.SUPPRESS)
     p.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.task == "users":
+        task_users()
+        return 0
     if args.task == "token":
         task_token()
         return 0

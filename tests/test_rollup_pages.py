@@ -117,3 +117,15 @@ def test_dashboard_completeness_counts_submitted_communes(login, db):
     assert r.status_code == 200
     band = _text(r.text.split('id="reporting"')[1].split("</section>")[0])
     assert f"1/{len(communes)} đã gửi" in band
+
+
+def test_period_picker_lists_each_period_once():
+    from app.rollup.pages import period_options
+
+    groups = period_options(2023)
+    values = [v for _g, opts in groups for v, _label in opts]
+    labels = [label for _g, opts in groups for _v, label in opts]
+    assert len(values) == len(set(values)) and len(labels) == len(set(labels))
+    # 10 spans from January (to Feb, Apr … Nov) + the year, 4 quarters, 12 months.
+    assert [len(opts) for _g, opts in groups] == [10, 4, 12]
+    assert "2023-01..2023-03" not in values and "2023-Q1" in values and "2023" in values

@@ -235,8 +235,10 @@ def period_label(p: PeriodRange) -> str:
 
 
 def period_options(year: int) -> list[tuple[str, list[tuple[str, str]]]]:
-    """(group label, [(value, label)]) for the period selector."""
-    ytd = [(PeriodRange(year, 1, m).key, period_label(PeriodRange(year, 1, m))) for m in range(1, 12)]
+    """(group label, [(value, label)]) for the period selector, each period once: January alone
+    is a month and January to March is the first quarter, so neither repeats as a year to date."""
+    spans = [PeriodRange(year, 1, m) for m in range(2, 12)]
+    ytd = [(p.key, period_label(p)) for p in spans if p.kind == "span"]
     ytd.append((str(year), period_label(PeriodRange(year, 1, 12))))
     quarters = [(f"{year}-Q{q}", period_label(PeriodRange.quarter(year, q))) for q in range(1, 5)]
     months = [(f"{year}-{m:02d}", period_label(PeriodRange(year, m, m))) for m in range(1, 13)]
