@@ -65,7 +65,7 @@ def test_dashboard_without_figures_says_no_data_in_words(login):
 def test_dashboard_defaults_to_users_unit(login):
     r = login("xa.xem").get("/dashboard")
     assert r.status_code == 200
-    assert "<h1>Xuân Long</h1>" in r.text
+    assert "<h1>Xã Xuân Long</h1>" in r.text  # named with its kind
 
 
 def test_dashboard_outside_scope_is_404(login):
@@ -129,3 +129,10 @@ def test_period_picker_lists_each_period_once():
     # 10 spans from January (to Feb, Apr … Nov) + the year, 4 quarters, 12 months.
     assert [len(opts) for _g, opts in groups] == [10, 4, 12]
     assert "2023-01..2023-03" not in values and "2023-Q1" in values and "2023" in values
+
+
+def test_province_and_city_of_the_same_name_are_told_apart_by_their_kind(login):
+    page = login("tinh.xem").get("/dashboard/15").text
+    assert "<h1>Tỉnh Yên Bái</h1>" in page
+    city = login("tinh.xem").get("/dashboard/132").text
+    assert "<h1>Thành phố Yên Bái</h1>" in city
