@@ -73,6 +73,6 @@ def test_dashboard_drills_from_province_to_village_at_phone_size(page_as):
 def test_dashboard_commune_user_sees_own_subtree_only(page_as):
     page = page_as("xa.xem")
     page.goto("/dashboard")
-    assert page.inner_text("h1") == "Xuân Long"
+    assert page.inner_text("h1") == "Xã Xuân Long"
     response = page.goto("/dashboard/15")
     assert response.status == 404
