@@ -13,6 +13,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,19 +34,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
+@contextmanager
+def app_server(name: str, *, demo_values: bool = False, wait_s: float = 60) -> Iterator[str]:
+    """A real uvicorn server on a free loopback port with a database of its own (a SQLite file, or
+    a private PostgreSQL database when TEST_DATABASE_URL names a server), migrated and seeded with
+    the demo accounts (and the demo figures if `demo_values`) on start. Yields its base URL."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Chromium is not installed")
-    tmp = Path(tempfile.mkdtemp(prefix="mttq-browser-"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"mttq-{name}-"))
     port = _free_port()
     pg_admin_url = os.environ.get("TEST_DATABASE_URL", "")
     if pg_admin_url.startswith("postgresql"):
-        db_url, db_name = new_database_url(pg_admin_url, "mttq_browser")
+        db_url, db_name = new_database_url(pg_admin_url, f"mttq_{name}")
     else:
-        db_name, db_url = None, f"sqlite:///{tmp / 'browser.db'}"
+        db_name, db_url = None, f"sqlite:///{tmp / (name + '.db')}"
     env = {**os.environ, "DATABASE_URL": db_url, "ENVIRONMENT": "local",
-           "SEED_DEMO_USERS": "true", "SEED_DEMO_VALUES": "false",
+           "SEED_DEMO_USERS": "true", "SEED_DEMO_VALUES": "true" if demo_values else "false",
            # Every browser test signs in from 127.0.0.1: lift the per-address sign-in limit.
            "LOGIN_RATE_LIMIT": "1000/minute",
            "SECRET_KEY": "browser-test-secret-key-not-for-production"}
@@ -54,7 +58,7 @@ def live_server() -> Iterator[str]:
                              "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):  # migrating and seeding ~1,700 units takes a few seconds
+        for _ in range(int(wait_s * 10)):  # migrating and seeding takes a few seconds (demo figures: more)
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited; see {tmp / 'server.log'}")
             try:
@@ -76,6 +80,25 @@ def live_server() -> Iterator[str]:
             drop_database(pg_admin_url, db_name)
 
 
+def signed_in_page(browser, base_url: str, username: str, viewport: dict | None = None):  # noqa: ANN001, ANN201
+    """A new browser context at `viewport` (phone size by default), signed in as `username`:
+    (context, page)."""
+    ctx = browser.new_context(viewport=viewport or PHONE, base_url=base_url)
+    page = ctx.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return ctx, page
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    with app_server("browser") as base:
+        yield base
+
+
 @pytest.fixture(scope="session")
 def browser(live_server):  # noqa: ANN201
     from playwright.sync_api import sync_playwright
@@ -92,14 +115,8 @@ def page_as(browser, live_server):  # noqa: ANN201
     contexts = []
 
     def _make(username: str, viewport: dict | None = None):  # noqa: ANN202
-        ctx = browser.new_context(viewport=viewport or PHONE, base_url=live_server)
+        ctx, page = signed_in_page(browser, live_server, username, viewport)
         contexts.append(ctx)
-        page = ctx.new_page()
-        page.goto("/login")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
         return page
 
     yield _make

@@ -2,20 +2,13 @@
 the reporting band first, trend charts, the scorecard at 1366×768 (within two screens, sticky
 header and unit column) and at 390×844 (sideways scroll, unit column fixed), and the province's
 monthly report printed to PDF in at most 3 A4 pages with the signature kept with its section."""
-import os
 import re
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, PHONE, ROOT, _free_port
-from tests.databases import drop_database, new_database_url
+from tests.browser.conftest import PHONE, app_server, signed_in_page
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1366, "height": 768}
@@ -24,43 +17,8 @@ DESKTOP = {"width": 1366, "height": 768}
 @pytest.fixture(scope="module")
 def demo_server() -> Iterator[str]:
     """A server of its own whose database holds the demo figures (the shared one has none)."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed")
-    tmp = Path(tempfile.mkdtemp(prefix="mttq-leader-"))
-    port = _free_port()
-    pg_admin_url = os.environ.get("TEST_DATABASE_URL", "")
-    if pg_admin_url.startswith("postgresql"):
-        db_url, db_name = new_database_url(pg_admin_url, "mttq_leader")
-    else:
-        db_name, db_url = None, f"sqlite:///{tmp / 'leader.db'}"
-    env = {**os.environ, "DATABASE_URL": db_url, "ENVIRONMENT": "local", "SEED_DEMO_USERS": "true",
-           "SEED_DEMO_VALUES": "true", "LOGIN_RATE_LIMIT": "1000/minute",
-           "SECRET_KEY": "browser-test-secret-key-not-for-production"}
-    log = (tmp / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(1800):  # seeding ~140,000 demo figures takes a while
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited; see {tmp / 'server.log'}")
-            try:
-                urllib.request.urlopen(base + "/login", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start")
+    with app_server("leader", demo_values=True, wait_s=180) as base:  # seeding ~140,000 figures
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        if db_name:
-            drop_database(pg_admin_url, db_name)
 
 
 @pytest.fixture
@@ -69,14 +27,8 @@ def leader(browser, demo_server):  # noqa: ANN001, ANN201
     contexts = []
 
     def _make(viewport: dict, username: str = "tinh.xem"):  # noqa: ANN202
-        ctx = browser.new_context(viewport=viewport, base_url=demo_server)
+        ctx, page = signed_in_page(browser, demo_server, username, viewport)
         contexts.append(ctx)
-        page = ctx.new_page()
-        page.goto("/login")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
         return page
 
     yield _make

@@ -4,74 +4,25 @@ draft, enters CT06's baseline, edits a target and publishes; the API then lists 
 It runs on a server of its own: a published 2026 program is the program in force during 2026,
 which would change what the other browser tests' shared server shows.
 """
-import os
 import re
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, DEMO_PASSWORD, PHONE, ROOT, _free_port
-from tests.databases import drop_database, new_database_url
+from tests.browser.conftest import app_server, signed_in_page
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def own_server() -> Iterator[str]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed")
-    tmp = Path(tempfile.mkdtemp(prefix="mttq-browser-programs-"))
-    port = _free_port()
-    pg_admin_url = os.environ.get("TEST_DATABASE_URL", "")
-    if pg_admin_url.startswith("postgresql"):
-        db_url, db_name = new_database_url(pg_admin_url, "mttq_browser_prog")
-    else:
-        db_name, db_url = None, f"sqlite:///{tmp / 'browser.db'}"
-    env = {**os.environ, "DATABASE_URL": db_url, "ENVIRONMENT": "local", "SEED_DEMO_USERS": "true",
-           "SEED_DEMO_VALUES": "false", "LOGIN_RATE_LIMIT": "1000/minute",
-           "SECRET_KEY": "browser-test-secret-key-not-for-production"}
-    log = (tmp / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited; see {tmp / 'server.log'}")
-            try:
-                urllib.request.urlopen(base + "/login", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start")
+    with app_server("browser_prog") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        if db_name:
-            drop_database(pg_admin_url, db_name)
 
 
 @pytest.fixture
 def admin_page(browser, own_server):  # noqa: ANN201
-    ctx = browser.new_context(viewport=PHONE, base_url=own_server)
-    page = ctx.new_page()
-    page.goto("/login")
-    page.fill("input[name=username]", "tinh.quantri")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    ctx, page = signed_in_page(browser, own_server, "tinh.quantri")
     yield page
     ctx.close()
 
