@@ -7,6 +7,7 @@ figures: CT14 (households helped out of poverty, a count) is the figure typed.
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -96,7 +97,8 @@ def test_expired_session_keeps_save_asks_sign_in_then_sends(page_as):
 
     banner.get_by_role("link", name="Đăng nhập để gửi").click()
     page.wait_for_url(re.compile(r"/login\?next="))
-    assert "1 chưa gửi" in page.locator("#net-status").inner_text()
+    # the banner is filled once the kept saves are read back from IndexedDB
+    expect(page.locator("#net-status")).to_contain_text("1 chưa gửi")
     page.fill("input[name=username]", "xa.nhaplieu")
     page.fill("input[name=password]", "demo2023")
     page.click("main button[type=submit]")
