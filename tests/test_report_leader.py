@@ -130,3 +130,29 @@ def test_report_picker_defaults_to_latest_month_with_figures(login, put):
     put("15", "CT15", "2023-06", 1_000_000)
     r = login("tinh.xem").get("/reports")
     assert re.search(r'<option value="2023-06" *selected>', r.text)
+
+
+def test_long_overdue_list_prints_ten_and_keeps_the_rest_on_screen(login):
+    # December: every task of the year still open is overdue, far more than a page holds.
+    html = login("tinh.xem").get("/reports/15/2023-12").text
+    section = html.split("III. Nhiệm vụ quá hạn")[1].split("IV. Nhiệm vụ trọng tâm")[0]
+    total = int(re.search(r"có (\d+) nhiệm vụ quá hạn", section).group(1))
+    assert total > 12
+    printed, rest = section.split('<details class="no-print">')
+    assert printed.count("<li>") == 10
+    assert f"và {total - 10} nhiệm vụ quá hạn khác" in _text(printed)
+    assert rest.count("<li>") == total - 10  # on screen, nothing is lost
+    assert '<ol class="report-tasks" start="11">' in rest
+
+
+def test_short_overdue_list_is_printed_whole(login, db):
+    province = db.exec(select(Unit).where(Unit.code == "15")).one()
+    overdue = reports.monthly_report(db, province, "2023-04").overdue
+    for v in overdue[3:]:  # all but three done in March
+        v.task.status, v.task.done_on = tasks.DONE, date(2023, 3, 20)
+        db.add(v.task)
+    db.commit()
+    html = login("tinh.xem").get("/reports/15/2023-04").text
+    section = html.split("III. Nhiệm vụ quá hạn")[1].split("IV. Nhiệm vụ trọng tâm")[0]
+    assert "có 3 nhiệm vụ quá hạn" in section and section.count("<li>") == 3
+    assert "<details" not in section and "nhiệm vụ quá hạn khác" not in section

@@ -135,7 +135,7 @@ def _pdf_pages(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
 
 
-@pytest.mark.parametrize("month", ["2023-03", "2023-04"])
+@pytest.mark.parametrize("month", ["2023-03", "2023-04", "2023-12"])
 def test_province_report_prints_on_at_most_three_pages(leader, month):
     page = leader(DESKTOP)
     page.goto(f"/reports/15/{month}")
