@@ -31,7 +31,7 @@ import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-DEMO_PASSWORD = "demo2023"
+from app.accounts.demo import DEMO_PASSWORD  # noqa: E402  (after the environment above)
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from app.accounts.demo import DEMO_PASSWORD
 from app.accounts.models import ApiToken, User
 from app.accounts.security import hash_password, new_api_token
 from app.core.time import utcnow
@@ -37,7 +38,6 @@ from app.main import app as fastapi_app
 from app.program.models import Program, Task
 from app.units.models import Unit
 
-DEMO_PASSWORD = "demo2023"
 PERIOD = "2023-04"
 MISSING_CODE = "99999"
 MISSING_ID = 987654321

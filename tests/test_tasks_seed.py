@@ -5,7 +5,7 @@ from sqlmodel import Session, func, select
 
 from app.program.models import Indicator, Program, Task, TaskIndicator
 from app.seed.run import seed
-from app.seed.tasks_2023 import DEPARTMENTS
+from app.program.departments import DEPARTMENTS
 
 
 def _province_tasks(db: Session) -> list[Task]:

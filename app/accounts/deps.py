@@ -1,14 +1,7 @@
-"""Who is calling, and what they may touch: one `Principal` for web sessions and API tokens.
+"""Who is calling, per request: the `Principal` of a web session or an API token, and CSRF.
 
-Scope rule (the unit subtree is the `Unit.path` prefix):
-- everyone reads its unit's subtree and nothing else;
-- an admin writes (and manages users and tokens in) its whole subtree;
-- an editor writes its own unit, and the units below when `can_edit_below`;
-- a viewer writes nothing;
-- a token reads its unit's subtree and, when its mode is `write`, writes it; it never
-  administers.
+What a principal may touch (the scope rule) is written beside it in `app.accounts.principal`.
 """
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -18,7 +11,10 @@ from sqlmodel import select
 
 from app.accounts import sessions
 from app.accounts.models import ApiToken, User, UserSession
+from app.accounts.principal import Principal
+from app.accounts.protection import PasswordChangeRequired, client_address
 from app.accounts.security import TOKEN_PREFIX, hash_api_token, new_csrf_token, same_token
+from app.accounts.service import must_change_password
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.problems import Problem
@@ -35,57 +31,6 @@ CSRF_SESSION_KEY = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-@dataclass
-class Principal:
-    unit: Unit  # the root of what the caller may see
-    role: str  # admin | editor | viewer | token
-    via: str  # web | api
-    user: User | None = None
-    token: ApiToken | None = None
-    token_writes: bool = False
-    web_session: UserSession | None = None  # the sign-in this request came with
-
-    @property
-    def user_id(self) -> int | None:
-        return self.user.id if self.user else None
-
-    @property
-    def token_id(self) -> int | None:
-        return self.token.id if self.token else None
-
-    def can_read(self, unit: Unit) -> bool:
-        return unit.path.startswith(self.unit.path)
-
-    def can_write(self, unit: Unit) -> bool:
-        if not self.can_read(unit):
-            return False
-        if self.token is not None:
-            return self.token_writes
-        if self.role == "admin":
-            return True
-        if self.role == "editor":
-            return unit.id == self.unit.id or bool(self.user and self.user.can_edit_below)
-        return False
-
-    def can_follow(self, unit: Unit) -> bool:
-        """Reading a unit's plan of tasks: plans in the caller's subtree, and the plans of the
-        units above it, which are the program the caller follows."""
-        return self.can_read(unit) or self.unit.path.startswith(unit.path)
-
-    def figures_unit(self, unit: Unit) -> Unit:
-        """Whose figures to show on a page about `unit` (a plan the caller follows): the unit's
-        own where the caller may read them, else the caller's unit. The one rule for pages, as
-        `can_read` is for the API: figures of units outside the caller's subtree never show."""
-        return unit if self.can_read(unit) else self.unit
-
-    def can_admin(self, unit: Unit) -> bool:
-        return self.role == "admin" and self.token is None and self.can_read(unit)
-
-    def can_reopen(self, unit: Unit) -> bool:
-        """Reopening a submitted month belongs to the level above the unit."""
-        return unit.id != self.unit.id and self.can_write(unit) and self.role in ("admin", "editor")
 
 
 class LoginRequired(Exception):
@@ -138,8 +83,6 @@ def start_session(request: Request, session: SessionDep, user: User) -> None:
         found = sessions.find(session, old, now)
         if found is not None:
             sessions.end(session, found[0].id, now)  # type: ignore[arg-type]
-    from app.accounts.protection import client_address
-
     secret = sessions.start(session, user, now, address=client_address(request),
                             device=request.headers.get("user-agent", ""))
     request.session.clear()
@@ -155,9 +98,6 @@ def end_session(request: Request, session: SessionDep) -> None:
 
 
 def _require_changed_password(request: Request, user: User) -> None:
-    from app.accounts.protection import PasswordChangeRequired
-    from app.accounts.service import must_change_password
-
     if must_change_password(user) and request.url.path not in PASSWORD_CHANGE_PATHS:
         raise PasswordChangeRequired()
 
@@ -223,6 +163,9 @@ def _token_principal(session: SessionDep, secret: str) -> Principal:
     return Principal(unit=unit, role="token", via="api", token=token,
                      token_writes=token.mode == "write")
 
+
+__all__ = ["ApiCaller", "LoginRequired", "OptionalWebUser", "Principal", "WebUser", "csrf_token",
+           "end_session", "start_session", "verify_csrf"]
 
 WebUser = Annotated[Principal, Depends(web_user)]
 OptionalWebUser = Annotated[Principal | None, Depends(optional_web_user)]

@@ -3,6 +3,8 @@ the client address behind a trusted proxy, and the forced password change.
 
 `install(app)` is called once from `app.main.create_app`.
 """
+import csv
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
@@ -12,8 +14,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts import throttle
 from app.core.config import settings
+from app.core import i18n
 from app.core.i18n import _
-from app.core.problems import Problem
+from app.core.problems import Problem, problem_response
+from app.core.templates import error_page
 from app.core.time import utcnow
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -64,8 +68,6 @@ class PasswordChangeRequired(Exception):
 
 def _password_change_required(request: Request, _exc: PasswordChangeRequired):  # noqa: ANN202
     if request.url.path.startswith("/api/"):
-        from app.core.problems import problem_response
-
         return problem_response(403, "Password change required",
                                 "Sign in on the web and change the temporary password first.",
                                 request.url.path)
@@ -173,9 +175,6 @@ class RefuseNulMiddleware:
         await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from app.core import i18n
-        from app.core.pages import error_page
-
         # Outside the session layer: the error page gets a throwaway session of its own.
         request = Request({**scope, "session": {}})
         i18n.set_language(request.query_params.get("lang") or request.cookies.get("lang")
@@ -189,9 +188,6 @@ class RefuseNulMiddleware:
 def _unreadable_csv(request: Request, exc: Exception):  # noqa: ANN202
     """A CSV whose field exceeds csv.field_size_limit() (128 KiB) or whose quotes never close:
     a 400 naming the cause, before anything is written (the reader fails before any save)."""
-    from app.core.pages import error_page
-    from app.core.problems import problem_response
-
     if request.url.path.startswith("/api/"):
         return problem_response(400, "Bad Request",
                                 f"The CSV file cannot be read: a field is longer than 128 KiB or its "
@@ -201,8 +197,6 @@ def _unreadable_csv(request: Request, exc: Exception):  # noqa: ANN202
 
 
 def install(app: FastAPI) -> None:
-    import csv
-
     app.add_exception_handler(PasswordChangeRequired, _password_change_required)  # type: ignore[arg-type]
     app.add_exception_handler(csv.Error, _unreadable_csv)  # type: ignore[arg-type]
     app.add_middleware(RefuseNulMiddleware)

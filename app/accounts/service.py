@@ -32,7 +32,7 @@ from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, col, select
 
 from app.accounts import sessions
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.accounts.models import ROLES, ApiToken, User
 from app.accounts.security import (
     hash_password,

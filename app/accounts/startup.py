@@ -9,10 +9,10 @@ characters or more) keep anyone else from choosing the 8-character demo password
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, or_, select
 
+from app.accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from app.accounts.models import User
 from app.accounts.security import verify_password
 from app.core.config import settings
-from app.seed.demo import DEMO_PASSWORD, DEMO_USERS
 
 
 class InsecureStartup(RuntimeError):

@@ -1,8 +1,18 @@
 """The JSON API (/api/v1) for other provincial systems: one module per resource."""
-from app.api import audit, completeness, data_values, exports, indicators, programs, rollups, tasks, units
+from app.api import (
+    accounts,
+    audit,
+    completeness,
+    data_values,
+    exports,
+    indicators,
+    petitions,
+    programs,
+    rollups,
+    tasks,
+    units,
+)
 
-ROUTERS = [units.router, programs.router, indicators.router, tasks.router, data_values.router,
-           exports.router, rollups.router, completeness.router, audit.router]
-from app.api import petitions  # noqa: E402
-
-ROUTERS += [petitions.router]
+ROUTERS = [accounts.router, units.router, programs.router, indicators.router, tasks.router,
+           data_values.router, exports.router, rollups.router, completeness.router, audit.router,
+           petitions.router]

@@ -1,10 +1,14 @@
 """Errors as application/problem+json (RFC 9457) for the API; Vietnamese pages for the UI."""
 from typing import Any
 
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.templates import error_page
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -32,8 +36,6 @@ def _wants_problem(request: Request) -> bool:
 
 def install(app: FastAPI) -> None:
     """Register handlers: API paths answer problem+json; pages keep FastAPI's HTML handling."""
-    from app.core.pages import error_page  # late: pages import templates
-
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):  # noqa: ANN202
         if _wants_problem(request):
@@ -61,8 +63,6 @@ def install(app: FastAPI) -> None:
 
 
 def _title(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

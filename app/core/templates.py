@@ -65,3 +65,10 @@ def render(
         return templates.TemplateResponse(request, name, ctx, block_name=block,
                                           status_code=status_code, headers=headers)
     return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
+
+
+def error_page(request: Request, status: int, title: str, detail: str = "",
+               headers: dict[str, str] | None = None) -> HTMLResponse:
+    """The Vietnamese error page every HTML path answers with (see `app.core.problems`)."""
+    return render(request, "error.html", {"status": status, "title": title, "detail": detail},
+                  status_code=status, headers=headers)

@@ -31,12 +31,13 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from app.program.departments import DEMOCRACY_LAW as DC
+from app.program.departments import DEPARTMENTS
+from app.program.departments import MOVEMENTS as PT
+from app.program.departments import OFFICE as VP
 from app.program.models import Indicator, Program, Task, TaskIndicator
 
-PT = "Ban Phong trào"
-DC = "Ban Dân chủ - Pháp luật"
-VP = "Văn phòng"
-DEPARTMENTS = (PT, DC, VP)
+__all__ = ["DEPARTMENTS", "seed_tasks"]  # DEPARTMENTS: read from here by app.program.pages until it moves
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from app.accounts.demo import DEMO_PASSWORD
 from tests.databases import drop_database, new_database_url
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
-DEMO_PASSWORD = "demo2023"
 ROOT = Path(__file__).resolve().parents[2]
 
 

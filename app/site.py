@@ -1,4 +1,7 @@
-"""Site-wide pages: landing, language switch, error page, favicon, the service worker.
+"""Site-wide pages: landing, language switch, favicon, the service worker, the offline page.
+
+Outside `app.core` because the landing page asks `app.accounts` who is signed in; the error
+page itself is `app.core.templates.error_page`.
 
 Landing: an editor's work is entering figures, so after sign-in an editor opens their unit's
 entry page; viewers and administrators follow the roll-up, so they open the dashboard.
@@ -37,12 +40,6 @@ def switch_language(lang: str, request: Request, next: str = "/") -> RedirectRes
     if lang in LANGUAGES:
         resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
     return resp
-
-
-def error_page(request: Request, status: int, title: str, detail: str = "",
-               headers: dict[str, str] | None = None) -> HTMLResponse:
-    return render(request, "error.html", {"status": status, "title": title, "detail": detail},
-                  status_code=status, headers=headers)
 
 
 @router.get("/favicon.ico")
