@@ -18,8 +18,10 @@ from app.core.db import install as install_busy_handlers
 from app.core.migrate import upgrade_to_head
 from app.accounts import protection
 from app.accounts.deps import LoginRequired, csrf_token
+from app.accounts.startup import check_at_startup
 from app.core.templates import env
 from app.routers import api_routers, page_routers
+from app.seed.run import seed_if_empty
 from app.units.names import unit_label
 
 # A versioned static URL (`static_url`, `?v=<hash>`) never changes content: keep it a year.
@@ -59,9 +61,6 @@ class CacheHeadersMiddleware:
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    from app.accounts.startup import check_at_startup
-    from app.seed.run import seed_if_empty
-
     if settings.is_sqlite:
         (ROOT / "data").mkdir(exist_ok=True)
     upgrade_to_head(engine)

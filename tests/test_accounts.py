@@ -7,6 +7,7 @@ from sqlmodel import select
 from app.accounts import service
 from app.accounts.models import ApiToken, User
 from app.accounts.security import hash_api_token, verify_password
+from app.core.time import today_vn
 from app.units.models import Unit
 
 NEW_PASSWORD = "Xuân Long 2023!"
@@ -35,7 +36,7 @@ def _shown_secret(html: str) -> str:
 
 
 def _later(days: int = 30) -> str:
-    return (service.local_today() + timedelta(days=days)).isoformat()
+    return (today_vn() + timedelta(days=days)).isoformat()
 
 
 # --- own account -----------------------------------------------------------------------------
@@ -306,7 +307,7 @@ def test_me_anonymous_unauthorized(client):
 
 def test_create_token_expiry_dd_mm_yyyy_lasts_through_that_day(login, db):
     c = login("tinh.quantri")
-    day = service.local_today() + timedelta(days=10)
+    day = today_vn() + timedelta(days=10)
     r = _form(c, "/admin/tokens", {"name": "Hạn theo ngày", "unit_code": "15", "mode": "read",
                                    "expires_on": day.strftime("%d/%m/%Y")})
     assert r.status_code == 200

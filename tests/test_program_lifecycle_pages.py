@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from app.program.models import Indicator, Program, Target
-from app.program.service import today_vn
+from app.core.time import today_vn
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.templates import render
+from app.core.time import today_vn
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -146,7 +147,7 @@ def reset_password(request: Request, principal: AdminUser, session: SessionDep, 
 
 def _tokens_page(request: Request, session, principal: Principal, **ctx):  # noqa: ANN001, ANN202
     status = ctx.pop("status_code", 200)
-    today = service.local_today()
+    today = today_vn()
     return render(request, "admin/tokens.html", {
         "rows": service.tokens_in_scope(session, principal), "unit": principal.unit,
         "units": service.units_for_choice(session, principal),

@@ -26,7 +26,6 @@ a parallel failure set. One row, one statement at a time: no deadlock is possibl
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, col, select
@@ -43,6 +42,7 @@ from app.accounts.security import (
 )
 from app.core import time as clock
 from app.core.config import settings
+from app.core.errors import InputError
 from app.units.models import Unit
 
 MAX_FAILURES = settings.LOGIN_MAX_FAILURES
@@ -54,15 +54,10 @@ MAX_PASSWORD_LENGTH = 256
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MODES = ("read", "write")
 MAX_TOKEN_DAYS = 731  # two years
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-class AccountError(Exception):
+class AccountError(InputError):
     """A refused account change. `message` is an English msgid; `field` names the form field."""
-
-    def __init__(self, message: str, field: str | None = None, **params: object) -> None:
-        super().__init__(message.format(**params) if params else message)
-        self.message, self.field, self.params = message, field, params
 
 
 class NotInScope(Exception):
@@ -325,27 +320,11 @@ def tokens_in_scope(session: Session, principal: Principal) -> list[TokenRow]:
     return [TokenRow(t, u, token_status(t, now)) for t, u in rows]
 
 
-def local_today() -> date:
-    return clock.utcnow().astimezone(LOCAL_TZ).date()
-
-
-def parse_day(text: str) -> date | None:
-    """A date written dd/mm/yyyy (as shown everywhere) or yyyy-mm-dd (a date picker's value)."""
-    text = text.strip()
-    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
-    try:
-        if m:
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        return date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
-    except ValueError:
-        return None
-
-
 def last_day_of_use(token: ApiToken) -> date | None:
     """The last day (Vietnam time) a token works: it expires at the start of the next day."""
     if token.expires_at is None:
         return None
-    return (token.expires_at.astimezone(LOCAL_TZ) - timedelta(seconds=1)).date()
+    return (token.expires_at.astimezone(clock.VN_TZ) - timedelta(seconds=1)).date()
 
 
 def create_token(session: Session, principal: Principal, *, name: str, unit_code: str, mode: str,
@@ -361,10 +340,13 @@ def create_token(session: Session, principal: Principal, *, name: str, unit_code
     unit = unit_in_scope(session, principal, unit_code)
     if mode not in MODES:
         raise AccountError("Choose read-only or read-write.", "mode")
-    day = parse_day(expires_on)
+    try:
+        day = clock.parse_day(expires_on)
+    except ValueError:
+        day = None
     if day is None:
         raise AccountError("Write the expiry date as dd/mm/yyyy, e.g. 31/12/2024.", "expires_on")
-    today = local_today()
+    today = clock.today_vn()
     if day < today:
         raise AccountError("The expiry date has passed; choose a later date.", "expires_on")
     if day > today + timedelta(days=MAX_TOKEN_DAYS):
@@ -372,7 +354,7 @@ def create_token(session: Session, principal: Principal, *, name: str, unit_code
     secret, digest = new_api_token()
     token = ApiToken(name=name, unit_id=unit.id, mode=mode, token_hash=digest, prefix=secret[:12],
                      created_by_id=principal.user_id,
-                     expires_at=datetime.combine(day + timedelta(days=1), time(0), LOCAL_TZ))
+                     expires_at=datetime.combine(day + timedelta(days=1), time(0), clock.VN_TZ))
     session.add(token)
     session.flush()
     return token, secret

@@ -13,7 +13,8 @@ from app.accounts.deps import ApiCaller, Principal
 from app.api.common import API_AUTH, Page, PagingDep, code_query, in_subtree, page, problems
 from app.core.db import SessionDep
 from app.program.models import Indicator, Program, Task, TaskIndicator
-from app.program.service import state_of, today_vn
+from app.core.time import today_vn
+from app.program.service import state_of
 from app.core.problems import Problem
 from app.units.models import Unit
 

@@ -11,6 +11,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from app.core.config import ROOT, settings
+from app.core.time import VN_TZ
 
 LANGUAGES = ("vi", "en")
 _current: ContextVar[str] = ContextVar("lang", default=settings.DEFAULT_LANGUAGE)
@@ -99,8 +100,6 @@ def fmt_datetime(value) -> str:  # noqa: ANN001
     """A datetime as dd/mm/yyyy HH:MM (Asia/Ho_Chi_Minh)."""
     if value is None:
         return ""
-    from zoneinfo import ZoneInfo
-
     if value.tzinfo is not None:
-        value = value.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+        value = value.astimezone(VN_TZ)
     return value.strftime("%d/%m/%Y %H:%M")

@@ -19,10 +19,12 @@ from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.templates import env, render
+from app.core.time import parse_day
 from app.petitions import service as svc
 from app.petitions.export import grouped, summary_docx, summary_xlsx
 from app.petitions.models import Petition, PetitionField, PetitionItem, PetitionSession, PetitionSummary
-from app.program.pages import parse_date
+from app.program.models import Program, Task
+from app.program.service import period_end
 from app.units.deps import unit_by_code
 from app.units.models import Unit
 
@@ -164,7 +166,7 @@ def new_petition(request: Request, session: SessionDep, principal: WebUser,
                       status_code=_error_status(request, status))
 
     try:
-        when = parse_date(heard_on)
+        when = parse_day(heard_on)
     except ValueError:
         return again({"heard_on": _(DATE_HINT)})
     data = svc.PetitionInput(
@@ -216,7 +218,7 @@ def add_session(request: Request, session: SessionDep, principal: WebUser,
     if not svc.can_compile(principal, principal.unit):
         raise _forbidden()
     try:
-        when = parse_date(held_on)
+        when = parse_day(held_on)
         svc.create_session(session, principal, "web", principal.unit, name, when)
     except ValueError:
         return render(request, "petitions/sessions.html", _sessions_context(
@@ -325,7 +327,7 @@ def send_summary(request: Request, session: SessionDep, principal: WebUser, summ
                  sent_on: Annotated[str, Form()] = "", due_on: Annotated[str, Form()] = "") -> Response:
     summary, unit = _summary(session, principal, summary_id)
     try:
-        sent, due = parse_date(sent_on) or svc.today(), parse_date(due_on)
+        sent, due = parse_day(sent_on) or svc.today(), parse_day(due_on)
     except ValueError:
         return render(request, "petitions/summary.html", _summary_context(
             session, principal, summary, unit, errors={"send": _(DATE_HINT)}),
@@ -426,7 +428,7 @@ def item_answer(request: Request, session: SessionDep, principal: WebUser, item_
     if not svc.can_compile(principal, unit):
         raise _forbidden()
     try:
-        when = parse_date(answered_on)
+        when = parse_day(answered_on)
     except ValueError:
         return _item_failed(request, session, principal, item_id, "answered_on", _(DATE_HINT), 422, form)
     upload = None
@@ -497,8 +499,6 @@ def public_page(request: Request, session: SessionDep, province_code: str):  # n
 def petition_figures(unit: Unit, year: int, up_to: date | str | None = None) -> svc.Figures:
     """For a template: the petition figures of a unit's subtree for a year, to a date or to the
     end of a month ("2023-04"). The unit's own database session is used (the page's)."""
-    from app.program.service import period_end
-
     session = object_session(unit)
     if isinstance(up_to, str):
         up_to = period_end(up_to[-7:])
@@ -510,8 +510,6 @@ def petition_task_panel(task: object, plan_unit: Unit) -> list[tuple[PetitionSum
     """For the task page: the summaries of the plan's subtree for the task's year, when the task
     is one of the program's petition tasks (Q2 (4), Q3 (2), Q4 (5)) or taken from one; else None."""
     session = object_session(plan_unit)
-    from app.program.models import Program, Task
-
     source = session.get(Task, task.source_task_id) if getattr(task, "source_task_id", None) else task
     if source is None or (source.quarter, source.number) not in svc.PETITION_TASKS or source.parent_id:
         return None

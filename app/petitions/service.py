@@ -31,7 +31,9 @@ from sqlmodel import Session, select
 
 from app.accounts.deps import Principal
 from app.core.config import settings
+from app.core.errors import InputError
 from app.core.i18n import _
+from app.core.time import today_vn
 from app.petitions.models import Petition, PetitionField, PetitionItem, PetitionSession, PetitionSummary
 from app.units.models import Unit
 
@@ -64,16 +66,13 @@ FILE_SIGNATURES = (
 )
 
 
-class PetitionError(Exception):
+class PetitionError(InputError):
     """Input or a step that cannot be saved. `message` is English; `text()` is in the user's
     language. `status`: 422 bad input, 409 a step out of order or a frozen summary."""
 
     def __init__(self, message: str, field: str | None = None, status: int = 422, **params: Any) -> None:
-        super().__init__(message.format(**params) if params else message)
-        self.message, self.field, self.status, self.params = message, field, status, params
-
-    def text(self) -> str:
-        return _(self.message, **self.params)
+        super().__init__(message, field, **params)
+        self.status = status
 
 
 # --- who may ---------------------------------------------------------------------------------
@@ -655,6 +654,4 @@ def _audit(session: Session, principal: Principal, via: str, entity: str, entity
 
 
 def today() -> date:
-    from app.program.service import today_vn
-
     return today_vn()

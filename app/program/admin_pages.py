@@ -18,9 +18,9 @@ from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.templates import render
+from app.core.time import today_vn
 from app.program import lifecycle, program_file, rules
 from app.program.models import Indicator, Program, Target, Task
-from app.program.service import today_vn
 from app.units.models import Unit, UnitLevel
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])

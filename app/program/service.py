@@ -8,8 +8,9 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from app.accounts.deps import Principal
+from app.core.errors import InputError
 from app.core.i18n import _
-from app.core.time import utcnow
+from app.core.time import today_vn, utcnow
 from app.program.models import Indicator, Program, Target, Task, TaskIndicator, TaskNote
 from app.program.periods import quarter_of
 from app.units.models import Unit
@@ -51,13 +52,6 @@ STATUSES = (NOT_STARTED, IN_PROGRESS, DONE)
 TITLE_MAX = 300
 TEXT_MAX = 5000
 NOTE_MAX = 2000
-
-
-def today_vn() -> date:
-    """Today's date in Việt Nam (the server may run in UTC)."""
-    from zoneinfo import ZoneInfo
-
-    return utcnow().astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
 
 
 def month_end(year: int, month: int) -> date:
@@ -103,15 +97,12 @@ def state_of(task: Task, year: int, on: date) -> str:
     return IN_PROGRESS if task.status in (IN_PROGRESS, DONE) else NOT_STARTED
 
 
-class TaskError(Exception):
-    """Input that cannot be saved. `message` is English; `text()` is in the user's language."""
+class TaskError(InputError):
+    """A task, note or plan that cannot be saved; `code` is the API's error type."""
 
     def __init__(self, code: str, message: str, field: str | None = None, **params: Any) -> None:
-        super().__init__(message.format(**params) if params else message)
-        self.code, self.message, self.field, self.params = code, message, field, params
-
-    def text(self) -> str:
-        return _(self.message, **self.params)
+        super().__init__(message, field, **params)
+        self.code = code
 
 
 class StaleTask(Exception):

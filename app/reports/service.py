@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from app.core.config import settings
 from app.core.i18n import _, fmt_number, fmt_percent, fmt_vnd
+from app.core.time import today_vn
 from app.program import service as tasks
 from app.program.models import Indicator, Program
 from app.program.periods import PeriodRange
@@ -70,7 +71,7 @@ def monthly_report(session: Session, unit: Unit, period: str, program: Program |
     as_of = tasks.period_end(period)
     kind = session.get(UnitKind, unit.kind)
     level = session.get(UnitLevel, unit.depth)
-    today = tasks.today_vn()
+    today = today_vn()
     indicators = rollup_service.rollup(session, unit, ytd, program)
     issued_on = issued_on or report_date(month_range.key, level.key if level else None, today)
     judge = Judge(session, program, ytd, issued_on)  # December, issued in January: final
