@@ -297,9 +297,10 @@ def test_every_program_error_message_has_a_vietnamese_translation():
 
     root = Path(__file__).resolve().parents[1] / "app" / "program"
     found: set[str] = set()
-    for name in ("lifecycle.py", "program_file.py", "admin_pages.py"):
+    for name in ("spec.py", "checks.py", "changes.py", "edits.py", "lifecycle.py", "program_file.py",
+                 "admin_pages.py"):
         for node in ast.walk(ast.parse((root / name).read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("ProgramError", "_err") \
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("ProgramError", "error_at") \
                     or (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "ProgramError"):
                 args = [a.value for a in node.args[1:4] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
                 found.update(a for a in args if " " in a or "{" in a)

@@ -9,7 +9,6 @@ from sqlmodel import Session, col, func, select
 
 from app.accounts.deps import Principal
 from app.core.errors import InputError
-from app.core.i18n import _
 from app.core.time import today_vn, utcnow
 from app.program.models import Indicator, Program, Target, Task, TaskIndicator, TaskNote
 from app.program.periods import quarter_of

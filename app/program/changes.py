@@ -1,0 +1,69 @@
+"""Who may change a program (the province's administrators, never a token), and what follows
+every change: an audit row, and on a published program the kept roll-up rebuilt in the same
+transaction."""
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.accounts.principal import Principal
+from app.program.models import Indicator, Program
+from app.program.spec import (
+    DRAFT,
+    PUBLISHED,
+    ProgramError,
+)
+from app.values.models import DataValue
+
+
+def program_by_year(session: Session, year: int) -> Program | None:
+    """A year's program, draft or published."""
+    return session.exec(select(Program).where(Program.year == year)).first()
+
+
+def all_programs(session: Session) -> list[Program]:
+    return list(session.exec(select(Program).order_by(col(Program.year).desc())).all())
+
+
+def can_manage(principal: Principal) -> bool:
+    """Programs belong to the province: an administrator signed in at the root unit."""
+    return (principal.role == "admin" and principal.token is None and principal.unit.parent_id is None)
+
+
+def require_manager(principal: Principal, program: Program | None = None) -> None:
+    if not can_manage(principal) or (program is not None and program.root_unit_id != principal.unit.id):
+        raise PermissionError("programs")
+
+
+def require_draft(program: Program) -> None:
+    if program.status != DRAFT:
+        raise ProgramError("published", "The {year} program is published: this change is only possible in a draft.",
+                           status=409, year=program.year)
+
+
+def has_figures(session: Session, indicator: Indicator) -> bool:
+    return session.exec(select(DataValue.id).where(DataValue.indicator_id == indicator.id).limit(1)).first() \
+        is not None
+
+
+def record_change(session: Session, principal: Principal, via: str, entity: str, entity_id: int | None,
+           action: str, old: Any, new: Any, **where: Any) -> None:
+    from app.values.service import audit
+
+    audit(session, principal, via, entity, entity_id, action, old, new, **where)
+
+
+def refresh_rollup(session: Session, program: Program, *scopes: str) -> None:
+    """A published program's targets or indicators changed: rebuild the kept roll-up now, in
+    the caller's transaction ('each unit' counts carry the targets' terms; unit counts follow
+    which units should report). A target edit passes its scopes before and after: only 'each'
+    targets have kept counts; whole-area and own-figure targets are judged when a page is read,
+    so their edits need no rebuild (which reads every figure of every year)."""
+    if scopes and "each" not in scopes:
+        return
+    if program.status == PUBLISHED:
+        from app.rollup.service import rebuild
+
+        session.flush()
+        rebuild(session)
+
+
