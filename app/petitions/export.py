@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlmodel import Session
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.core.i18n import _
 from app.core.spreadsheet import safe_row
 from app.petitions import service as svc

@@ -21,7 +21,7 @@ one item cannot both land.
 """
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,76 +29,57 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.core.config import settings
-from app.core.errors import InputError
 from app.core.i18n import _
 from app.core.time import today_vn
-from app.petitions.models import Petition, PetitionField, PetitionItem, PetitionSession, PetitionSummary
-from app.units.models import Unit
-
-# The addressees a petition may be sent to, in the order of the Front's summaries.
-ADDRESSEES = {
-    "central_committee": "Central Committee of the Front",
-    "na_delegation": "National Assembly delegation",
-    "provincial_council": "Provincial People's Council",
-    "department": "A provincial department",
-    "local_authority": "A district or commune authority",
-}
-CHANNELS = {
-    "voter_meeting": "Voter meeting",
-    "office": "Citizen at the office",
-    "unit_report": "A unit's report",
-}
-RAISER_KINDS = {"person": "A person", "group": "A group"}
-RECEIVED, COMPILED, FORWARDED, ANSWERED, CLOSED = "received", "compiled", "forwarded", "answered", "closed"
-ITEM_STEPS = (COMPILED, FORWARDED, ANSWERED, CLOSED)
-STATUS_WORDS = {RECEIVED: "Received", COMPILED: "Compiled", FORWARDED: "Forwarded", ANSWERED: "Answered",
-                CLOSED: "Closed"}
-CONTENT_MAX = 5000
-ANSWER_DAYS = 30  # default time an addressee has to answer, from the day the summary is sent
-
-# Attached answers: the first bytes decide the type, never the name or the declared type.
-FILE_SIGNATURES = (
-    (b"%PDF-", "application/pdf", ".pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+from app.petitions.figures import (
+    PETITION_TASKS,
+    AddresseeRate,
+    Figures,
+    answer_rates,
+    figures,
+    overdue,
+    public_items,
+    summaries_in,
 )
+from app.petitions.models import Petition, PetitionField, PetitionItem, PetitionSession, PetitionSummary
+from app.petitions.rules import (
+    ADDRESSEES,
+    ANSWER_DAYS,
+    ANSWERED,
+    CHANNELS,
+    CLOSED,
+    COMPILED,
+    CONTENT_MAX,
+    FILE_SIGNATURES,
+    FORWARDED,
+    ITEM_STEPS,
+    RAISER_KINDS,
+    RECEIVED,
+    STATUS_WORDS,
+    PetitionError,
+    can_compile,
+    can_edit_fields,
+    can_record,
+    in_subtree,
+    sees_personal,
+)
+from app.units.models import Unit
+from app.values.service import audit
 
-
-class PetitionError(InputError):
-    """Input or a step that cannot be saved. `message` is English; `text()` is in the user's
-    language. `status`: 422 bad input, 409 a step out of order or a frozen summary."""
-
-    def __init__(self, message: str, field: str | None = None, status: int = 422, **params: Any) -> None:
-        super().__init__(message, field, **params)
-        self.status = status
-
-
-# --- who may ---------------------------------------------------------------------------------
-
-def sees_personal(principal: Principal, unit: Unit) -> bool:
-    """Names and contacts: signed-in admins and editors of the receiving unit or above."""
-    return principal.token is None and principal.role in ("admin", "editor") and principal.can_read(unit)
-
-
-def can_record(principal: Principal, unit: Unit) -> bool:
-    return principal.can_write(unit)
-
-
-def can_compile(principal: Principal, unit: Unit) -> bool:
-    if principal.token is not None:
-        return principal.can_write(unit)
-    return principal.role in ("admin", "editor") and principal.can_write(unit)
-
-
-def can_edit_fields(principal: Principal) -> bool:
-    """The list of fields is the province's: its administrators edit it."""
-    return principal.token is None and principal.role == "admin" and principal.unit.depth == 0
-
-
-def in_subtree(column: Any, unit: Unit) -> Any:
-    return column.like(unit.path + "%")
+# The front door: callers say `svc.<name>`. The words and who-may rules are in
+# `app.petitions.rules`, the counts and lists of figures in `app.petitions.figures`.
+__all__ = [
+    "add_field", "AddresseeRate", "ADDRESSEES", "ancestor_ids", "answer", "ANSWER_DAYS", "answer_rates",
+    "ANSWERED", "can_compile", "can_edit_fields", "can_record", "CHANNELS", "check_file", "CLOSED",
+    "compile_item", "COMPILED", "CONTENT_MAX", "create_session", "fields_of", "Figures", "figures",
+    "FILE_SIGNATURES", "files_dir", "FORWARDED", "in_subtree", "ITEM_STEPS", "items_of", "overdue",
+    "pending", "PETITION_TASKS", "PetitionError", "PetitionInput", "public_items", "RAISER_KINDS",
+    "RECEIVED", "record", "release_item", "sees_personal", "send", "sessions_for", "set_field_active",
+    "set_status", "sources_of", "status_of", "STATUS_WORDS", "StoredFile", "summaries_in",
+    "summary_for", "supervise", "today", "visible_sessions",
+]
 
 
 # --- the lists -------------------------------------------------------------------------------
@@ -532,124 +513,11 @@ def supervise(session: Session, principal: Principal, via: str, item: PetitionIt
            {"unsatisfactory": unsatisfactory, "note": note}, unit_id=unit.id)
 
 
-# --- figures ---------------------------------------------------------------------------------
-
-@dataclass
-class Figures:
-    received: int = 0
-    compiled: int = 0
-    forwarded: int = 0
-    answered: int = 0
-    on_time: int = 0
-
-
-def figures(session: Session, unit: Unit, start: date, end: date) -> Figures:
-    """Petitions heard in the unit's subtree between two dates (inclusive), counted by how far
-    their compiled item has gone: compiled counts every compiled one (whatever its step),
-    forwarded those sent on, answered those answered or closed, on time those answered by the
-    due date."""
-    rows = session.exec(
-        select(PetitionItem.status, PetitionItem.answered_on <= PetitionItem.due_on, func.count(Petition.id))
-        .select_from(Petition).join(Unit, Unit.id == Petition.unit_id)
-        .outerjoin(PetitionItem, PetitionItem.id == Petition.item_id)
-        .where(in_subtree(Unit.path, unit), Petition.heard_on >= start, Petition.heard_on <= end)
-        .group_by(PetitionItem.status, PetitionItem.answered_on <= PetitionItem.due_on)).all()
-    f = Figures()
-    for status, on_time, n in rows:
-        f.received += n
-        if status is None:
-            continue
-        f.compiled += n
-        if status in (FORWARDED, ANSWERED, CLOSED):
-            f.forwarded += n
-        if status in (ANSWERED, CLOSED):
-            f.answered += n
-            if on_time:
-                f.on_time += n
-    return f
-
-
-@dataclass
-class AddresseeRate:
-    addressee: str
-    forwarded: int
-    answered: int
-    on_time: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.answered / self.forwarded if self.forwarded else None
-
-
-def answer_rates(session: Session, unit: Unit) -> list[AddresseeRate]:
-    """Per addressee: items forwarded (sent on), answered, answered on time, in summaries of
-    the unit's subtree."""
-    rows = session.exec(
-        select(PetitionItem.addressee, PetitionItem.status, PetitionItem.answered_on <= PetitionItem.due_on,
-               func.count()).select_from(PetitionItem)
-        .join(PetitionSummary, PetitionSummary.id == PetitionItem.summary_id)
-        .join(Unit, Unit.id == PetitionSummary.unit_id)
-        .where(in_subtree(Unit.path, unit), PetitionItem.status != COMPILED)
-        .group_by(PetitionItem.addressee, PetitionItem.status,
-                  PetitionItem.answered_on <= PetitionItem.due_on)).all()
-    by: dict[str, AddresseeRate] = {}
-    for addressee, status, on_time, n in rows:
-        r = by.setdefault(addressee, AddresseeRate(addressee, 0, 0, 0))
-        r.forwarded += n
-        if status in (ANSWERED, CLOSED):
-            r.answered += n
-            r.on_time += n if on_time else 0
-    return [by[a] for a in ADDRESSEES if a in by]
-
-
-def overdue(session: Session, unit: Unit, today: date) -> list[tuple[PetitionItem, PetitionSummary]]:
-    """Forwarded items of the subtree's summaries still unanswered after their due date."""
-    return list(session.exec(
-        select(PetitionItem, PetitionSummary).join(PetitionSummary, PetitionSummary.id == PetitionItem.summary_id)
-        .join(Unit, Unit.id == PetitionSummary.unit_id)
-        .where(in_subtree(Unit.path, unit), PetitionItem.status == FORWARDED, PetitionItem.due_on < today)
-        .order_by(PetitionItem.due_on, PetitionItem.id)).all())
-
-
-def public_items(session: Session, province: Unit) -> list[tuple[PetitionItem, PetitionSummary, PetitionSession]]:
-    """Answered items the Front chose to publish: content and answer only."""
-    return list(session.exec(
-        select(PetitionItem, PetitionSummary, PetitionSession)
-        .join(PetitionSummary, PetitionSummary.id == PetitionItem.summary_id)
-        .join(PetitionSession, PetitionSession.id == PetitionSummary.session_id)
-        .join(Unit, Unit.id == PetitionSummary.unit_id)
-        .where(in_subtree(Unit.path, province), PetitionItem.published == True,  # noqa: E712
-               PetitionItem.status.in_((ANSWERED, CLOSED)))
-        .order_by(PetitionItem.answered_on.desc(), PetitionItem.id.desc())).all())
-
-
-# --- joined to the program -------------------------------------------------------------------
-
-# Tasks of the 2023 program about voters' petitions: (quarter, number) of the province plan.
-PETITION_TASKS = {(2, 4), (3, 2), (4, 5)}
-
-
-def summaries_in(session: Session, unit: Unit, year: int | None) -> list[tuple[PetitionSummary, PetitionSession, int]]:
-    """The summaries of a unit's subtree for a year's sessions (every year: None), with their
-    item counts, newest session first."""
-    stmt = (select(PetitionSummary, PetitionSession, func.count(PetitionItem.id))
-            .join(PetitionSession, PetitionSession.id == PetitionSummary.session_id)
-            .join(Unit, Unit.id == PetitionSummary.unit_id)
-            .outerjoin(PetitionItem, PetitionItem.summary_id == PetitionSummary.id)
-            .where(in_subtree(Unit.path, unit)))
-    if year is not None:
-        stmt = stmt.where(PetitionSession.year == year)
-    return list(session.exec(stmt.group_by(PetitionSummary.id, PetitionSession.id)
-                             .order_by(PetitionSession.year.desc(), PetitionSession.held_on.desc(),
-                                       PetitionSummary.id.desc()).limit(100)).all())
-
 
 # --- audit -----------------------------------------------------------------------------------
 
 def _audit(session: Session, principal: Principal, via: str, entity: str, entity_id: int | None, action: str,
            old: Any, new: Any, **where: Any) -> None:
-    from app.values.service import audit
-
     audit(session, principal, via, entity, entity_id, action, old, new, **where)
 
 

@@ -20,7 +20,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from sqlmodel import Session
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.program import lifecycle
 from app.program.lifecycle import IndicatorSpec, ProgramError, ProgramSpec, TargetSpec, TaskSpec
 from app.program.models import Program

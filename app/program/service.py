@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from app.accounts.deps import Principal
+from app.accounts.principal import Principal
 from app.core.errors import InputError
 from app.core.time import today_vn, utcnow
 from app.program.models import Indicator, Program, Target, Task, TaskIndicator, TaskNote
