@@ -10,8 +10,6 @@
 // ratio's percentage, "keep last month's figure", and refusing to submit without signal.
 (function () {
   "use strict";
-  if (window.mttqEntryLoaded) return;
-  window.mttqEntryLoaded = true;
   var RETRY_MS = 15000;
   var DB_NAME = "mttq", STORE = "queue";
 

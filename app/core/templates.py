@@ -38,8 +38,6 @@ env = templates.env
 env.globals.update(_=i18n.gettext_, current_language=i18n.current_language, static_url=static_url)
 env.filters.update(
     number=i18n.fmt_number,
-    vnd=i18n.fmt_vnd,
-    vnd_words=i18n.fmt_vnd_words,
     percent=i18n.fmt_percent,
     date=i18n.fmt_date,
     datetime=i18n.fmt_datetime,
@@ -47,7 +45,8 @@ env.filters.update(
 
 
 def is_htmx(request: Request) -> bool:
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    """An htmx request (a field's save, a dashboard click); pages are never boosted."""
+    return request.headers.get("HX-Request") == "true"
 
 
 def render(

@@ -8,7 +8,6 @@ from app.program.spec import (
     CODE_RE,
     COMPARATORS,
     ONS,
-    PERCENT_MEASURES,
     SCOPES,
     SHARE_FILTERS,
     TEXT_MAX,
@@ -119,7 +118,7 @@ def target_problems(t: TargetSpec, ind: IndicatorSpec | None, tree: Tree, loc: t
                             (*loc, "value_high"), where, **p))
     elif t.value_high is not None:
         out.append(error_at("high_without_range", "Only a range has an upper bound.", (*loc, "value_high"), where, **p))
-    percent = t.on == "reduction_pct" or ind.measure in PERCENT_MEASURES
+    percent = t.on == "reduction_pct" or ind.measure in rules.PERCENT_MEASURES
     if percent and t.on == "value" and (t.value > 100 or (t.value_high or 0) > 100):
         out.append(error_at("percent_over_100", "A percentage target cannot exceed 100.", (*loc, "value"), where, **p))
     if t.on == "reduction_pct" and ind.baseline is None:

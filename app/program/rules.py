@@ -2,6 +2,7 @@
 from app.program.models import Indicator, Program
 
 MEASURES = ("ratio", "yes_no", "count", "amount")
+PERCENT_MEASURES = ("ratio", "yes_no")  # shown and judged as a percentage
 # 1,000 tỷ đồng: more than any Front fund; a figure above it is a typing slip.
 MAX_AMOUNT = 1_000 * 10**9
 # Ten million people, households or events: above any province's population.

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from app.accounts.principal import Principal
 from app.core.errors import InputError
 from app.core.time import today_vn, utcnow
-from app.program.models import Indicator, Program, Target, Task, TaskIndicator, TaskNote
+from app.program.models import Indicator, Program, Task, TaskIndicator, TaskNote
 from app.program.periods import quarter_of
 from app.units.models import Unit
 
@@ -33,11 +33,6 @@ def indicators_of(session: Session, program: Program) -> list[Indicator]:
     """The program's indicators in program order."""
     return list(session.exec(select(Indicator).where(Indicator.program_id == program.id)
                              .order_by(Indicator.number, Indicator.id)).all())
-
-
-def targets_of(session: Session, program: Program) -> list[Target]:
-    return list(session.exec(select(Target).join(Indicator, Target.indicator_id == Indicator.id)
-                             .where(Indicator.program_id == program.id).order_by(Target.id)).all())
 
 
 # --------------------------------------------------------------------------------------------

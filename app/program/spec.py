@@ -23,7 +23,6 @@ TIME_ROLLUPS = ("flow", "stock")
 SHARE_FILTERS = ("all", "new_rural")
 BASES = ("own", "subtree")
 ONS = ("value", "reduction_pct")
-PERCENT_MEASURES = ("ratio", "yes_no")
 # What a stored figure means: refused once figures exist for the indicator.
 MEANING = ("measure", "entry_depths", "time_rollup")
 YEAR_MIN, YEAR_MAX = 2000, 2100

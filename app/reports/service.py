@@ -22,13 +22,13 @@ from app.core.time import today_vn
 from app.program import service as tasks
 from app.program.models import Indicator, Program
 from app.program.periods import PeriodRange
+from app.program.rules import PERCENT_MEASURES
 from app.rollup import reporting
 from app.rollup import service as rollup_service
 from app.rollup.progress import IndicatorProgress, Judge
 from app.rollup.types import Figure, IndicatorResult, TargetResult
 from app.units.models import Unit, UnitKind, UnitLevel
 
-PERCENT_MEASURES = ("ratio", "yes_no")
 
 
 @dataclass

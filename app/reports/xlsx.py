@@ -11,7 +11,8 @@ from openpyxl.utils import get_column_letter
 
 from app.core.i18n import _
 from app.core.spreadsheet import safe_row
-from app.reports.service import PERCENT_MEASURES, MonthlyReport, target_text
+from app.program.rules import PERCENT_MEASURES
+from app.reports.service import MonthlyReport, target_text
 from app.rollup.on_track import BEHIND, MET, NO_DATA, NOT_MET, ON_TRACK
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
