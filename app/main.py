@@ -6,19 +6,19 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.accounts import protection
+from app.accounts.deps import LoginRequired, csrf_token
+from app.accounts.startup import check_at_startup
 from app.core import i18n, problems
 from app.core.config import ROOT, settings
 from app.core.db import configure_threads, engine
 from app.core.db import install as install_busy_handlers
 from app.core.migrate import upgrade_to_head
-from app.accounts import protection
-from app.accounts.deps import LoginRequired, csrf_token
-from app.accounts.startup import check_at_startup
 from app.core.templates import env
 from app.routers import api_routers, page_routers
 from app.seed.run import seed_if_empty
@@ -97,7 +97,7 @@ def create_app(*, run_startup: bool = True) -> FastAPI:
         return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
     @app.middleware("http")
-    async def _language(request: Request, call_next):  # noqa: ANN001, ANN202
+    async def _language(request: Request, call_next):
         lang = request.query_params.get("lang") or request.cookies.get("lang") or settings.DEFAULT_LANGUAGE
         i18n.set_language(lang)
         return await call_next(request)

@@ -13,7 +13,7 @@ from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.templates import render
-from app.core.time import today_vn
+from app.core.time import today_vn, utcnow
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -33,17 +33,18 @@ def _not_found() -> Problem:
 
 
 @router.get("/admin")
-def admin_home(request: Request, principal: AdminUser):  # noqa: ANN201
+def admin_home(request: Request, principal: AdminUser):
     return render(request, "admin/index.html", {"unit": principal.unit})
 
 
-def _users_page(request: Request, session, principal: Principal, **ctx):  # noqa: ANN001, ANN202
+def _users_page(request: Request, session, principal: Principal, **ctx):
     status = ctx.pop("status_code", 200)
     q = ctx.pop("q", "")
     rows = service.users_in_scope(session, principal, q)
+    now = utcnow()
     return render(request, "admin/users.html", {
         "rows": rows, "unit": principal.unit, "me": principal.user,
-        "is_locked": lambda u, now=service.clock.utcnow(): service.is_locked(u, now),
+        "is_locked": lambda u: service.is_locked(u, now),
         "roles": [(r, role_name(r)) for r in ROLES], "role_name": role_name,
         "units": service.units_for_choice(session, principal),
         "q": q, "page_size": service.USERS_PAGE,
@@ -53,7 +54,7 @@ def _users_page(request: Request, session, principal: Principal, **ctx):  # noqa
 
 @router.get("/admin/users")
 def users(request: Request, principal: AdminUser, session: SessionDep, done: str = "",
-          q: str = ""):  # noqa: ANN201
+          q: str = ""):
     return _users_page(request, session, principal, done=done, q=q)
 
 
@@ -67,7 +68,7 @@ def create_user(
     unit_code: Annotated[str, Form(max_length=64)] = "",
     role: Annotated[str, Form(max_length=16)] = "",
     can_edit_below: Annotated[bool, Form()] = False,
-):  # noqa: ANN201
+):
     try:
         user, temp = service.create_user(session, principal, username=username, full_name=full_name,
                                          unit_code=unit_code, role=role, can_edit_below=can_edit_below)
@@ -87,7 +88,7 @@ def create_user(
 def set_active(
     request: Request, principal: AdminUser, session: SessionDep, user_id: int,
     active: Annotated[bool, Form()] = False,
-):  # noqa: ANN201
+):
     try:
         service.set_active(session, principal, user_id, active)
     except service.NotInScope:
@@ -106,7 +107,7 @@ def change_access(
     new_role: Annotated[str, Form(max_length=16)] = "",
     new_unit_code: Annotated[str, Form(max_length=64)] = "",
     new_can_edit_below: Annotated[bool, Form()] = False,
-):  # noqa: ANN201
+):
     """Change a user's role or unit; their sessions end at once. (Field names differ from the
     new-user form's, which shares the page.)"""
     try:
@@ -134,7 +135,7 @@ def end_user_sessions(principal: AdminUser, session: SessionDep, user_id: int) -
 
 
 @router.post("/admin/users/{user_id}/password")
-def reset_password(request: Request, principal: AdminUser, session: SessionDep, user_id: int):  # noqa: ANN201
+def reset_password(request: Request, principal: AdminUser, session: SessionDep, user_id: int):
     try:
         user, temp = service.reset_password(session, principal, user_id)
     except service.NotInScope:
@@ -145,7 +146,7 @@ def reset_password(request: Request, principal: AdminUser, session: SessionDep, 
         "unit": session.get(service.Unit, user.unit_id)}, headers=NO_STORE)
 
 
-def _tokens_page(request: Request, session, principal: Principal, **ctx):  # noqa: ANN001, ANN202
+def _tokens_page(request: Request, session, principal: Principal, **ctx):
     status = ctx.pop("status_code", 200)
     today = today_vn()
     return render(request, "admin/tokens.html", {
@@ -158,7 +159,7 @@ def _tokens_page(request: Request, session, principal: Principal, **ctx):  # noq
 
 
 @router.get("/admin/tokens")
-def tokens(request: Request, principal: AdminUser, session: SessionDep, done: str = ""):  # noqa: ANN201
+def tokens(request: Request, principal: AdminUser, session: SessionDep, done: str = ""):
     return _tokens_page(request, session, principal, done=done)
 
 
@@ -171,7 +172,7 @@ def create_token(
     unit_code: Annotated[str, Form(max_length=64)] = "",
     mode: Annotated[str, Form(max_length=8)] = "",
     expires_on: Annotated[str, Form(max_length=32)] = "",
-):  # noqa: ANN201
+):
     try:
         token, secret = service.create_token(session, principal, name=name, unit_code=unit_code,
                                              mode=mode, expires_on=expires_on)

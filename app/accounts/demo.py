@@ -4,7 +4,7 @@ Written here, not in `app.seed`, because both sides read it: the seed creates th
 and `app.accounts.startup` refuses a production start while any of them still opens. Demo
 only: a production start refuses SEED_DEMO_USERS.
 """
-DEMO_PASSWORD = "demo2023"
+DEMO_PASSWORD = "demo2023"  # noqa: S105 — public by design (README); production refuses it
 DEMO_DISTRICT_CODE = "141"  # Huyện Yên Bình
 DEMO_COMMUNE_CODE = "04720"  # Xã Xuân Long, Huyện Yên Bình
 DEMO_USERS = [

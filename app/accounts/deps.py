@@ -104,8 +104,7 @@ def _require_changed_password(request: Request, user: User) -> None:
 
 def _principal_for_user(session: SessionDep, user: User, via: str,
                         web_session: UserSession | None = None) -> Principal:
-    unit = session.get(Unit, user.unit_id)
-    assert unit is not None
+    unit = session.get_one(Unit, user.unit_id)
     return Principal(unit=unit, role=user.role, via=via, user=user, web_session=web_session)
 
 
@@ -158,8 +157,7 @@ def _token_principal(session: SessionDep, secret: str) -> Principal:
         # One small UPDATE, committed at once (nothing else is pending yet in this request).
         session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
         session.commit()
-    unit = session.get(Unit, token.unit_id)
-    assert unit is not None
+    unit = session.get_one(Unit, token.unit_id)
     return Principal(unit=unit, role="token", via="api", token=token,
                      token_writes=token.mode == "write")
 

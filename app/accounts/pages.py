@@ -8,9 +8,9 @@ from app.accounts import service, sessions
 from app.accounts.deps import OptionalWebUser, WebUser, end_session, start_session, verify_csrf
 from app.accounts.protection import check_login_rate
 from app.core.db import SessionDep
-from app.core.time import utcnow
 from app.core.i18n import _
 from app.core.templates import render
+from app.core.time import utcnow
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -27,7 +27,7 @@ def _safe_next(next_url: str | None) -> str:
 
 
 @router.get("/login")
-def login_form(request: Request, principal: OptionalWebUser, next: str = "/"):  # noqa: ANN201
+def login_form(request: Request, principal: OptionalWebUser, next: str = "/"):
     if principal:
         return RedirectResponse(_safe_next(next), status_code=303)
     return render(request, "accounts/login.html", {"next": _safe_next(next), "error": None})
@@ -40,7 +40,7 @@ def login(
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
-):  # noqa: ANN201
+):
     check_login_rate(request, session)  # counts this attempt for its address (commits)
     user = service.authenticate(session, username, password)  # counts it for the account (commits)
     if user is None:
@@ -67,7 +67,7 @@ def logout(request: Request, session: SessionDep) -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
 
 
-def _account_page(request: Request, principal, session, **ctx):  # noqa: ANN001, ANN202
+def _account_page(request: Request, principal, session, **ctx):
     status = ctx.pop("status_code", 200)
     user = principal.user
     return render(request, "accounts/account.html", {
@@ -82,7 +82,7 @@ def _account_page(request: Request, principal, session, **ctx):  # noqa: ANN001,
 
 @router.get("/account")
 def account(request: Request, principal: WebUser, session: SessionDep, changed: int = 0,
-            first: int = 0, ended: int = 0):  # noqa: ANN201
+            first: int = 0, ended: int = 0):
     return _account_page(request, principal, session, changed=bool(changed), first=bool(first),
                          ended=bool(ended))
 
@@ -114,7 +114,7 @@ def change_password(
     current_password: Annotated[str, Form(max_length=1000)] = "",
     new_password: Annotated[str, Form(max_length=1000)] = "",
     confirm_password: Annotated[str, Form(max_length=1000)] = "",
-):  # noqa: ANN201
+):
     user = principal.user
     try:
         service.change_own_password(session, user, current_password, new_password, confirm_password)

@@ -13,8 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.accounts import throttle
-from app.core.config import settings
 from app.core import i18n
+from app.core.config import settings
 from app.core.i18n import _
 from app.core.problems import Problem, problem_response
 from app.core.templates import error_page
@@ -66,7 +66,7 @@ class PasswordChangeRequired(Exception):
     """The signed-in user still has a temporary password: nothing opens until it is changed."""
 
 
-def _password_change_required(request: Request, _exc: PasswordChangeRequired):  # noqa: ANN202
+def _password_change_required(request: Request, _exc: PasswordChangeRequired):
     if request.url.path.startswith("/api/"):
         return problem_response(403, "Password change required",
                                 "Sign in on the web and change the temporary password first.",
@@ -185,7 +185,7 @@ class RefuseNulMiddleware:
         await response(scope, receive, send)
 
 
-def _unreadable_csv(request: Request, exc: Exception):  # noqa: ANN202
+def _unreadable_csv(request: Request, exc: Exception):
     """A CSV whose field exceeds csv.field_size_limit() (128 KiB) or whose quotes never close:
     a 400 naming the cause, before anything is written (the reader fails before any save)."""
     if request.url.path.startswith("/api/"):

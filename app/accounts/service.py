@@ -31,8 +31,8 @@ from sqlalchemy import case, func, or_, update
 from sqlmodel import Session, col, select
 
 from app.accounts import sessions
-from app.accounts.principal import Principal
 from app.accounts.models import ROLES, ApiToken, User
+from app.accounts.principal import Principal
 from app.accounts.security import (
     hash_password,
     needs_rehash,
@@ -84,7 +84,7 @@ def is_locked(user: User, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
 
-def _count_attempt(session: Session, name: str, now: datetime):  # noqa: ANN202
+def _count_attempt(session: Session, name: str, now: datetime):
     """Count one attempt on an active, unlocked account, setting the pause or lock it
     reaches; None when the account is unknown, disabled, paused or locked. One statement."""
     n = User.failed_logins + 1
@@ -119,8 +119,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
                                        col(User.failed_logins) == counted.failed_logins,
                                        col(User.locked_until).is_not_distinct_from(counted.locked_until))
                     .values(failed_logins=0, locked_until=None).execution_options(synchronize_session=False))
-    user = session.get(User, counted.id)
-    assert user is not None
+    user = session.get_one(User, counted.id)
     session.refresh(user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -171,7 +170,7 @@ def _require_admin(principal: Principal) -> None:
         raise PermissionError("administrators only")
 
 
-def _subtree(principal: Principal):  # noqa: ANN202
+def _subtree(principal: Principal):
     return Unit.path.startswith(principal.unit.path)  # type: ignore[attr-defined]
 
 

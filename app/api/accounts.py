@@ -1,7 +1,6 @@
 """JSON API of accounts: who the caller is (`GET /api/v1/me`)."""
-from pydantic import BaseModel
-
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from app.accounts.deps import ApiCaller
 

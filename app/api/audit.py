@@ -11,8 +11,19 @@ from sqlmodel import select
 from app.accounts.deps import ApiCaller
 from app.accounts.models import ApiToken, User
 from app.api.common import (
-    API_AUTH, PERIOD_PATTERN, IndicatorParam, Page, PagingDep, SubtreeParam, UnitParam, in_subtree, page,
-    filter_unit_indicator_period, period_bounds, problems, scope_root,
+    API_AUTH,
+    PERIOD_PATTERN,
+    IndicatorParam,
+    Page,
+    PagingDep,
+    SubtreeParam,
+    UnitParam,
+    filter_unit_indicator_period,
+    in_subtree,
+    page,
+    period_bounds,
+    problems,
+    scope_root,
 )
 from app.core.db import SessionDep
 from app.core.problems import Problem

@@ -5,11 +5,11 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from fastapi import Depends, Path, Query
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
-from starlette.exceptions import HTTPException
-from starlette.types import Receive, Scope, Send
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, select
+from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 
 from app.accounts.deps import Principal
 from app.core.problems import PROBLEM_JSON, Problem

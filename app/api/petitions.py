@@ -15,7 +15,16 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from app.accounts.deps import ApiCaller, Principal
-from app.api.common import API_AUTH, AllowAllMethodsRoute, Page, PagingDep, code_query, in_subtree, page, problems
+from app.api.common import (
+    API_AUTH,
+    AllowAllMethodsRoute,
+    Page,
+    PagingDep,
+    code_query,
+    in_subtree,
+    page,
+    problems,
+)
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.petitions import service as svc
@@ -199,7 +208,7 @@ def _items_out(session: Session, rows: list[tuple[PetitionItem, PetitionSummary,
     ) for it, s, u, ps in rows]
 
 
-def _items_stmt():  # noqa: ANN202
+def _items_stmt():
     return (select(PetitionItem, PetitionSummary, Unit, PetitionSession)
             .join(PetitionSummary, PetitionSummary.id == PetitionItem.summary_id)
             .join(Unit, Unit.id == PetitionSummary.unit_id)

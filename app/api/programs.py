@@ -216,7 +216,8 @@ def _problem(exc: Exception) -> Problem:
         return Problem(422, "Unprocessable Content",
                        f"{len(exc.errors)} error(s); nothing was changed: see `errors`.",
                        errors=[e.as_problem_item() for e in exc.errors])
-    assert isinstance(exc, lifecycle.ProgramError)
+    if not isinstance(exc, lifecycle.ProgramError):
+        raise TypeError(f"not a program error: {exc!r}")
     title = {404: "Not Found", 409: "Conflict"}.get(exc.status, "Unprocessable Content")
     return Problem(exc.status, title, exc.english(), errors=[exc.as_problem_item()])
 

@@ -7,7 +7,12 @@ from sqlmodel import Session
 
 from app.accounts.deps import ApiCaller, Principal
 from app.api.common import (
-    API_AUTH, PERIOD_PATTERN, code_query, parse_period_range, problems, program_for_year,
+    API_AUTH,
+    PERIOD_PATTERN,
+    code_query,
+    parse_period_range,
+    problems,
+    program_for_year,
 )
 from app.core.db import SessionDep
 from app.core.problems import Problem

@@ -12,10 +12,10 @@ from sqlmodel import select
 from app.accounts.deps import ApiCaller, Principal
 from app.api.common import API_AUTH, Page, PagingDep, code_query, in_subtree, page, problems
 from app.core.db import SessionDep
-from app.program.models import Indicator, Program, Task, TaskIndicator
-from app.core.time import today_vn
-from app.program.service import state_of
 from app.core.problems import Problem
+from app.core.time import today_vn
+from app.program.models import Indicator, Program, Task, TaskIndicator
+from app.program.service import state_of
 from app.units.models import Unit
 
 router = APIRouter(tags=["tasks"], dependencies=API_AUTH)
@@ -45,7 +45,7 @@ class TaskOut(BaseModel):
     indicators: list[str] = Field(examples=[["CT12"]], description="Codes of the indicators it drives.")
 
 
-def task_scope(principal: Principal, plan: type[Unit]):  # noqa: ANN201
+def task_scope(principal: Principal, plan: type[Unit]):
     """Plans the caller may read: its subtree's plans and the plans of the units above it."""
     ancestor_ids = [int(x) for x in principal.unit.path.strip("/").split("/") if x]
     return or_(in_subtree(plan.path, principal.unit), plan.id.in_(ancestor_ids))

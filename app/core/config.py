@@ -6,7 +6,7 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
-INSECURE_SECRET = "changethis"
+INSECURE_SECRET = "changethis"  # noqa: S105 — the placeholder production refuses
 
 
 class Settings(BaseSettings):

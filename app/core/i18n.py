@@ -91,12 +91,12 @@ def fmt_percent(value: float | None, digits: int = 1) -> str:
     return f"{fmt_number(value * 100, digits)} %"
 
 
-def fmt_date(value) -> str:  # noqa: ANN001
+def fmt_date(value) -> str:
     """A date or datetime as dd/mm/yyyy."""
     return "" if value is None else value.strftime("%d/%m/%Y")
 
 
-def fmt_datetime(value) -> str:  # noqa: ANN001
+def fmt_datetime(value) -> str:
     """A datetime as dd/mm/yyyy HH:MM (Asia/Ho_Chi_Minh)."""
     if value is None:
         return ""

@@ -1,7 +1,6 @@
 """Errors as application/problem+json (RFC 9457) for the API; Vietnamese pages for the UI."""
-from typing import Any
-
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,14 +36,14 @@ def _wants_problem(request: Request) -> bool:
 def install(app: FastAPI) -> None:
     """Register handlers: API paths answer problem+json; pages keep FastAPI's HTML handling."""
     @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem):  # noqa: ANN202
+    async def _problem(request: Request, exc: Problem):
         if _wants_problem(request):
             return problem_response(exc.status, exc.title, exc.detail, request.url.path,
                                     headers=exc.headers, **exc.extra)
         return error_page(request, exc.status, exc.title, exc.detail, headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException):  # noqa: ANN202
+    async def _http(request: Request, exc: StarletteHTTPException):
         if _wants_problem(request):
             return problem_response(exc.status_code, _title(exc.status_code), str(exc.detail),
                                     request.url.path, headers=getattr(exc, "headers", None))
@@ -52,7 +51,7 @@ def install(app: FastAPI) -> None:
                           headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError):  # noqa: ANN202
+    async def _validation(request: Request, exc: RequestValidationError):
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
                   for e in exc.errors()]
         if _wants_problem(request):

@@ -6,7 +6,7 @@ on one bar of signal asks for them once per release (see `app.main`). Plain `/st
 still work; they are only revalidated instead of kept.
 """
 import hashlib
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from fastapi import Request
@@ -19,7 +19,7 @@ from app.core.config import ROOT
 STATIC_DIR = ROOT / "static"
 
 
-@lru_cache(maxsize=None)
+@cache
 def static_version(name: str) -> str:
     """The first 10 hex digits of the file's SHA-256 ("" for a missing file); read once."""
     path = (STATIC_DIR / name).resolve()

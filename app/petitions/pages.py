@@ -22,7 +22,7 @@ from app.core.templates import env, render
 from app.core.time import parse_day
 from app.petitions import service as svc
 from app.petitions.export import grouped, summary_docx, summary_xlsx
-from app.petitions.models import Petition, PetitionField, PetitionItem, PetitionSession, PetitionSummary
+from app.petitions.models import Petition, PetitionItem, PetitionSession, PetitionSummary
 from app.program.models import Program, Task
 from app.program.service import period_end
 from app.units.deps import unit_by_code
@@ -87,7 +87,7 @@ def _forbidden() -> Problem:
 
 @router.get("/petitions")
 def petitions_page(request: Request, session: SessionDep, principal: WebUser,
-                   status: str | None = None):  # noqa: ANN201
+                   status: str | None = None):
     unit = principal.unit
     stmt = (select(Petition, Unit, PetitionItem).join(Unit, Unit.id == Petition.unit_id)
             .outerjoin(PetitionItem, PetitionItem.id == Petition.item_id)
@@ -133,7 +133,7 @@ def _recording_unit(session: Session, principal: Principal, code: str | None) ->
 
 @router.get("/petitions/new")
 def new_petition_form(request: Request, session: SessionDep, principal: WebUser,
-                      unit: str | None = None):  # noqa: ANN201
+                      unit: str | None = None):
     target = _recording_unit(session, principal, unit)
     saved = session.get(Petition, int(request.query_params["saved"])) if request.query_params.get(
         "saved", "").isdigit() else None
@@ -185,7 +185,7 @@ def new_petition(request: Request, session: SessionDep, principal: WebUser,
 
 
 @router.get("/petitions/{petition_id:int}")
-def petition_page(request: Request, session: SessionDep, principal: WebUser, petition_id: int):  # noqa: ANN201
+def petition_page(request: Request, session: SessionDep, principal: WebUser, petition_id: int):
     p, unit = _petition(session, principal, petition_id)
     item = session.get(PetitionItem, p.item_id) if p.item_id else None
     psession = session.get(PetitionSession, p.session_id) if p.session_id else None
@@ -207,7 +207,7 @@ def _sessions_context(session: Session, principal: Principal, **extra: object) -
 
 
 @router.get("/petitions/sessions")
-def sessions_page(request: Request, session: SessionDep, principal: WebUser):  # noqa: ANN201
+def sessions_page(request: Request, session: SessionDep, principal: WebUser):
     return render(request, "petitions/sessions.html", _sessions_context(session, principal))
 
 
@@ -233,7 +233,7 @@ def add_session(request: Request, session: SessionDep, principal: WebUser,
 
 
 @router.get("/petitions/fields")
-def fields_page(request: Request, session: SessionDep, principal: WebUser):  # noqa: ANN201
+def fields_page(request: Request, session: SessionDep, principal: WebUser):
     if not svc.can_edit_fields(principal):
         raise _forbidden()
     return render(request, "petitions/fields.html", {"fields": svc.fields_of(session, active_only=False),
@@ -295,7 +295,7 @@ def _summary_context(session: Session, principal: Principal, summary: PetitionSu
 
 
 @router.get("/petitions/summaries/{summary_id:int}")
-def summary_page(request: Request, session: SessionDep, principal: WebUser, summary_id: int):  # noqa: ANN201
+def summary_page(request: Request, session: SessionDep, principal: WebUser, summary_id: int):
     summary, unit = _summary(session, principal, summary_id)
     return render(request, "petitions/summary.html", _summary_context(session, principal, summary, unit))
 
@@ -365,7 +365,7 @@ def release_item(request: Request, session: SessionDep, principal: WebUser, item
 
 
 @router.get("/petitions/summaries/{summary_id:int}/print")
-def summary_print(request: Request, session: SessionDep, principal: WebUser, summary_id: int):  # noqa: ANN201
+def summary_print(request: Request, session: SessionDep, principal: WebUser, summary_id: int):
     summary, unit = _summary(session, principal, summary_id)
     ctx = _summary_context(session, principal, summary, unit)
     ctx["groups"] = grouped(ctx["items"])
@@ -404,7 +404,7 @@ def _item_context(session: Session, principal: Principal, item: PetitionItem, su
 
 
 @router.get("/petitions/items/{item_id:int}")
-def item_page(request: Request, session: SessionDep, principal: WebUser, item_id: int):  # noqa: ANN201
+def item_page(request: Request, session: SessionDep, principal: WebUser, item_id: int):
     item, summary, unit = _item(session, principal, item_id)
     return render(request, "petitions/item.html", _item_context(session, principal, item, summary, unit))
 
@@ -485,7 +485,7 @@ def item_file(session: SessionDep, principal: WebUser, item_id: int) -> Response
 # --- the public page -----------------------------------------------------------------------
 
 @public_router.get("/public/petitions/{province_code}")
-def public_page(request: Request, session: SessionDep, province_code: str):  # noqa: ANN201
+def public_page(request: Request, session: SessionDep, province_code: str):
     province = unit_by_code(session, province_code)
     if province is None or province.depth != 0 or not svc.settings.PETITIONS_PUBLIC_PAGE:
         raise Problem(404, "Not Found", _("No such province."))

@@ -134,7 +134,7 @@ def _index(request: Request, session: Session, **ctx: Any) -> Response:
 
 
 @router.get("/admin/programs")
-def programs_page(request: Request, principal: Manager, session: SessionDep):  # noqa: ANN201
+def programs_page(request: Request, principal: Manager, session: SessionDep):
     return _index(request, session)
 
 
@@ -144,7 +144,7 @@ def create_program(
     year: Annotated[str, Form(max_length=8)] = "",
     copy_from: Annotated[str, Form(max_length=8)] = "",
     with_tasks: Annotated[bool, Form()] = False,
-):  # noqa: ANN201
+):
     try:
         y = _int(year)
         if y is None:
@@ -181,7 +181,7 @@ def _program_page(request: Request, session: Session, program: Program, **ctx: A
 
 
 @router.get("/admin/programs/{year}")
-def program_page(request: Request, principal: Manager, session: SessionDep, year: int):  # noqa: ANN201
+def program_page(request: Request, principal: Manager, session: SessionDep, year: int):
     return _program_page(request, session, _program(session, year))
 
 
@@ -191,7 +191,7 @@ def change_program(
     title: Annotated[str, Form(max_length=300)] = "",
     theme: Annotated[str, Form(max_length=lifecycle.TEXT_MAX)] = "",
     motto: Annotated[str, Form(max_length=lifecycle.TEXT_MAX)] = "",
-):  # noqa: ANN201
+):
     program = _program(session, year)
     try:
         lifecycle.update_program(session, principal, program, {"title": title, "theme": theme, "motto": motto})
@@ -203,7 +203,7 @@ def change_program(
 
 
 @router.post("/admin/programs/{year}/publish")
-def publish_program(request: Request, principal: Manager, session: SessionDep, year: int):  # noqa: ANN201
+def publish_program(request: Request, principal: Manager, session: SessionDep, year: int):
     program = _program(session, year)
     try:
         lifecycle.publish(session, principal, program)
@@ -216,7 +216,7 @@ def publish_program(request: Request, principal: Manager, session: SessionDep, y
 
 
 @router.post("/admin/programs/{year}/delete")
-def delete_program(request: Request, principal: Manager, session: SessionDep, year: int):  # noqa: ANN201
+def delete_program(request: Request, principal: Manager, session: SessionDep, year: int):
     program = _program(session, year)
     try:
         lifecycle.delete_draft(session, principal, program)
@@ -236,7 +236,7 @@ def export_file(principal: Manager, session: SessionDep, year: int) -> Response:
 
 @router.post("/admin/programs/{year}/file")
 def import_file(request: Request, principal: Manager, session: SessionDep, year: int,
-                file: Annotated[UploadFile | None, File()] = None):  # noqa: ANN201
+                file: Annotated[UploadFile | None, File()] = None):
     program = _program(session, year)
     data = file.file.read(program_file.MAX_BYTES + 1) if file is not None else b""
     try:
@@ -257,7 +257,7 @@ def add_indicator(
     measure: Annotated[str, Form(max_length=16)] = "",
     entry_depths: Annotated[list[str], Form()] = [],  # noqa: B006
     time_rollup: Annotated[str, Form(max_length=8)] = "",
-):  # noqa: ANN201
+):
     program = _program(session, year)
     try:
         ind = lifecycle.add_indicator(session, principal, program, {
@@ -289,7 +289,7 @@ def _indicator_page(request: Request, session: Session, program: Program, ind: I
 
 
 @router.get("/admin/programs/{year}/indicators/{code}")
-def indicator_page(request: Request, principal: Manager, session: SessionDep, year: int, code: str):  # noqa: ANN201
+def indicator_page(request: Request, principal: Manager, session: SessionDep, year: int, code: str):
     program = _program(session, year)
     return _indicator_page(request, session, program, _indicator(session, program, code))
 
@@ -307,7 +307,7 @@ def change_indicator(
     baseline_year: Annotated[str, Form(max_length=8)] = "",
     baseline_source: Annotated[str, Form(max_length=2000)] = "",
     meaning_shown: Annotated[str, Form(max_length=1)] = "",
-):  # noqa: ANN201
+):
     program = _program(session, year)
     ind = _indicator(session, program, code)
     try:
@@ -346,7 +346,7 @@ def add_target(
     depth: Annotated[str, Form(max_length=4)] = "",
     on: Annotated[str, Form(max_length=16)] = "",
     label: Annotated[str, Form(max_length=300)] = "",
-):  # noqa: ANN201
+):
     program = _program(session, year)
     ind = _indicator(session, program, code)
     try:
@@ -371,7 +371,7 @@ def change_target(
     depth: Annotated[str, Form(max_length=4)] = "",
     on: Annotated[str, Form(max_length=16)] = "",
     label: Annotated[str, Form(max_length=300)] = "",
-):  # noqa: ANN201
+):
     program = _program(session, year)
     target = _target(session, program, target_id)
     ind = session.get(Indicator, target.indicator_id)
@@ -387,7 +387,7 @@ def change_target(
 
 
 @router.post("/admin/programs/{year}/targets/{target_id}/delete")
-def delete_target(request: Request, principal: Manager, session: SessionDep, year: int, target_id: int):  # noqa: ANN201
+def delete_target(request: Request, principal: Manager, session: SessionDep, year: int, target_id: int):
     program = _program(session, year)
     target = _target(session, program, target_id)
     ind = session.get(Indicator, target.indicator_id)
@@ -420,7 +420,7 @@ def _task_values(quarter: str, number: str, title: str, text: str, due_month: st
 
 
 @router.get("/admin/programs/{year}/tasks/{task_id}")
-def task_page(request: Request, principal: Manager, session: SessionDep, year: int, task_id: int):  # noqa: ANN201
+def task_page(request: Request, principal: Manager, session: SessionDep, year: int, task_id: int):
     program = _program(session, year)
     return _task_page(request, session, program, _task(session, program, task_id))
 
@@ -436,7 +436,7 @@ def change_task(
     lead_unit: Annotated[str, Form(max_length=32)] = "",
     lead_department: Annotated[str, Form(max_length=120)] = "",
     indicators: Annotated[list[str], Form()] = [],  # noqa: B006
-):  # noqa: ANN201
+):
     program = _program(session, year)
     task = _task(session, program, task_id)
     try:
@@ -456,7 +456,7 @@ def add_task(
     title: Annotated[str, Form(max_length=300)] = "",
     text: Annotated[str, Form(max_length=lifecycle.TEXT_MAX)] = "",
     due_month: Annotated[str, Form(max_length=2)] = "",
-):  # noqa: ANN201
+):
     program = _program(session, year)
     try:
         lifecycle.add_program_task(session, principal, program, _task_values(

@@ -155,7 +155,7 @@ def _table(wb: Any, sheet: str, columns: tuple[str, ...], errors: list[ProgramEr
     for n, row in enumerate(rows[1:], start=2):
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
             continue
-        values = {h: _value(h, v, sheet, n, errors) for h, v in zip(header, row) if h in columns}
+        values = {h: _value(h, v, sheet, n, errors) for h, v in zip(header, row, strict=False) if h in columns}
         for name in REQUIRED.get(sheet, ()):
             if values.get(name) is None:
                 errors.append(_at(ProgramError("cell_missing", "{column}: this cell is required.", column=name),
@@ -175,7 +175,7 @@ def _read(data: bytes) -> tuple[ProgramSpec, _Rows]:
         raise FileInvalid([ProgramError("file_too_large", "The file is too large (at most {max} MB).", max=5)])
     try:
         wb = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 — zip, XML or format errors all mean "not a workbook"
+    except Exception:
         raise FileInvalid([ProgramError("not_xlsx", "The file is not an XLSX workbook.")]) from None
     errors: list[ProgramError] = []
     head: dict[str, Any] = {}

@@ -21,21 +21,21 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _program(session: SessionDep):  # noqa: ANN202
+def _program(session: SessionDep):
     try:
         return tasks.current_program(session)
     except LookupError:
         raise Problem(404, "Not Found", _("No work program has been set up yet.")) from None
 
 
-def _default_month(session: SessionDep, program, unit) -> str:  # noqa: ANN001
+def _default_month(session: SessionDep, program, unit) -> str:
     """The latest month with figures in the unit's tree (like the dashboard), else December."""
     return default_period(session, program, unit).end
 
 
 @router.get("/reports")
 def reports_index(request: Request, session: SessionDep, principal: WebUser,
-                  unit: str | None = None, period: str | None = None):  # noqa: ANN201
+                  unit: str | None = None, period: str | None = None):
     program = _program(session)
     if unit and period:
         readable_unit(session, principal, unit)
@@ -47,7 +47,7 @@ def reports_index(request: Request, session: SessionDep, principal: WebUser,
     })
 
 
-def _report(session: SessionDep, principal, unit_code: str, period: str) -> service.MonthlyReport:  # noqa: ANN001
+def _report(session: SessionDep, principal, unit_code: str, period: str) -> service.MonthlyReport:
     unit = readable_unit(session, principal, unit_code)
     program = _program(session)
     try:
@@ -71,7 +71,7 @@ def report_xlsx(session: SessionDep, principal: WebUser, unit_code: str, period:
 
 @router.get("/reports/{unit_code}/{period}")
 def report_page(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
-                period: str):  # noqa: ANN201
+                period: str):
     report = _report(session, principal, unit_code, period)
     return render(request, "reports/monthly.html", {
         "r": report, "figure_text": service.figure_text, "target_text": service.target_text,

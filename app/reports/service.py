@@ -30,7 +30,6 @@ from app.rollup.types import Figure, IndicatorResult, TargetResult
 from app.units.models import Unit, UnitKind, UnitLevel
 
 
-
 @dataclass
 class MonthlyReport:
     program: Program
@@ -166,7 +165,7 @@ def target_text(indicator: Indicator, tr: TargetResult) -> str:
     t = tr.target
     signs = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
     pct = t.on == "reduction_pct" or indicator.measure in PERCENT_MEASURES
-    def num(x: float) -> str:  # noqa: E306
+    def num(x: float) -> str:
         if indicator.measure == "amount" and not pct:
             return fmt_vnd(int(x))
         return fmt_number(x, 0 if float(x).is_integer() else 1) + (" %" if pct else "")

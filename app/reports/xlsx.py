@@ -8,6 +8,7 @@ from io import BytesIO
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from app.core.i18n import _
 from app.core.spreadsheet import safe_row
@@ -28,9 +29,19 @@ INDICATOR_HEADER = ["STT", "Mã", "Chỉ tiêu", "Kết quả lũy kế", "Tử 
 
 
 def workbook(report: MonthlyReport) -> bytes:
+    """The monthly report as XLSX: indicators, tasks, who has reported; one sheet each."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET_INDICATORS
+    _indicators_sheet(ws, report)
+    _tasks_sheet(wb.create_sheet(SHEET_TASKS), report)
+    _completeness_sheet(wb.create_sheet(SHEET_COMPLETENESS), report)
+    buf = BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _indicators_sheet(ws: Worksheet, report: MonthlyReport) -> None:
     _title(ws, report, f"Kết quả thực hiện các chỉ tiêu (lũy kế tháng 01–{report.mm}/{report.year})")
     ws.append(INDICATOR_HEADER)
     _bold(ws, 3)
@@ -57,7 +68,8 @@ def workbook(report: MonthlyReport) -> bytes:
                 else "#,##0"
     _widths(ws, [5, 7, 44, 16, 12, 12, 12, 12, 16, 50, 14, 10, 10, 14])
 
-    wt = wb.create_sheet(SHEET_TASKS)
+
+def _tasks_sheet(wt: Worksheet, report: MonthlyReport) -> None:
     _title(wt, report, f"Nhiệm vụ (tình trạng đến ngày {report.as_of:%d/%m/%Y})")
     wt.append(["Mục", "Quý", "Số", "Nhiệm vụ", "Chủ trì", "Hạn", "Tình trạng", "Ngày hoàn thành",
                "Bổ sung", "Lý do bổ sung"])
@@ -73,7 +85,8 @@ def workbook(report: MonthlyReport) -> bytes:
                        "Bổ sung" if t.is_addition else None, t.addition_reason]))
     _widths(wt, [26, 6, 8, 60, 26, 14, 14, 16, 10, 40])
 
-    wc = wb.create_sheet(SHEET_COMPLETENESS)
+
+def _completeness_sheet(wc: Worksheet, report: MonthlyReport) -> None:
     _title(wc, report, f"Tình hình báo cáo tháng {report.mm}/{report.year}")
     wc.append(["Cấp", "Đã gửi báo cáo", "Tổng số đơn vị", "Tỷ lệ"])
     _bold(wc, 3)
@@ -90,23 +103,19 @@ def workbook(report: MonthlyReport) -> bytes:
                 wc.append(safe_row([u.name, u.code, lv.level]))
     _widths(wc, [34, 16, 16, 10])
 
-    buf = BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
-
-def _title(ws, report: MonthlyReport, text: str) -> None:  # noqa: ANN001
+def _title(ws: Worksheet, report: MonthlyReport, text: str) -> None:
     ws.append(safe_row([f"Ủy ban MTTQ Việt Nam {report.unit_kind.lower()} {report.unit.name} — {text}"]))
     ws.cell(1, 1).font = Font(bold=True, size=12)
     ws.append([f"Báo cáo số {report.number}, tháng {report.mm} năm {report.year}; lập ngày {report.issued_on:%d/%m/%Y}"])
 
 
-def _bold(ws, row: int) -> None:  # noqa: ANN001
+def _bold(ws: Worksheet, row: int) -> None:
     for cell in ws[row]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def _widths(ws, widths: list[int]) -> None:  # noqa: ANN001
+def _widths(ws: Worksheet, widths: list[int]) -> None:
     for i, w in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = w
