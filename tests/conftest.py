@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.databases import create_database, database_url, drop_database  # noqa: E402
+from tests.databases import create_database, database_url, drop_database
 
 _TMP = Path(tempfile.mkdtemp(prefix="mttq-tests-"))
 _ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "")

@@ -509,7 +509,7 @@ def _client_for(app, c: Caller, w: World) -> TestClient:
     return client
 
 
-def _request(client: TestClient, route: Route, spec: Spec, value: str):  # noqa: ANN202
+def _request(client: TestClient, route: Route, spec: Spec, value: str):
     values = {k: (value if v in OBJECT_KINDS else v) for k, v in spec.fill.items()}
     url = route.path_format.format(**{p: values[p] for p in route.path_params})
     params = {q: values[q] for q, _ in route.query if q in values}

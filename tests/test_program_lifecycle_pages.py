@@ -5,8 +5,8 @@ import re
 import pytest
 from sqlmodel import select
 
-from app.program.models import Indicator, Program, Target
 from app.core.time import today_vn
+from app.program.models import Indicator, Program, Target
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@ import unicodedata
 
 from sqlmodel import Session, func, select
 
+from app.program.departments import DEPARTMENTS
 from app.program.models import Indicator, Program, Task, TaskIndicator
 from app.seed.run import seed
-from app.program.departments import DEPARTMENTS
 
 
 def _province_tasks(db: Session) -> list[Task]:

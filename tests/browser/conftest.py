@@ -80,7 +80,7 @@ def app_server(name: str, *, demo_values: bool = False, wait_s: float = 60) -> I
             drop_database(pg_admin_url, db_name)
 
 
-def signed_in_page(browser, base_url: str, username: str, viewport: dict | None = None):  # noqa: ANN001, ANN201
+def signed_in_page(browser, base_url: str, username: str, viewport: dict | None = None):
     """A new browser context at `viewport` (phone size by default), signed in as `username`:
     (context, page)."""
     ctx = browser.new_context(viewport=viewport or PHONE, base_url=base_url)
@@ -100,7 +100,7 @@ def live_server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser(live_server):  # noqa: ANN201
+def browser(live_server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -110,11 +110,11 @@ def browser(live_server):  # noqa: ANN201
 
 
 @pytest.fixture
-def page_as(browser, live_server):  # noqa: ANN201
+def page_as(browser, live_server):
     """page_as("tinh.nhaplieu") → a signed-in Page in a fresh context at phone width."""
     contexts = []
 
-    def _make(username: str, viewport: dict | None = None):  # noqa: ANN202
+    def _make(username: str, viewport: dict | None = None):
         ctx, page = signed_in_page(browser, live_server, username, viewport)
         contexts.append(ctx)
         return page
