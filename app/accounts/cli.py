@@ -11,6 +11,9 @@ from sqlmodel import Session, select
 from app.accounts.models import User
 from app.accounts.security import hash_password, new_temporary_password
 from app.accounts.service import USERNAME_RE
+from app.core.db import engine
+from app.core.migrate import upgrade_to_head
+from app.units.models import Unit
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,10 +24,6 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--unit", required=True, help="GSO code of the unit, e.g. 15")
     create.add_argument("--name", required=True, help="full name")
     args = parser.parse_args(argv)
-
-    from app.core.db import engine
-    from app.core.migrate import upgrade_to_head
-    from app.units.models import Unit
 
     upgrade_to_head(engine)
     username = args.username.strip().lower()

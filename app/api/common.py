@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.accounts.deps import Principal
 from app.core.problems import PROBLEM_JSON, Problem
-from app.program.models import Program
+from app.program.models import Indicator, Program
 from app.program.periods import PeriodRange
 from app.units.deps import readable_unit
 from app.units.models import Unit
@@ -205,8 +205,6 @@ def filter_unit_indicator_period(stmt: Any, model: Any, exact: Unit | None, indi
                                  lo: str | None, hi: str | None) -> Any:
     """Narrow a list of rows with `unit_id` and `period` (joined to Indicator) by the common
     filters: one exact unit, an indicator code, a span of months (open ends allowed)."""
-    from app.program.models import Indicator
-
     if exact is not None:
         stmt = stmt.where(model.unit_id == exact.id)
     if indicator is not None:

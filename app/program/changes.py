@@ -1,17 +1,12 @@
 """Who may change a program (the province's administrators, never a token), and what follows
-every change: an audit row, and on a published program the kept roll-up rebuilt in the same
-transaction."""
-from typing import Any
-
+a change of its targets or indicators: on a published program, the kept roll-up rebuilt in the
+same transaction. (Every change is also audited, with `app.values.service.audit`.)"""
 from sqlmodel import Session, col, select
 
 from app.accounts.principal import Principal
 from app.program.models import Indicator, Program
-from app.program.spec import (
-    DRAFT,
-    PUBLISHED,
-    ProgramError,
-)
+from app.program.spec import DRAFT, PUBLISHED, ProgramError
+from app.rollup.service import rebuild
 from app.values.models import DataValue
 
 
@@ -45,13 +40,6 @@ def has_figures(session: Session, indicator: Indicator) -> bool:
         is not None
 
 
-def record_change(session: Session, principal: Principal, via: str, entity: str, entity_id: int | None,
-           action: str, old: Any, new: Any, **where: Any) -> None:
-    from app.values.service import audit
-
-    audit(session, principal, via, entity, entity_id, action, old, new, **where)
-
-
 def refresh_rollup(session: Session, program: Program, *scopes: str) -> None:
     """A published program's targets or indicators changed: rebuild the kept roll-up now, in
     the caller's transaction ('each unit' counts carry the targets' terms; unit counts follow
@@ -61,8 +49,6 @@ def refresh_rollup(session: Session, program: Program, *scopes: str) -> None:
     if scopes and "each" not in scopes:
         return
     if program.status == PUBLISHED:
-        from app.rollup.service import rebuild
-
         session.flush()
         rebuild(session)
 

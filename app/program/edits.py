@@ -14,7 +14,6 @@ from sqlmodel import Session, col, select
 from app.accounts.principal import Principal
 from app.program.changes import (
     has_figures,
-    record_change,
     refresh_rollup,
     require_draft,
     require_manager,
@@ -40,6 +39,7 @@ from app.program.spec import (
     tree_of,
 )
 from app.units.models import Unit
+from app.values.service import audit
 
 PROGRAM_FIELDS = ("title", "theme", "motto", "source")
 
@@ -66,7 +66,7 @@ def update_program(session: Session, principal: Principal, program: Program, cha
     if new:
         session.add(program)
         session.flush()
-        record_change(session, principal, via, "program", program.id, "update", old, new, unit_id=program.root_unit_id)
+        audit(session, principal, via, "program", program.id, "update", old, new, unit_id=program.root_unit_id)
     return program
 
 
@@ -129,7 +129,7 @@ def update_indicator(session: Session, principal: Principal, program: Program, i
         setattr(indicator, k, v)
     session.add(indicator)
     session.flush()
-    record_change(session, principal, via, "indicator", indicator.id, "update", old, changed,
+    audit(session, principal, via, "indicator", indicator.id, "update", old, changed,
            unit_id=program.root_unit_id, indicator_id=indicator.id)
     if {"share_filter", *MEANING} & set(changed):  # which units count, or how (names and baselines
         refresh_rollup(session, program)        # are read when a page is drawn)
@@ -166,7 +166,7 @@ def add_indicator(session: Session, principal: Principal, program: Program, valu
     ind = Indicator(program_id=program.id, **{f: getattr(spec, f) for f in INDICATOR_FIELDS})
     session.add(ind)
     session.flush()
-    record_change(session, principal, via, "indicator", ind.id, "create", None,
+    audit(session, principal, via, "indicator", ind.id, "create", None,
            {f: getattr(spec, f) for f in INDICATOR_FIELDS}, unit_id=program.root_unit_id, indicator_id=ind.id)
     return ind
 
@@ -227,7 +227,7 @@ def add_target(session: Session, principal: Principal, program: Program, indicat
                     **{k: getattr(spec, k) for k in TARGET_FIELDS if k != "unit"})
     session.add(target)
     session.flush()
-    record_change(session, principal, via, "target", target.id, "create", None, _target_row(spec),
+    audit(session, principal, via, "target", target.id, "create", None, _target_row(spec),
            unit_id=program.root_unit_id, indicator_id=indicator.id)
     refresh_rollup(session, program, spec.scope)
     return target
@@ -256,7 +256,7 @@ def update_target(session: Session, principal: Principal, program: Program, targ
     target.unit_id = _unit_id(session, program, spec)
     session.add(target)
     session.flush()
-    record_change(session, principal, via, "target", target.id, "update",
+    audit(session, principal, via, "target", target.id, "update",
            {k: v for k, v in old.items() if new[k] != v}, {k: v for k, v in new.items() if old[k] != v},
            unit_id=program.root_unit_id, indicator_id=indicator.id)
     refresh_rollup(session, program, before.scope, spec.scope)
@@ -270,7 +270,7 @@ def delete_target(session: Session, principal: Principal, program: Program, targ
     old = _target_row(target_spec(session, program, target, indicator))
     session.delete(target)
     session.flush()
-    record_change(session, principal, via, "target", target.id, "delete", old, None,
+    audit(session, principal, via, "target", target.id, "delete", old, None,
            unit_id=program.root_unit_id, indicator_id=indicator.id)
     refresh_rollup(session, program, old["scope"])
 
@@ -353,7 +353,7 @@ def add_program_task(session: Session, principal: Principal, program: Program, v
     task = Task(program_id=program.id, plan_unit_id=program.root_unit_id, quarter=spec.quarter,
                 number=spec.number, title=spec.title, text=spec.text or spec.title, lead_unit_id=program.root_unit_id)
     _write_task(session, program, task, spec)
-    record_change(session, principal, via, "program_task", task.id, "create", None,
+    audit(session, principal, via, "program_task", task.id, "create", None,
            {k: getattr(spec, k) for k in TASK_FIELDS}, unit_id=program.root_unit_id)
     return task
 
@@ -377,7 +377,7 @@ def update_program_task(session: Session, principal: Principal, program: Program
     task.version += 1
     session.add(task)
     session.flush()
-    record_change(session, principal, via, "program_task", task.id, "update",
+    audit(session, principal, via, "program_task", task.id, "update",
            {k: v for k, v in old.items() if new[k] != v}, {k: v for k, v in new.items() if old[k] != v},
            unit_id=program.root_unit_id)
     return task

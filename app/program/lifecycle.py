@@ -34,7 +34,6 @@ from app.program.changes import (
     can_manage,
     has_figures,
     program_by_year,
-    record_change,
     require_draft,
     require_manager,
 )
@@ -70,6 +69,7 @@ from app.program.spec import (
 )
 from app.units.models import Unit
 from app.values.models import AuditLog, DataValue
+from app.values.service import audit
 
 # The front door: callers say `lifecycle.<name>` for every step of a program's life. The parts
 # live in `spec` (the description and its words), `checks` (every error at once), `changes`
@@ -157,7 +157,7 @@ def create_draft(session: Session, principal: Principal, year: int, *, copy_from
         raise ProgramError("year_taken", "There is already a program for {year}.", loc=("year",),
                            status=409, year=year) from None
     write_spec(session, program, spec, tree)
-    record_change(session, principal, via, "program", program.id, "create", None,
+    audit(session, principal, via, "program", program.id, "create", None,
            {"year": year, "status": DRAFT, "copy_from": copy_from, "with_tasks": with_tasks,
             "indicators": len(spec.indicators), "targets": len(spec.targets), "tasks": len(spec.tasks)},
            unit_id=program.root_unit_id)
@@ -179,7 +179,7 @@ def import_spec(session: Session, principal: Principal, program: Program, spec: 
     if errors:
         raise ProgramInvalid(errors)
     write_spec(session, program, replace(spec, year=program.year), tree)
-    record_change(session, principal, via, "program", program.id, "import", None,
+    audit(session, principal, via, "program", program.id, "import", None,
            {"year": program.year, "indicators": len(spec.indicators), "targets": len(spec.targets),
             "tasks": len(spec.tasks)}, unit_id=program.root_unit_id)
 
@@ -197,7 +197,7 @@ def publish(session: Session, principal: Principal, program: Program, *, via: st
     program.status = PUBLISHED
     session.add(program)
     session.flush()
-    record_change(session, principal, via, "program", program.id, "publish", {"status": DRAFT}, {"status": PUBLISHED},
+    audit(session, principal, via, "program", program.id, "publish", {"status": DRAFT}, {"status": PUBLISHED},
            unit_id=program.root_unit_id)
     return program
 
@@ -219,7 +219,7 @@ def delete_draft(session: Session, principal: Principal, program: Program, *, vi
         session.execute(delete(TaskIndicator).where(col(TaskIndicator.indicator_id).in_(ind_ids)))
         session.execute(delete(Target).where(col(Target.indicator_id).in_(ind_ids)))
         session.execute(delete(Indicator).where(col(Indicator.id).in_(ind_ids)))
-    record_change(session, principal, via, "program", program.id, "delete", {"year": program.year, "status": DRAFT}, None,
+    audit(session, principal, via, "program", program.id, "delete", {"year": program.year, "status": DRAFT}, None,
            unit_id=program.root_unit_id)
     session.delete(program)
     session.flush()
