@@ -190,21 +190,16 @@ def _program(session: Session, year: int) -> Program:
 
 
 def _indicator(session: Session, program: Program, code: str) -> Indicator:
-    ind = session.exec(select(Indicator).where(Indicator.program_id == program.id, Indicator.code == code)).first()
+    ind = lifecycle.indicator_in(session, program, code)
     if ind is None:
         raise Problem(404, "Not Found", f"No indicator {code!r} in the {program.year} program.")
     return ind
 
 
-def _owned(session: Session, program: Program, model: Any, object_id: int) -> Any:
-    row = session.get(model, object_id)
-    program_id = None
-    if isinstance(row, Target):
-        ind = session.get(Indicator, row.indicator_id)
-        program_id = ind.program_id if ind else None
-    elif isinstance(row, Task):
-        program_id = row.program_id if row.plan_unit_id == program.root_unit_id else None
-    if row is None or program_id != program.id:
+def _owned(session: Session, program: Program, model: type[Target] | type[Task], object_id: int) -> Any:
+    find = lifecycle.target_in if model is Target else lifecycle.province_task_in
+    row = find(session, program, object_id)
+    if row is None:
         raise Problem(404, "Not Found", f"No such {model.__tablename__} in the {program.year} program.")
     return row
 

@@ -43,26 +43,22 @@ def _program(session: Session, year: int) -> Program:
     return program
 
 
-def _indicator(session: Session, program: Program, code: str) -> Indicator:
-    ind = session.exec(select(Indicator).where(Indicator.program_id == program.id, Indicator.code == code)).first()
-    if ind is None:
+def _found(row: Any) -> Any:
+    if row is None:
         raise Problem(404, "Not Found", _("Not found in this program."))
-    return ind
+    return row
+
+
+def _indicator(session: Session, program: Program, code: str) -> Indicator:
+    return _found(lifecycle.indicator_in(session, program, code))
 
 
 def _target(session: Session, program: Program, target_id: int) -> Target:
-    target = session.get(Target, target_id)
-    ind = session.get(Indicator, target.indicator_id) if target else None
-    if target is None or ind is None or ind.program_id != program.id:
-        raise Problem(404, "Not Found", _("Not found in this program."))
-    return target
+    return _found(lifecycle.target_in(session, program, target_id))
 
 
 def _task(session: Session, program: Program, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if task is None or task.program_id != program.id or task.plan_unit_id != program.root_unit_id:
-        raise Problem(404, "Not Found", _("Not found in this program."))
-    return task
+    return _found(lifecycle.province_task_in(session, program, task_id))
 
 
 def _messages(exc: Exception) -> list[str]:

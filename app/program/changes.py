@@ -4,7 +4,7 @@ same transaction. (Every change is also audited, with `app.values.service.audit`
 from sqlmodel import Session, col, select
 
 from app.accounts.principal import Principal
-from app.program.models import Indicator, Program
+from app.program.models import Indicator, Program, Target, Task
 from app.program.spec import DRAFT, PUBLISHED, ProgramError
 from app.rollup.service import rebuild
 from app.values.models import DataValue
@@ -13,6 +13,27 @@ from app.values.models import DataValue
 def program_by_year(session: Session, year: int) -> Program | None:
     """A year's program, draft or published."""
     return session.exec(select(Program).where(Program.year == year)).first()
+
+
+def indicator_in(session: Session, program: Program, code: str) -> Indicator | None:
+    """The program's indicator with this code."""
+    return session.exec(select(Indicator).where(Indicator.program_id == program.id,
+                                                Indicator.code == code)).first()
+
+
+def target_in(session: Session, program: Program, target_id: int) -> Target | None:
+    """The target, when it belongs to one of the program's indicators."""
+    target = session.get(Target, target_id)
+    indicator = session.get(Indicator, target.indicator_id) if target else None
+    return target if indicator is not None and indicator.program_id == program.id else None
+
+
+def province_task_in(session: Session, program: Program, task_id: int) -> Task | None:
+    """The task, when it is in the program's own plan (the province's, not a district's)."""
+    task = session.get(Task, task_id)
+    if task is None or task.program_id != program.id or task.plan_unit_id != program.root_unit_id:
+        return None
+    return task
 
 
 def all_programs(session: Session) -> list[Program]:

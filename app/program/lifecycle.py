@@ -33,9 +33,12 @@ from app.program.changes import (
     all_programs,
     can_manage,
     has_figures,
+    indicator_in,
     program_by_year,
+    province_task_in,
     require_draft,
     require_manager,
+    target_in,
 )
 from app.program.checks import problems
 from app.program.edits import (
@@ -76,11 +79,12 @@ from app.values.service import audit
 # (who may change a program, and what follows a change) and `edits` (one part at a time).
 __all__ = [
     "DRAFT", "PUBLISHED", "TEXT_MAX", "YEAR_MAX", "YEAR_MIN",
-    "BaselineSuggestion", "IndicatorSpec", "ProgramError", "ProgramInvalid", "ProgramSpec", "TargetSpec",
-    "TaskSpec", "Tree",
-    "add_indicator", "add_program_task", "add_target", "all_programs", "baseline_suggestion", "can_manage",
-    "create_draft", "delete_draft", "delete_target", "for_new_year", "has_figures", "import_spec", "problems",
-    "program_by_year", "publish", "spec_of", "task_spec", "tree_of", "update_indicator", "update_program",
+    "BaselineSuggestion", "IndicatorSpec", "ProgramError", "ProgramInvalid", "ProgramSpec",
+    "TargetSpec", "TaskSpec", "Tree",
+    "add_indicator", "add_program_task", "add_target", "all_programs", "baseline_suggestion",
+    "can_manage", "create_draft", "delete_draft", "delete_target", "for_new_year", "has_figures",
+    "import_spec", "indicator_in", "problems", "program_by_year", "province_task_in", "publish",
+    "spec_of", "target_in", "task_spec", "tree_of", "update_indicator", "update_program",
     "update_program_task", "update_target", "write_spec",
 ]
 
