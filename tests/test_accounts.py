@@ -5,6 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlmodel import select
 
 from app.accounts import service
+from app.accounts.demo import DEMO_PASSWORD
 from app.accounts.models import ApiToken, User
 from app.accounts.security import hash_api_token, verify_password
 from app.core.time import today_vn
@@ -50,7 +51,7 @@ def test_show_account_page_own_profile(login):
 
 def test_change_password_with_current_password(login, db):
     c = login("xa.nhaplieu")
-    r = _form(c, "/account/password", {"current_password": "demo2023", "new_password": NEW_PASSWORD,
+    r = _form(c, "/account/password", {"current_password": DEMO_PASSWORD, "new_password": NEW_PASSWORD,
                                        "confirm_password": NEW_PASSWORD})
     assert r.status_code == 303 and r.headers["location"] == "/account?changed=1"
     db.expire_all()
@@ -66,12 +67,12 @@ def test_change_password_wrong_current_refused(login, db):
     assert r.status_code == 400
     assert "Mật khẩu hiện tại không đúng." in r.text
     db.expire_all()
-    assert verify_password("demo2023", _user(db, "xa.nhaplieu").password_hash)
+    assert verify_password(DEMO_PASSWORD, _user(db, "xa.nhaplieu").password_hash)
 
 
 def test_change_password_too_short_refused(login):
     c = login("xa.nhaplieu")
-    r = _form(c, "/account/password", {"current_password": "demo2023", "new_password": "short12345"[:9],
+    r = _form(c, "/account/password", {"current_password": DEMO_PASSWORD, "new_password": "short12345"[:9],
                                        "confirm_password": "short12345"[:9]})
     assert r.status_code == 400
     assert "Mật khẩu mới cần ít nhất 10 ký tự." in r.text
@@ -79,7 +80,7 @@ def test_change_password_too_short_refused(login):
 
 def test_change_password_equal_to_username_refused(login):
     c = login("xa.nhaplieu")
-    r = _form(c, "/account/password", {"current_password": "demo2023", "new_password": "XA.NHAPLIEU",
+    r = _form(c, "/account/password", {"current_password": DEMO_PASSWORD, "new_password": "XA.NHAPLIEU",
                                        "confirm_password": "XA.NHAPLIEU"})
     assert r.status_code == 400
     assert "Mật khẩu không được trùng tên đăng nhập." in r.text
@@ -87,7 +88,7 @@ def test_change_password_equal_to_username_refused(login):
 
 def test_change_password_confirmation_mismatch_refused(login):
     c = login("xa.nhaplieu")
-    r = _form(c, "/account/password", {"current_password": "demo2023", "new_password": NEW_PASSWORD,
+    r = _form(c, "/account/password", {"current_password": DEMO_PASSWORD, "new_password": NEW_PASSWORD,
                                        "confirm_password": NEW_PASSWORD + "x"})
     assert r.status_code == 400
     assert "Hai lần nhập mật khẩu mới không khớp nhau." in r.text

@@ -9,6 +9,7 @@ from sqlmodel import select
 from starlette.middleware.sessions import SessionMiddleware
 
 from app.accounts import protection, service
+from app.accounts.demo import DEMO_PASSWORD
 from app.accounts.deps import ApiCaller, Principal
 from app.accounts.models import ApiToken, User
 from app.accounts.security import hash_password, new_api_token
@@ -69,17 +70,17 @@ def _alert(html: str) -> str:
 def test_post_form_without_csrf_token_rejected(login, db):
     c = login("xa.nhaplieu")
     del c.headers["X-CSRF-Token"]
-    r = c.post("/account/password", data={"current_password": "demo2023", "new_password": NEW_PASSWORD,
+    r = c.post("/account/password", data={"current_password": DEMO_PASSWORD, "new_password": NEW_PASSWORD,
                                           "confirm_password": NEW_PASSWORD})
     assert r.status_code == 403
     db.expire_all()
-    assert service.verify_password("demo2023", _user(db, "xa.nhaplieu").password_hash)
+    assert service.verify_password(DEMO_PASSWORD, _user(db, "xa.nhaplieu").password_hash)
 
 
 def test_post_form_with_wrong_csrf_token_rejected(login):
     c = login("xa.nhaplieu")
     del c.headers["X-CSRF-Token"]
-    r = c.post("/account/password", data={"csrf_token": "forged", "current_password": "demo2023",
+    r = c.post("/account/password", data={"csrf_token": "forged", "current_password": DEMO_PASSWORD,
                                           "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
     assert r.status_code == 403
 
@@ -93,7 +94,7 @@ def test_htmx_request_with_wrong_csrf_header_rejected(login):
 
 def test_login_form_without_csrf_token_rejected(client):
     client.get("/login")
-    r = client.post("/login", data={"username": "xa.xem", "password": "demo2023"})
+    r = client.post("/login", data={"username": "xa.xem", "password": DEMO_PASSWORD})
     assert r.status_code == 403
 
 
@@ -124,7 +125,7 @@ def _api_app(db) -> FastAPI:
 
 def test_api_call_with_session_cookie_without_csrf_header_rejected(db):
     with TestClient(_api_app(db), follow_redirects=False) as c:
-        assert _try_login(c, "xa.nhaplieu", "demo2023").status_code == 303
+        assert _try_login(c, "xa.nhaplieu", DEMO_PASSWORD).status_code == 303
         r = c.post("/api/v1/echo")
         assert r.status_code == 403
         assert r.headers["content-type"].startswith("application/problem+json")
@@ -134,7 +135,7 @@ def test_api_call_with_session_cookie_and_csrf_header_accepted(db):
     import re
 
     with TestClient(_api_app(db), follow_redirects=False) as c:
-        assert _try_login(c, "xa.nhaplieu", "demo2023").status_code == 303
+        assert _try_login(c, "xa.nhaplieu", DEMO_PASSWORD).status_code == 303
         token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/account").text)
         r = c.post("/api/v1/echo", headers={"X-CSRF-Token": token.group(1)} if token else {})
         assert r.status_code == 200 and r.json() == {"role": "editor"}
@@ -145,7 +146,7 @@ def test_api_call_with_session_cookie_and_csrf_header_accepted(db):
 def test_sign_in_rotates_session_and_csrf_token(client):
     before = _page_csrf(client)
     cookie_before = client.cookies.get("mttq_session")
-    r = client.post("/login", data={"username": "xa.xem", "password": "demo2023", "csrf_token": before})
+    r = client.post("/login", data={"username": "xa.xem", "password": DEMO_PASSWORD, "csrf_token": before})
     assert r.status_code == 303
     assert client.cookies.get("mttq_session") != cookie_before
     # The token from before sign-in no longer passes.
@@ -154,7 +155,7 @@ def test_sign_in_rotates_session_and_csrf_token(client):
 
 
 def test_session_cookie_http_only_same_site_lax(client):
-    r = client.post("/login", data={"username": "xa.xem", "password": "demo2023", "csrf_token": _page_csrf(client)})
+    r = client.post("/login", data={"username": "xa.xem", "password": DEMO_PASSWORD, "csrf_token": _page_csrf(client)})
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
 
@@ -168,7 +169,7 @@ def test_production_session_cookie_secure_and_hsts(db, monkeypatch):
     prod = create_app(run_startup=False)
     prod.dependency_overrides[get_session] = lambda: (yield db)
     with TestClient(prod, base_url="https://testserver", follow_redirects=False) as c:
-        r = c.post("/login", data={"username": "xa.xem", "password": "demo2023", "csrf_token": _page_csrf(c)})
+        r = c.post("/login", data={"username": "xa.xem", "password": DEMO_PASSWORD, "csrf_token": _page_csrf(c)})
     assert r.status_code == 303
     cookie = r.headers["set-cookie"].lower()
     assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
@@ -179,7 +180,7 @@ def test_change_password_ends_other_sessions(login):
     phone = login("xa.nhaplieu")
     desk = login("xa.nhaplieu")
     r = desk.post("/account/password", data={"csrf_token": desk.headers["X-CSRF-Token"],
-                                             "current_password": "demo2023", "new_password": NEW_PASSWORD,
+                                             "current_password": DEMO_PASSWORD, "new_password": NEW_PASSWORD,
                                              "confirm_password": NEW_PASSWORD})
     assert r.status_code == 303
     assert desk.get("/account").status_code == 200
@@ -208,7 +209,7 @@ def test_sign_out_ends_session(login):
 
 
 def test_login_redirect_ignores_foreign_next(client):
-    r = client.post("/login", data={"username": "xa.xem", "password": "demo2023", "next": "//evil.example/x",
+    r = client.post("/login", data={"username": "xa.xem", "password": DEMO_PASSWORD, "next": "//evil.example/x",
                                     "csrf_token": _page_csrf(client)})
     assert r.status_code == 303 and r.headers["location"] == "/"
 
@@ -241,7 +242,7 @@ def test_five_failures_lock_account(client, db, clock):
 
 def test_locked_account_refuses_correct_password(client, clock):
     _fail(client, clock, 5)
-    r = _try_login(client, "xa.xem", "demo2023")
+    r = _try_login(client, "xa.xem", DEMO_PASSWORD)
     assert r.status_code == 400
     assert "Sai tên đăng nhập hoặc mật khẩu." in r.text
 
@@ -259,7 +260,7 @@ def test_failures_during_lock_do_not_extend_it(client, db, clock):
 def test_lock_ends_after_fifteen_minutes(client, db, clock):
     _fail(client, clock, 5)
     clock.advance(minutes=15)
-    r = _try_login(client, "xa.xem", "demo2023")
+    r = _try_login(client, "xa.xem", DEMO_PASSWORD)
     assert r.status_code == 303
     db.expire_all()
     user = _user(db, "xa.xem")
@@ -270,23 +271,23 @@ def test_third_failure_pauses_sign_in(client, clock):
     for _ in range(3):
         _try_login(client, "xa.xem", WRONG)
     # Within the 5-second pause even the right password is refused…
-    assert _try_login(client, "xa.xem", "demo2023").status_code == 400
+    assert _try_login(client, "xa.xem", DEMO_PASSWORD).status_code == 400
     clock.advance(seconds=6)
     # …and after it, it works.
-    assert _try_login(client, "xa.xem", "demo2023").status_code == 303
+    assert _try_login(client, "xa.xem", DEMO_PASSWORD).status_code == 303
 
 
 def test_success_resets_failure_count(client, db, clock):
     _fail(client, clock, 2)
-    assert _try_login(client, "xa.xem", "demo2023").status_code == 303
+    assert _try_login(client, "xa.xem", DEMO_PASSWORD).status_code == 303
     db.expire_all()
     assert _user(db, "xa.xem").failed_logins == 0
 
 
 def test_lockout_message_same_as_unknown_user(client, clock):
     _fail(client, clock, 5)
-    locked = _try_login(client, "xa.xem", "demo2023")
-    unknown = _try_login(client, "khong.ton.tai", "demo2023")
+    locked = _try_login(client, "xa.xem", DEMO_PASSWORD)
+    unknown = _try_login(client, "khong.ton.tai", DEMO_PASSWORD)
     wrong = _try_login(client, "xa.nhaplieu", WRONG)
     assert locked.status_code == unknown.status_code == wrong.status_code == 400
     assert _alert(locked.text) == _alert(unknown.text) == _alert(wrong.text)
@@ -307,17 +308,17 @@ def test_disabled_user_cannot_sign_in(client, db):
     user.is_active = False
     db.add(user)
     db.commit()
-    assert _try_login(client, "xa.xem", "demo2023").status_code == 400
+    assert _try_login(client, "xa.xem", DEMO_PASSWORD).status_code == 400
 
 
 def test_rehash_on_login_when_parameters_changed(client, db):
     from argon2 import PasswordHasher
 
     user = _user(db, "xa.xem")
-    user.password_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("demo2023")
+    user.password_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(DEMO_PASSWORD)
     db.add(user)
     db.commit()
-    assert _try_login(client, "xa.xem", "demo2023").status_code == 303
+    assert _try_login(client, "xa.xem", DEMO_PASSWORD).status_code == 303
     db.expire_all()
     assert not service.needs_rehash(_user(db, "xa.xem").password_hash)
 
@@ -344,12 +345,12 @@ def test_login_rate_limit_per_address(client, address_limit):
 def test_login_rate_limit_refuses_even_right_password_when_reached(client, address_limit):
     for i in range(address_limit):
         _try_login(client, f"nobody{i}", WRONG)
-    r = _try_login(client, "xa.xem", "demo2023")
+    r = _try_login(client, "xa.xem", DEMO_PASSWORD)
     assert r.status_code == 429
 
 
 def test_login_rate_limit_counts_successful_sign_ins_too(client, address_limit):
-    statuses = [_try_login(TestClient(client.app, follow_redirects=False), "xa.xem", "demo2023").status_code
+    statuses = [_try_login(TestClient(client.app, follow_redirects=False), "xa.xem", DEMO_PASSWORD).status_code
                 for _ in range(address_limit + 1)]
     assert statuses == [303] * 20 + [429]
 

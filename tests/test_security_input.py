@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
+from app.accounts.demo import DEMO_PASSWORD
 from app.accounts.models import ApiToken, User
 from app.program.models import TaskNote
 from app.units.importer import import_units
@@ -36,7 +37,7 @@ def test_nul_in_sign_in_name_refused(client):
     import re
 
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    r = client.post("/login", data={"username": "xa.xem\x00", "password": "demo2023", "csrf_token": token})
+    r = client.post("/login", data={"username": "xa.xem\x00", "password": DEMO_PASSWORD, "csrf_token": token})
     assert r.status_code == 400
     assert NUL_MESSAGE in r.text
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from app.accounts import protection
+from app.accounts.demo import DEMO_PASSWORD
 from app.accounts.models import RateCounter, User, UserSession
 from app.core.time import utcnow
 
@@ -74,7 +75,7 @@ def test_untrusted_peer_cannot_choose_its_address(behind_proxy, db):
 
 def test_session_records_forwarded_address(behind_proxy, db):
     c = behind_proxy(PROXY)
-    assert _attempt(c, "203.0.113.5", "xa.xem", "demo2023").status_code == 303
+    assert _attempt(c, "203.0.113.5", "xa.xem", DEMO_PASSWORD).status_code == 303
     uid = db.exec(select(User.id).where(User.username == "xa.xem")).one()
     row = db.exec(select(UserSession).where(UserSession.user_id == uid)).one()
     assert row.address == "203.0.113.5"

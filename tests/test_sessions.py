@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from app.accounts.demo import DEMO_PASSWORD
 from app.accounts.models import User, UserSession
 from app.core.time import utcnow
 
@@ -49,9 +50,10 @@ def test_sign_in_creates_session_row_with_hashed_id(login, db):
     # The cookie's id is nowhere in the table; its SHA-256 is.
     cookie = c.cookies.get(COOKIE)
     assert cookie not in {r.id_hash for r in rows}
-    from app.main import app as fastapi_app  # noqa: F401  (the signed cookie's payload)
     import base64
     import json
+
+    from app.main import app as fastapi_app  # noqa: F401  (the signed cookie's payload)
 
     payload = json.loads(base64.b64decode(cookie.split(".")[0] + "=="))
     assert rows[0].id_hash == hashlib.sha256(payload["sid"].encode()).hexdigest()
@@ -107,7 +109,7 @@ def test_idle_and_absolute_limits_are_settings(login, monkeypatch):
 def test_password_change_ends_every_other_session(app, login, db):
     phone = login("xa.nhaplieu")
     desk = login("xa.nhaplieu")
-    r = _post(desk, "/account/password", {"current_password": "demo2023", "new_password": NEW_PASSWORD,
+    r = _post(desk, "/account/password", {"current_password": DEMO_PASSWORD, "new_password": NEW_PASSWORD,
                                           "confirm_password": NEW_PASSWORD})
     assert r.status_code == 303
     assert desk.get("/account").status_code == 200
@@ -224,7 +226,7 @@ def test_ending_another_users_session_changes_nothing(login, db):
 
 def test_sign_in_again_ends_previous_session_of_that_browser(login, db):
     c = login("xa.xem")
-    assert _post(c, "/login", {"username": "xa.xem", "password": "demo2023"}).status_code == 303
+    assert _post(c, "/login", {"username": "xa.xem", "password": DEMO_PASSWORD}).status_code == 303
     assert len(_live(db, "xa.xem")) == 1
 
 

@@ -20,13 +20,13 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
+from app.accounts.demo import DEMO_PASSWORD as PASSWORD
 from app.accounts.models import User
 from app.core.config import ROOT
 from app.core.db import make_engine
 from app.core.time import utcnow
 from tests.databases import drop_database, new_database_url
 
-PASSWORD = "demo2023"
 LIMIT = 20  # sign-in attempts per address per day, set for both instances
 
 
