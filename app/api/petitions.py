@@ -27,6 +27,7 @@ from app.api.common import (
 )
 from app.core.db import SessionDep
 from app.core.problems import Problem
+from app.core.time import today_vn
 from app.petitions import service as svc
 from app.petitions.models import Petition, PetitionField, PetitionItem, PetitionSession, PetitionSummary
 from app.units.deps import readable_unit
@@ -196,7 +197,7 @@ def _items_out(session: Session, rows: list[tuple[PetitionItem, PetitionSummary,
                ) -> list[ItemOut]:
     codes = _field_codes(session)
     sources = svc.sources_of(session, [it.id for it, *_ in rows])
-    today = svc.today()
+    today = today_vn()
     return [ItemOut(
         id=it.id, summary_id=s.id, summary_number=s.number, summary_unit=u.code, session=ps.name, number=it.number,
         field=codes[it.field_id], addressee=it.addressee, addressee_detail=it.addressee_detail, content=it.content,
@@ -232,7 +233,7 @@ def list_items(
     if addressee is not None:
         stmt = stmt.where(PetitionItem.addressee == addressee)
     if overdue:
-        stmt = stmt.where(PetitionItem.status == svc.FORWARDED, PetitionItem.due_on < svc.today())
+        stmt = stmt.where(PetitionItem.status == svc.FORWARDED, PetitionItem.due_on < today_vn())
     rows, count = page(session, stmt, paging, [PetitionItem.summary_id, PetitionItem.number])
     return Page(data=_items_out(session, rows), count=count, limit=paging.limit, offset=paging.offset)
 

@@ -19,7 +19,7 @@ from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.templates import env, render
-from app.core.time import parse_day
+from app.core.time import parse_day, today_vn
 from app.petitions import service as svc
 from app.petitions.export import grouped, summary_docx, summary_xlsx
 from app.petitions.models import Petition, PetitionItem, PetitionSession, PetitionSummary
@@ -97,7 +97,7 @@ def petitions_page(request: Request, session: SessionDep, principal: WebUser,
     elif status in svc.ITEM_STEPS:
         stmt = stmt.where(PetitionItem.status == status)
     rows = session.exec(stmt.order_by(Petition.heard_on.desc(), Petition.id.desc()).limit(200)).all()
-    today = svc.today()
+    today = today_vn()
     return render(request, "petitions/index.html", {
         "unit": unit, "rows": rows, "status": status, "fields": _fields(session), **_words(),
         "personal": {p.id for p, u, _i in rows if svc.sees_personal(principal, u)},
@@ -114,7 +114,7 @@ def petitions_page(request: Request, session: SessionDep, principal: WebUser,
 def _record_context(session: Session, principal: Principal, unit: Unit, **extra: object) -> dict[str, object]:
     ctx: dict[str, object] = {
         "unit": unit, "fields": svc.fields_of(session), "sessions": svc.sessions_for(session, unit),
-        **_words(), "errors": {}, "form": {"heard_on": svc.today().strftime("%d/%m/%Y"), "channel": "voter_meeting",
+        **_words(), "errors": {}, "form": {"heard_on": today_vn().strftime("%d/%m/%Y"), "channel": "voter_meeting",
                                           "raiser_kind": "person"},
         "saved": None,
     }
@@ -288,7 +288,7 @@ def _summary_context(session: Session, principal: Principal, summary: PetitionSu
         "pending": svc.pending(session, summary) if summary.status == "draft" else [],
         "fields": _fields(session), "field_list": svc.fields_of(session), **_words(),
         "can_compile": svc.can_compile(principal, unit), "errors": {}, "form": {}, "chosen": set(),
-        "today": svc.today(),
+        "today": today_vn(),
     }
     ctx.update(extra)
     return ctx
@@ -327,7 +327,7 @@ def send_summary(request: Request, session: SessionDep, principal: WebUser, summ
                  sent_on: Annotated[str, Form()] = "", due_on: Annotated[str, Form()] = "") -> Response:
     summary, unit = _summary(session, principal, summary_id)
     try:
-        sent, due = parse_day(sent_on) or svc.today(), parse_day(due_on)
+        sent, due = parse_day(sent_on) or today_vn(), parse_day(due_on)
     except ValueError:
         return render(request, "petitions/summary.html", _summary_context(
             session, principal, summary, unit, errors={"send": _(DATE_HINT)}),
@@ -385,7 +385,7 @@ def summary_export(session: SessionDep, principal: WebUser, summary_id: int, per
 @router.get("/petitions/summaries/{summary_id:int}.docx")
 def summary_word(session: SessionDep, principal: WebUser, summary_id: int) -> Response:
     summary, unit = _summary(session, principal, summary_id)
-    body = summary_docx(session, summary, unit, svc.today())
+    body = summary_docx(session, summary, unit, today_vn())
     name = f"tong-hop-kien-nghi-{unit.code}-{summary.number}.docx"
     return Response(body, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -397,7 +397,7 @@ def _item_context(session: Session, principal: Principal, item: PetitionItem, su
     ctx: dict[str, object] = {
         "item": item, "summary": summary, "unit": unit, "psession": session.get(PetitionSession, summary.session_id),
         "sources": svc.sources_of(session, [item.id])[item.id], "fields": _fields(session), **_words(),
-        "can_follow": svc.can_compile(principal, unit), "errors": {}, "form": {}, "today": svc.today(),
+        "can_follow": svc.can_compile(principal, unit), "errors": {}, "form": {}, "today": today_vn(),
     }
     ctx.update(extra)
     return ctx

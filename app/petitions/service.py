@@ -78,7 +78,7 @@ __all__ = [
     "pending", "PETITION_TASKS", "PetitionError", "PetitionInput", "public_items", "RAISER_KINDS",
     "RECEIVED", "record", "release_item", "sees_personal", "send", "sessions_for", "set_field_active",
     "set_status", "sources_of", "status_of", "STATUS_WORDS", "StoredFile", "summaries_in",
-    "summary_for", "supervise", "today", "visible_sessions",
+    "summary_for", "supervise", "visible_sessions",
 ]
 
 
@@ -150,7 +150,7 @@ def create_session(session: Session, principal: Principal, via: str, unit: Unit,
         raise PetitionError("Write the name of the session, e.g. “Kỳ họp thứ 7, HĐND tỉnh khóa XIX”.", "name")
     if len(name) > 200:
         raise PetitionError("The name is too long (at most {n} characters).", "name", n=200)
-    year = (held_on or today()).year
+    year = (held_on or today_vn()).year
     row = PetitionSession(unit_id=unit.id, name=name, held_on=held_on, year=year)
     session.add(row)
     session.flush()
@@ -196,7 +196,7 @@ def record(session: Session, principal: Principal, via: str, unit: Unit, data: P
         raise PetitionError("Choose the field from the list.", "field_id")
     if data.heard_on is None:
         raise PetitionError("Write the date as dd/mm/yyyy, e.g. 15/04/2023.", "heard_on")
-    if data.heard_on > today():
+    if data.heard_on > today_vn():
         raise PetitionError("The date cannot be in the future.", "heard_on")
     if data.session_id is not None and data.session_id not in {s.id for s in sessions_for(session, unit)}:
         raise PetitionError("Choose a session of your unit or of the levels above it.", "session_id")
@@ -371,7 +371,7 @@ def send(session: Session, principal: Principal, via: str, summary: PetitionSumm
     items = items_of(session, summary)
     if not items:
         raise PetitionError("Compile at least one item before sending the summary.", None)
-    if sent_on > today():
+    if sent_on > today_vn():
         raise PetitionError("The date cannot be in the future.", "sent_on")
     due = due_on or sent_on + timedelta(days=ANSWER_DAYS)
     if due < sent_on:
@@ -427,7 +427,7 @@ def set_status(session: Session, principal: Principal, via: str, item: PetitionI
         raise PetitionError("An item is forwarded by sending its summary.", "status", 409)
     if new == ANSWERED:
         raise PetitionError("Record the addressee's answer to mark the item answered.", "status", 409)
-    _step(session, item, old, new, closed_on=today())
+    _step(session, item, old, new, closed_on=today_vn())
     _audit(session, principal, via, "petition_item", item.id, "update", {"status": old}, {"status": new},
            unit_id=unit.id)
 
@@ -477,7 +477,7 @@ def answer(session: Session, principal: Principal, via: str, item: PetitionItem,
         raise PetitionError("The content is too long (at most {n} characters).", "answer_text", n=CONTENT_MAX)
     if answered_on is None:
         raise PetitionError("Write the date as dd/mm/yyyy, e.g. 15/04/2023.", "answered_on")
-    if answered_on > today():
+    if answered_on > today_vn():
         raise PetitionError("The date cannot be in the future.", "answered_on")
     ref = _short(ref, 120)
     stored: StoredFile | None = None
@@ -519,7 +519,3 @@ def supervise(session: Session, principal: Principal, via: str, item: PetitionIt
 def _audit(session: Session, principal: Principal, via: str, entity: str, entity_id: int | None, action: str,
            old: Any, new: Any, **where: Any) -> None:
     audit(session, principal, via, entity, entity_id, action, old, new, **where)
-
-
-def today() -> date:
-    return today_vn()
