@@ -29,3 +29,7 @@ def test_parse_day_empty_is_none(text):
 def test_parse_day_refuses_anything_else(text):
     with pytest.raises(ValueError):
         clock.parse_day(text)
+
+
+def test_today_vn_of_a_given_utc_time():
+    assert clock.today_vn(datetime(2023, 12, 31, 17, 0, tzinfo=UTC)) == date(2024, 1, 1)

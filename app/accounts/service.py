@@ -43,6 +43,7 @@ from app.accounts.security import (
 from app.core import time as clock
 from app.core.config import settings
 from app.core.errors import InputError
+from app.core.time import VN_TZ, parse_day, today_vn
 from app.units.models import Unit
 
 MAX_FAILURES = settings.LOGIN_MAX_FAILURES
@@ -323,7 +324,7 @@ def last_day_of_use(token: ApiToken) -> date | None:
     """The last day (Vietnam time) a token works: it expires at the start of the next day."""
     if token.expires_at is None:
         return None
-    return (token.expires_at.astimezone(clock.VN_TZ) - timedelta(seconds=1)).date()
+    return (token.expires_at.astimezone(VN_TZ) - timedelta(seconds=1)).date()
 
 
 def create_token(session: Session, principal: Principal, *, name: str, unit_code: str, mode: str,
@@ -340,12 +341,12 @@ def create_token(session: Session, principal: Principal, *, name: str, unit_code
     if mode not in MODES:
         raise AccountError("Choose read-only or read-write.", "mode")
     try:
-        day = clock.parse_day(expires_on)
+        day = parse_day(expires_on)
     except ValueError:
         day = None
     if day is None:
         raise AccountError("Write the expiry date as dd/mm/yyyy, e.g. 31/12/2024.", "expires_on")
-    today = clock.today_vn()
+    today = today_vn(clock.utcnow())
     if day < today:
         raise AccountError("The expiry date has passed; choose a later date.", "expires_on")
     if day > today + timedelta(days=MAX_TOKEN_DAYS):
@@ -353,7 +354,7 @@ def create_token(session: Session, principal: Principal, *, name: str, unit_code
     secret, digest = new_api_token()
     token = ApiToken(name=name, unit_id=unit.id, mode=mode, token_hash=digest, prefix=secret[:12],
                      created_by_id=principal.user_id,
-                     expires_at=datetime.combine(day + timedelta(days=1), time(0), clock.VN_TZ))
+                     expires_at=datetime.combine(day + timedelta(days=1), time(0), VN_TZ))
     session.add(token)
     session.flush()
     return token, secret

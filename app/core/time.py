@@ -21,9 +21,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def today_vn() -> date:
-    """Today's date in Việt Nam (the server may run in UTC)."""
-    return utcnow().astimezone(VN_TZ).date()
+def today_vn(now: datetime | None = None) -> date:
+    """Today's date in Việt Nam (the server may run in UTC); `now` (UTC) when the caller keeps
+    its own clock."""
+    return (now or utcnow()).astimezone(VN_TZ).date()
 
 
 def parse_day(text: str | None) -> date | None:
