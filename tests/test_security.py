@@ -28,10 +28,10 @@ class Clock:
     def __init__(self) -> None:
         self.now = utcnow()
 
-    def utcnow(self):  # noqa: ANN201
+    def utcnow(self):
         return self.now
 
-    def advance(self, **kw) -> None:  # noqa: ANN003
+    def advance(self, **kw) -> None:
         self.now += timedelta(**kw)
 
 
@@ -505,9 +505,9 @@ def test_app_start_refused_in_production_with_demo_accounts(engine, monkeypatch)
     from app.main import create_app
 
     monkeypatch.setattr(startup.settings, "ENVIRONMENT", "production")
-    with pytest.raises(InsecureStartup):
-        with TestClient(create_app()):  # runs the start-up: migrate, seed if empty, check accounts
-            pass
+    # TestClient runs the start-up: migrate, seed if empty, check accounts.
+    with pytest.raises(InsecureStartup), TestClient(create_app()):
+        pass
 
 
 def test_local_mode_allows_demo_accounts(db):

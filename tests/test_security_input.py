@@ -23,11 +23,11 @@ def _csv(tmp_path: Path, body: str, header: str = HEADER) -> Path:
     return f
 
 
-def _count(db: Session, model) -> int:  # noqa: ANN001
+def _count(db: Session, model) -> int:
     return db.exec(select(func.count()).select_from(model)).one()
 
 
-def _post(c, url: str, data: dict):  # noqa: ANN001, ANN202
+def _post(c, url: str, data: dict):
     return c.post(url, data={"csrf_token": c.headers["X-CSRF-Token"], **data})
 
 

@@ -41,7 +41,7 @@ def behind_proxy(db, monkeypatch) -> Callable[[str], TestClient]:
         c.close()
 
 
-def _attempt(c: TestClient, forwarded: str | None, username: str = "nobody", password: str = "wrong"):  # noqa: ANN202
+def _attempt(c: TestClient, forwarded: str | None, username: str = "nobody", password: str = "wrong"):
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
     token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login", headers=headers).text).group(1)
     return c.post("/login", data={"username": username, "password": password, "csrf_token": token},
