@@ -2,7 +2,7 @@
 from app.accounts.models import ApiToken, User  # noqa: F401
 from app.accounts.models import RateCounter, UserSession  # noqa: F401
 from app.program.models import Indicator, Program, Target, Task, TaskIndicator, TaskNote  # noqa: F401
-from app.units.models import Unit, UnitKind, UnitLevel  # noqa: F401
+from app.units.models import Unit, UnitKind, UnitLevel, UnitSuccessor, UnitYear  # noqa: F401
 from app.values.models import AuditLog, DataValue, IdempotencyRecord, PeriodSubmission  # noqa: F401
 from app.rollup.models import RollupCell, RollupEach, RollupOwn, RollupUnitCount  # noqa: F401
 from app.petitions.models import Petition, PetitionField, PetitionItem, PetitionSession, PetitionSummary  # noqa: F401

@@ -2,11 +2,14 @@
 
 Demo only: a production start refuses SEED_DEMO_USERS.
 """
+from datetime import date
+
 from sqlmodel import Session, select
 
 from app.accounts.models import User
 from app.accounts.security import hash_password
 from app.units.models import Unit
+from app.units.time import unit_by_code_on
 
 DEMO_PASSWORD = "demo2023"
 DEMO_DISTRICT_CODE = "141"  # Huyện Yên Bình
@@ -30,7 +33,9 @@ def seed_demo_users(session: Session) -> None:
     for username, full_name, unit_code, role in DEMO_USERS:
         if session.exec(select(User).where(User.username == username)).first() is not None:
             continue
-        unit = session.exec(select(Unit).where(Unit.code == unit_code)).one()
+        unit = unit_by_code_on(session, unit_code, date(2023, 12, 31))
+        if unit is None:
+            continue
         session.add(User(username=username, full_name=full_name, unit_id=unit.id, role=role,
                          password_hash=password_hash, is_demo=True))
     session.flush()
@@ -64,7 +69,18 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
     rng = random.Random(2023)
     clock = random.Random(2024)  # dates only, so the figures drawn stay the same
     ind = {i.code: i for i in session.exec(select(Indicator).where(Indicator.program_id == program.id))}
-    units = list(session.exec(select(Unit).order_by(Unit.depth, Unit.id)).all())
+    from datetime import date
+
+    from app.units.time import in_force_clause, year_attributes
+
+    units = list(session.exec(select(Unit).where(in_force_clause(date(2023, 12, 31)))
+                              .order_by(Unit.depth, Unit.id)).all())
+    attrs = year_attributes(session, 2023)
+
+    def attr(u: Unit, name: str):  # noqa: ANN202
+        a = attrs.get(u.id)
+        return getattr(a, name) if a is not None else None
+
     by_depth: dict[int, list[Unit]] = {}
     for u in units:
         by_depth.setdefault(u.depth, []).append(u)
@@ -123,7 +139,7 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
                 put(u, "CT18", rng.choice(month_list), 1)
         if u.depth == 2:
             vs = villages_of.get(u.id, [])
-            population = sum(v.population or 0 for v in vs) or rng.randint(2000, 9000)
+            population = sum(attr(v, 'population') or 0 for v in vs) or rng.randint(2000, 9000)
             reached = rng.uniform(0.7, 0.9)
             for m in month_list:
                 reached = min(1.0, reached + rng.uniform(0.0, 0.05))
@@ -134,7 +150,7 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
                 if helped:
                     put(u, "CT14", m, helped)
                 put(u, "CT15", m, rng.randint(5, 40) * 1_000_000)
-            if u.new_rural in ("recognised", "expected"):
+            if attr(u, "new_rural") in ("recognised", "expected"):
                 put(u, "CT16", 1, 1 if rng.random() < 0.9 else 0)
             if rng.random() < 0.45:
                 put(u, "CT17", rng.choice(month_list), 1)
@@ -142,7 +158,7 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
             put(u, "CT04", 1, 1 if rng.random() < 0.55 else 0)
             put(u, "CT07", 1, rng.randint(1, 3))
             put(u, "CT10", 1, 1 if rng.random() < 0.74 else 0)
-            households = u.households or rng.randint(60, 260)
+            households = attr(u, 'households') or rng.randint(60, 260)
             share = rng.uniform(0.72, 0.9)
             for m in month_list:
                 share = min(1.0, share + rng.uniform(0.0, 0.02))
@@ -172,7 +188,7 @@ def seed_demo_task_progress(session: Session) -> None:
 
     from app.program.models import Program, Task, TaskNote
 
-    program = session.exec(select(Program)).first()
+    program = session.exec(select(Program).where(Program.year == 2023)).first()
     if program is None:
         return
     root_tasks = list(session.exec(select(Task).where(
