@@ -201,7 +201,8 @@ def import_rows(session: Session, rows: list[tuple[int, dict[str, str]]], *, rep
     by_code: dict[str, _Plan] = {}
     plans: list[_Plan] = []
     for line, row in rows:
-        plan = _check_row(session, line, row, kinds, by_code, day, effective, in_force_on_day, report)
+        plan = _check_row(session, line, row, kinds, by_code, day, effective, in_force_on_day, report,
+                          {uid: before for uid in retired_ids})
         if plan is not None:
             plans.append(plan)
             by_code.setdefault(plan.code, plan)
@@ -220,7 +221,8 @@ def import_rows(session: Session, rows: list[tuple[int, dict[str, str]]], *, rep
 
 
 def _check_row(session: Session, line: int, row: dict[str, str], kinds: dict, by_code: dict, day: date,
-               effective: date | None, in_force_on_day, report: ImportReport) -> "_Plan | None":  # noqa: ANN001
+               effective: date | None, in_force_on_day, report: ImportReport,  # noqa: ANN001
+               ending: dict[int, date]) -> "_Plan | None":
     err = report.errors.append
     code, name, kind, parent = (row.get(c, "").strip() for c in COLUMNS)
     if not code:
@@ -292,7 +294,7 @@ def _check_row(session: Session, line: int, row: dict[str, str], kinds: dict, by
         # carried by another unit at any day of its validity.
         start = effective
         for other in session.exec(select(Unit).where(Unit.code == code)).all():
-            o_to = other.valid_to
+            o_to = ending.get(other.id, other.valid_to)  # units retired by this import end the day before
             if overlaps(start, plan.valid_to, other.valid_from, o_to):
                 span = f"{other.valid_from:%d/%m/%Y}" if other.valid_from else "always"
                 err(f"Line {line}: code clash: {code} is carried by {other.name} ({span} – "
@@ -400,9 +402,10 @@ def _write(session: Session, plan: _Plan, kinds: dict, parent: Unit | None, day:
         session.add(unit)
         report.updated += 1
     else:
-        unit = Unit(code=code, name=name, kind=kind, depth=kinds[kind].depth,
+        unit = Unit(code=code, name=name, kind=kind, depth=kinds[kind].depth, is_demo=plan.row.get("is_demo") == "1",
                     parent_id=parent.id if parent else None, path="", valid_from=effective,
-                    valid_to=plan.valid_to, sort_order=int(plan.row.get("sort_order") or 0)
+                    valid_to=plan.valid_to or (plan.existing.valid_to if plan.action == "version" else None),
+                    sort_order=int(plan.row.get("sort_order") or 0)
                     if (plan.row.get("sort_order") or "").isdigit() else 0)
         session.add(unit)
         session.flush()
