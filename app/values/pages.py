@@ -154,7 +154,10 @@ def _page_context(session: Session, principal: Principal, program: Program, unit
                              read_only)
                  for ind in service.entry_indicators(session, program, unit)]
     parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
-    child = session.exec(select(Unit).where(Unit.parent_id == unit.id).limit(1)).first()
+    from app.units.time import in_force_clause, month_last_day
+
+    child = session.exec(select(Unit).where(Unit.parent_id == unit.id, in_force_clause(month_last_day(period)))
+                         .limit(1)).first()
     has_villages = child is not None and principal.can_write(child)
     return {
         "unit": unit, "period": period, "program": program, "fields": views,
