@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
 
         with Session(engine) as session:
             seed(session, demo_users=not args.no_demo_users and settings.SEED_DEMO_USERS,
-                 demo_values=not args.no_demo_values and settings.SEED_DEMO_VALUES)
+                 demo_values=not args.no_demo_values and settings.SEED_DEMO_VALUES,
+                 demo_2026=settings.SEED_DEMO_2026)
         print("Seeded.")
         return 0
     if args.command == "load-laocai-2025":

@@ -176,15 +176,56 @@ class Tree:
     root: Unit
     depths: dict[str, int]  # unit code → depth
     levels: dict[int, str]  # depth → level name
+    ids: dict[str, int] = field(default_factory=dict)  # unit code → id (codes are reused over the years)
 
     def level_name(self, depth: int) -> str:
         return self.levels.get(depth, str(depth))
 
 
-def tree_of(session: Session, root: Unit) -> Tree:
-    rows = session.exec(select(Unit.code, Unit.depth).where(col(Unit.path).startswith(root.path))).all()
+def tree_of(session: Session, root: Unit, year: int | None = None) -> Tree:
+    """The root's subtree; with `year`, the units in force on some day of that year."""
+    from datetime import date
+
+    from app.units.time import overlaps_clause
+
+    q = select(Unit.code, Unit.depth, Unit.id).where(col(Unit.path).startswith(root.path))
+    if year is not None:
+        q = q.where(overlaps_clause(date(year, 1, 1), date(year, 12, 31)))
+    rows = session.exec(q.order_by(Unit.valid_from.is_(None), Unit.valid_from, Unit.id)).all()
     levels = dict(session.exec(select(UnitLevel.depth, UnitLevel.name)).all())
-    return Tree(root, {c: d for c, d in rows}, levels)
+    return Tree(root, {c: d for c, d, _i in rows}, levels, {c: i for c, _d, i in rows})
+
+
+def adapt_to_tree(spec: ProgramSpec, tree: Tree) -> ProgramSpec:
+    """A program copied onto a tree that lacks some of its levels (the two-tier tree from
+    01/07/2025 has no districts): what a missing level entered is entered by the next level below
+    that the tree has, its "each unit of a level" targets go to that level (a commune's targets
+    where the district's were), and targets or task leads naming units outside the tree fall back
+    to the whole tree / the root. A tree with every level changes nothing."""
+    present = sorted(set(tree.depths.values()) | {tree.root.depth})
+
+    def moved(d: int) -> int:
+        return next((x for x in present if x >= d), present[-1])
+
+    indicators = []
+    for ind in spec.indicators:
+        depths = parse_depths(ind.entry_depths) or set()
+        indicators.append(replace(ind, entry_depths=depths_text({moved(d) for d in depths})) if depths else ind)
+    targets = [replace(t, depth=moved(t.depth) if t.depth is not None else None,
+                       unit=t.unit if t.unit is None or t.unit in tree.depths else None)
+               for t in spec.targets]
+    # Two targets landing on the same level (each district + each commune): the deeper one stays.
+    seen: set[tuple] = set()
+    kept = []
+    for t in reversed(targets):
+        key = (t.indicator, t.scope, t.depth, t.unit, t.on, t.basis)
+        if t.scope == "each" and key in seen:
+            continue
+        seen.add(key)
+        kept.append(t)
+    tasks = [replace(t, lead_unit=t.lead_unit if t.lead_unit is None or t.lead_unit in tree.depths else None)
+             for t in spec.tasks]
+    return replace(spec, indicators=indicators, targets=list(reversed(kept)), tasks=tasks)
 
 
 def spec_of(session: Session, program: Program) -> ProgramSpec:
@@ -514,7 +555,7 @@ def _refresh_rollup(session: Session, program: Program, *scopes: str) -> None:
 def write_spec(session: Session, program: Program, spec: ProgramSpec, tree: Tree) -> None:
     """Write indicators, targets and tasks of `spec` into `program` (which has none yet).
     The spec must have passed `problems` for the parts it uses (codes must resolve)."""
-    ids = dict(session.exec(select(Unit.code, Unit.id).where(col(Unit.code).in_(list(tree.depths)))).all())
+    ids = tree.ids or dict(session.exec(select(Unit.code, Unit.id).where(col(Unit.code).in_(list(tree.depths)))).all())
     program.title, program.theme, program.motto, program.source = (
         spec.title, spec.theme, spec.motto, spec.source)
     session.add(program)
@@ -561,13 +602,13 @@ def create_draft(session: Session, principal: Principal, year: int, *, copy_from
     if program_by_year(session, year) is not None:
         raise ProgramError("year_taken", "There is already a program for {year}.", loc=("year",),
                            status=409, year=year)
-    tree = tree_of(session, principal.unit)
+    tree = tree_of(session, principal.unit, year)
     if copy_from is not None:
         source = program_by_year(session, copy_from)
         if source is None:
             raise ProgramError("no_source", "There is no program for {year} to copy.", loc=("copy_from",),
                                year=copy_from)
-        spec = for_new_year(spec_of(session, source), year, with_tasks=with_tasks)
+        spec = adapt_to_tree(for_new_year(spec_of(session, source), year, with_tasks=with_tasks), tree)
     else:
         spec = ProgramSpec(year=year, title=_("Key work program of the Front for {year}", year=year),
                            theme="", motto="")
@@ -600,7 +641,7 @@ def import_spec(session: Session, principal: Principal, program: Program, spec: 
             or session.exec(select(func.count()).select_from(Task).where(Task.program_id == program.id)).one():
         raise ProgramError("draft_not_empty", "Import into an empty draft (this one already has indicators or tasks).",
                            status=409)
-    tree = tree_of(session, session.get(Unit, program.root_unit_id))
+    tree = tree_of(session, session.get(Unit, program.root_unit_id), program.year)
     errors = problems(replace(spec, title=spec.title or program.title), tree)
     if errors:
         raise ProgramInvalid(errors)
@@ -688,7 +729,7 @@ def update_indicator(session: Session, principal: Principal, program: Program, i
             and indicator.baseline_year is None:
         changed["baseline_year"] = program.year - 1
     spec = replace(_indicator_spec(indicator), **changed)
-    tree = tree_of(session, session.get(Unit, program.root_unit_id))
+    tree = tree_of(session, session.get(Unit, program.root_unit_id), program.year)
     errors = indicator_problems(spec, tree, ("indicator",),
                                 entering_baseline=bool({"baseline", "baseline_source"} & set(changed)))
     if errors:
@@ -724,7 +765,7 @@ def add_indicator(session: Session, principal: Principal, program: Program, valu
                                              "time_rollup")})
     except TypeError as exc:  # a missing field
         raise ProgramError("missing", "Enter the indicator's code, name, measure, levels and flow/stock.") from exc
-    tree = tree_of(session, session.get(Unit, program.root_unit_id))
+    tree = tree_of(session, session.get(Unit, program.root_unit_id), program.year)
     errors = indicator_problems(spec, tree, ("indicator",))
     if errors:
         raise ProgramInvalid(errors)
@@ -755,7 +796,7 @@ def _target_row(spec: TargetSpec) -> dict[str, Any]:
 
 
 def _check_target(session: Session, program: Program, indicator: Indicator, spec: TargetSpec) -> Tree:
-    tree = tree_of(session, session.get(Unit, program.root_unit_id))
+    tree = tree_of(session, session.get(Unit, program.root_unit_id), program.year)
     errors = target_problems(spec, _indicator_spec(indicator), tree, ("target",))
     if errors:
         raise ProgramInvalid(errors)
@@ -764,7 +805,7 @@ def _check_target(session: Session, program: Program, indicator: Indicator, spec
 
 def _unit_id(session: Session, program: Program, spec: TargetSpec) -> int | None:
     if spec.unit:
-        return session.exec(select(Unit.id).where(Unit.code == spec.unit)).one()
+        return tree_of(session, session.get(Unit, program.root_unit_id), program.year).ids[spec.unit]
     return program.root_unit_id if spec.scope in ("own", "total") else None
 
 
@@ -879,8 +920,8 @@ def _clean_task(values: dict[str, Any]) -> dict[str, Any]:
 
 def _write_task(session: Session, program: Program, task: Task, spec: TaskSpec) -> None:
     codes = dict(session.exec(select(Indicator.code, Indicator.id).where(Indicator.program_id == program.id)).all())
-    lead_id = (session.exec(select(Unit.id).where(Unit.code == spec.lead_unit)).one() if spec.lead_unit
-               else program.root_unit_id)
+    lead_id = (tree_of(session, session.get(Unit, program.root_unit_id), program.year).ids[spec.lead_unit]
+               if spec.lead_unit else program.root_unit_id)
     task.quarter, task.number, task.title, task.text = spec.quarter, spec.number, spec.title, spec.text or spec.title
     task.due_month, task.due_note, task.lead_unit_id, task.lead_department = (
         spec.due_month, spec.due_note, lead_id, spec.lead_department)
@@ -893,7 +934,7 @@ def _write_task(session: Session, program: Program, task: Task, spec: TaskSpec) 
 
 
 def _check_task(session: Session, program: Program, spec: TaskSpec) -> None:
-    tree = tree_of(session, session.get(Unit, program.root_unit_id))
+    tree = tree_of(session, session.get(Unit, program.root_unit_id), program.year)
     codes = set(session.exec(select(Indicator.code).where(Indicator.program_id == program.id)).all())
     errors = task_problems(spec, codes, tree, ("task",))
     if spec.due_month is not None and 1 <= spec.due_month <= 12 and spec.quarter in (1, 2, 3, 4) \
@@ -958,7 +999,7 @@ def publish(session: Session, principal: Principal, program: Program, *, via: st
     if program.status == PUBLISHED:
         raise ProgramError("already_published", "The {year} program is already published.", status=409,
                            year=program.year)
-    errors = problems(spec_of(session, program), tree_of(session, session.get(Unit, program.root_unit_id)))
+    errors = problems(spec_of(session, program), tree_of(session, session.get(Unit, program.root_unit_id), program.year))
     if errors:
         raise ProgramInvalid(errors)
     program.status = PUBLISHED
