@@ -1005,6 +1005,9 @@ def publish(session: Session, principal: Principal, program: Program, *, via: st
     program.status = PUBLISHED
     session.add(program)
     session.flush()
+    from app.rollup.service import rebuild_unit_counts
+
+    rebuild_unit_counts(session)  # the year's months get their counts of units in force
     _audit(session, principal, via, "program", program.id, "publish", {"status": DRAFT}, {"status": PUBLISHED},
            unit_id=program.root_unit_id)
     return program

@@ -681,8 +681,10 @@ class _Terms:
 
 
 def _count_years(session: Session) -> list[int]:
-    """The years whose months get kept unit counts: every year with a program."""
-    return sorted({int(y) for y in session.execute(sa_select(Program.year)).scalars()})
+    """The years whose months get kept unit counts: every year with a program in force
+    (publishing a program counts its year's units: `app.program.lifecycle.publish`)."""
+    return sorted({int(y) for y in session.execute(
+        sa_select(Program.year).where(Program.status == "published")).scalars()})
 
 
 def _unit_counts(session: Session) -> dict[tuple[int, int, str], tuple[int, int]]:

@@ -253,7 +253,7 @@ def seed_demo_2026(session: Session, *, users: bool, values: bool, months: int =
         return
     province = unit_by_code_on(session, "15", date(DEMO_YEAR, 1, 1))
     if province is None or province.valid_from != EFFECTIVE:
-        report = load_laocai_2025(session)
+        report = load_laocai_2025(session, rebuild=False)  # rebuilt once at the end
         if not report.ok:
             raise RuntimeError("loading the 2025 Lào Cai tree failed: " + "; ".join(report.errors[:5]))
         province = unit_by_code_on(session, "15", date(DEMO_YEAR, 1, 1))

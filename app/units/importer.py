@@ -42,7 +42,7 @@ from sqlmodel import Session, SQLModel, col, delete, select
 
 from app.rollup import service as rollup
 from app.units.models import SUCCESSOR_KINDS, Unit, UnitKind, UnitSuccessor, UnitYear
-from app.units.time import in_force_clause, overlaps, set_year_attributes, unit_by_code_on
+from app.units.time import in_force_clause, is_in_force, overlaps, set_year_attributes, unit_by_code_on
 
 CODE_PATTERN = re.compile(r"^[0-9A-Za-z]+(?:[-._][0-9A-Za-z]+)*$")
 MAX_CODE_LENGTH = 32
@@ -158,6 +158,27 @@ def _number(text: str) -> int | None:
     return int(v) if v.isdigit() else None
 
 
+class _Index:
+    """Every unit by code, read once per import (a query per row costs more than the import):
+    `index(code)` is the unit carrying the code on the import's day (None if retired by it)."""
+
+    def __init__(self, session: Session, day: date, retired: set[int]) -> None:
+        self.day, self.retired = day, retired
+        self.by_code: dict[str, list[Unit]] = {}
+        for u in session.exec(select(Unit).order_by(Unit.id)).all():
+            self.by_code.setdefault(u.code, []).append(u)
+
+    def all(self, code: str) -> list[Unit]:
+        return self.by_code.get(code, [])
+
+    def on(self, code: str, day: date) -> Unit | None:
+        return next((u for u in self.all(code) if is_in_force(u, day)), None)
+
+    def __call__(self, code: str) -> Unit | None:
+        u = self.on(code, self.day)
+        return None if u is not None and u.id in self.retired else u
+
+
 @dataclass
 class _Plan:
     """What the checked file will do, row by row."""
@@ -173,8 +194,9 @@ class _Plan:
 
 def import_rows(session: Session, rows: list[tuple[int, dict[str, str]]], *, replace_demo: bool = False,
                 effective: date | None = None, year: int | None = None,
-                retire: list[str] | tuple[str, ...] = ()) -> ImportReport:
-    """Check every row, then (only when none is wrong) write them: see the module docstring."""
+                retire: list[str] | tuple[str, ...] = (), rebuild: bool = True) -> ImportReport:
+    """Check every row, then (only when none is wrong) write them: see the module docstring.
+    `rebuild=False` leaves the roll-up rebuild to the caller (who must run it)."""
     report = ImportReport()
     err = report.errors.append
     day = effective or _today()
@@ -194,9 +216,7 @@ def import_rows(session: Session, rows: list[tuple[int, dict[str, str]]], *, rep
             col(Unit.path).startswith(root.path), in_force_clause(before))).all()]
     retired_ids = {u.id for u in retiring}
 
-    def in_force_on_day(code: str) -> Unit | None:
-        u = unit_by_code_on(session, code, day)
-        return None if u is not None and u.id in retired_ids else u
+    in_force_on_day = _Index(session, day, retired_ids)
 
     by_code: dict[str, _Plan] = {}
     plans: list[_Plan] = []
@@ -216,7 +236,7 @@ def import_rows(session: Session, rows: list[tuple[int, dict[str, str]]], *, rep
         u.valid_to = before
         session.add(u)
     session.flush()
-    _apply(session, plans, kinds, by_code, report, replace_demo, day, effective, year, in_force_on_day)
+    _apply(session, plans, kinds, by_code, report, replace_demo, day, effective, year, in_force_on_day, rebuild)
     return report
 
 
@@ -264,7 +284,7 @@ def _check_row(session: Session, line: int, row: dict[str, str], kinds: dict, by
         if effective is None:
             err(f"Line {line}: from_codes names former units; give the effective date of the change.")
             break
-        former = unit_by_code_on(session, src, effective - timedelta(days=1))
+        former = in_force_on_day.on(src, effective - timedelta(days=1))
         if former is None:
             err(f"Line {line}: from_codes: no unit {src} was in force on "
                 f"{effective - timedelta(days=1):%d/%m/%Y}.")
@@ -293,7 +313,7 @@ def _check_row(session: Session, line: int, row: dict[str, str], kinds: dict, by
         # A new unit from the day (or always, without an effective date): its code must not be
         # carried by another unit at any day of its validity.
         start = effective
-        for other in session.exec(select(Unit).where(Unit.code == code)).all():
+        for other in in_force_on_day.all(code):
             o_to = ending.get(other.id, other.valid_to)  # units retired by this import end the day before
             if overlaps(start, plan.valid_to, other.valid_from, o_to):
                 span = f"{other.valid_from:%d/%m/%Y}" if other.valid_from else "always"
@@ -325,7 +345,7 @@ def _check_parent(plan: _Plan, kinds: dict, by_code: dict, day: date, in_force_o
     in_file = by_code.get(parent)
     parent_unit = in_force_on_day(parent)
     if in_file is None and parent_unit is None:
-        ever = session.exec(select(Unit).where(Unit.code == parent)).first()
+        ever = next(iter(in_force_on_day.all(parent)), None)
         if ever is not None:
             err(f"Line {line}: parent {parent} ({ever.name}) is not in force on {day:%d/%m/%Y}: a unit "
                 "needs a parent in force.")
@@ -361,25 +381,32 @@ def _check_cycles(plans: list[_Plan], by_code: dict, report: ImportReport) -> No
 
 
 def _apply(session: Session, plans: list[_Plan], kinds: dict, by_code: dict, report: ImportReport,
-           replace_demo: bool, day: date, effective: date | None, year: int, in_force_on_day) -> None:  # noqa: ANN001
+           replace_demo: bool, day: date, effective: date | None, year: int, in_force_on_day,  # noqa: ANN001
+           rebuild: bool = True) -> None:
     parents_with_real_villages: set[int] = set()
     made: dict[str, Unit] = {}
     remaining = list(plans)
-    # Parents first: rows are written once their parent (in the file) is written.
+    # Parents first, in waves: the rows whose parent is written (or in the database), one flush
+    # per wave for their ids, then their paths, links and attributes.
     while remaining:
-        progressed = False
-        for plan in list(remaining):
+        wave = []
+        for plan in remaining:
             parent_code = plan.row["parent_code"].strip()
             if parent_code and parent_code in by_code and parent_code not in made:
                 continue
             parent = made.get(parent_code) or (in_force_on_day(parent_code) if parent_code else None)
-            made[plan.code] = _write(session, plan, kinds, parent, day, effective, year, report)
-            if made[plan.code].depth == 3 and parent is not None:
-                parents_with_real_villages.add(parent.id)
-            remaining.remove(plan)
-            progressed = True
-        if not progressed:  # pragma: no cover - cycles are refused before
+            wave.append((plan, parent, _write(session, plan, kinds, parent, effective, report)))
+        if not wave:  # pragma: no cover - cycles are refused before
             raise RuntimeError("unit import: parents could not be ordered")
+        session.flush()
+        for plan, parent, unit in wave:
+            _after_write(session, plan, unit, parent, day, year, report)
+            made[plan.code] = unit
+            if unit.depth == 3 and parent is not None:
+                parents_with_real_villages.add(parent.id)
+        done = {id(p) for p, _parent, _u in wave}
+        remaining = [p for p in remaining if id(p) not in done]
+        session.flush()
     if replace_demo and parents_with_real_villages:
         demo_ids = list(session.exec(select(Unit.id).where(
             col(Unit.parent_id).in_(parents_with_real_villages), Unit.is_demo == True)))  # noqa: E712
@@ -387,13 +414,14 @@ def _apply(session: Session, plans: list[_Plan], kinds: dict, by_code: dict, rep
             _delete_units(session, demo_ids)
             report.removed_demo = len(demo_ids)
     session.flush()
-    rollup.rebuild(session)  # new units change the share denominators and subtree sums
+    if rebuild:
+        rollup.rebuild(session)  # new units change the share denominators and subtree sums
 
 
-def _write(session: Session, plan: _Plan, kinds: dict, parent: Unit | None, day: date,
-           effective: date | None, year: int, report: ImportReport) -> Unit:
+def _write(session: Session, plan: _Plan, kinds: dict, parent: Unit | None, effective: date | None,
+           report: ImportReport) -> Unit:
+    """The row's unit, changed or added (not flushed: ids come with the wave's flush)."""
     code, name, kind = plan.code, plan.row["name"].strip(), plan.row["kind"].strip()
-    attrs = {c: _number(plan.row.get(c, "")) for c in OPTIONAL if _number(plan.row.get(c, "")) is not None}
     unit = plan.existing
     if plan.action in ("update", "correct"):
         unit.name, unit.kind, unit.is_demo = name, kind, False
@@ -401,16 +429,25 @@ def _write(session: Session, plan: _Plan, kinds: dict, parent: Unit | None, day:
             unit.valid_to = plan.valid_to
         session.add(unit)
         report.updated += 1
-    else:
-        unit = Unit(code=code, name=name, kind=kind, depth=kinds[kind].depth, is_demo=plan.row.get("is_demo") == "1",
-                    parent_id=parent.id if parent else None, path="", valid_from=effective,
-                    valid_to=plan.valid_to or (plan.existing.valid_to if plan.action == "version" else None),
-                    sort_order=int(plan.row.get("sort_order") or 0)
-                    if (plan.row.get("sort_order") or "").isdigit() else 0)
-        session.add(unit)
-        session.flush()
+        return unit
+    unit = Unit(code=code, name=name, kind=kind, depth=kinds[kind].depth, is_demo=plan.row.get("is_demo") == "1",
+                parent_id=parent.id if parent else None, path="", valid_from=effective,
+                valid_to=plan.valid_to or (plan.existing.valid_to if plan.action == "version" else None),
+                sort_order=int(plan.row.get("sort_order") or 0)
+                if (plan.row.get("sort_order") or "").isdigit() else 0)
+    session.add(unit)
+    report.created += 1
+    return unit
+
+
+def _after_write(session: Session, plan: _Plan, unit: Unit, parent: Unit | None, day: date, year: int,
+                 report: ImportReport) -> None:
+    """Once the unit has its id: its path, the old version ended and linked, links to the former
+    units it comes from, its attributes for the year."""
+    new = plan.action not in ("update", "correct")
+    if new:
         unit.path = f"{parent.path if parent else '/'}{unit.id}/"
-        report.created += 1
+        session.add(unit)
         if plan.action == "version":
             old = plan.existing
             old.valid_to = day - timedelta(days=1)
@@ -421,10 +458,12 @@ def _write(session: Session, plan: _Plan, kinds: dict, parent: Unit | None, day:
     for src in plan.sources:
         a, b = (unit, src) if change == "split_from" else (src, unit)
         session.add(UnitSuccessor(from_unit_id=a.id, to_unit_id=b.id, kind=change, effective=day))
+    attrs = {c: _number(plan.row.get(c, "")) for c in OPTIONAL if _number(plan.row.get(c, "")) is not None}
     if attrs:
-        set_year_attributes(session, unit, year, **attrs)
-    session.flush()
-    return unit
+        if new:  # a new unit has no attributes yet
+            session.add(UnitYear(unit_id=unit.id, year=year, **attrs))
+        else:
+            set_year_attributes(session, unit, year, **attrs)
 
 
 def _carry_forward(session: Session, old: Unit, new: Unit, day: date, report: ImportReport) -> None:

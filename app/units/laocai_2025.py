@@ -117,7 +117,7 @@ def _demo_villages(commune: str, kind: str) -> list[dict[str, str]]:
     return out
 
 
-def load_laocai_2025(session: Session, *, villages: bool = True) -> ImportReport:
+def load_laocai_2025(session: Session, *, villages: bool = True, rebuild: bool = True) -> ImportReport:
     """Load the tree (see the module docstring); does not commit. Nothing is written when the
     importer finds any problem (every one is in the report)."""
     from app.units.time import unit_by_code_on
@@ -143,5 +143,4 @@ def load_laocai_2025(session: Session, *, villages: bool = True) -> ImportReport
         select(Unit).where(Unit.depth == 1, in_force_clause(last_day))).all()}
     by_name = {(districts.get(c.parent_id, ""), unit_label(c, session)): c.code for c in communes}
     return import_rows(session, tree_rows(villages=villages, known=known, by_name=by_name), effective=EFFECTIVE,
-                       year=VILLAGE_YEAR,
-                       retire=[PROVINCE_CODE] if old is not None else [])
+                       year=VILLAGE_YEAR, retire=[PROVINCE_CODE] if old is not None else [], rebuild=rebuild)

@@ -181,7 +181,7 @@ def entry_start(session: SessionDep, principal: WebUser, unit: str | None = None
                 period: str | None = None, view: str | None = None) -> RedirectResponse:
     """The user's own unit (or `unit`), at `period` or the earliest month not yet submitted."""
     target = readable_unit(session, principal, unit) if unit else principal.unit
-    program = service.program_for(session, period or "")
+    program = service.program_for(session, period or "", target)
     if program is None:
         raise Problem(404, "Not Found", "No program.")
     month = period if period else service.default_period(session, program, target)

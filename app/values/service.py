@@ -330,13 +330,21 @@ def save_value(
 # --- Entry pages: what a unit enters for a month, monthly submission, history ---------------
 
 
-def program_for(session: Session, period: str) -> Program | None:
-    """The program of the period's year, else the latest program (whose rules then refuse it)."""
+def program_for(session: Session, period: str, unit: Unit | None = None) -> Program | None:
+    """The program of the period's year, else the current program of the unit's tree (`unit`
+    given), else the latest program (whose rules then refuse it)."""
     parsed = rules.parse_period(period)
     if parsed is not None:
         program = session.exec(select(Program).where(Program.year == parsed[0], Program.status == "published")).first()
         if program is not None:
             return program
+    if unit is not None:
+        from app.program.service import current_program
+
+        try:
+            return current_program(session, unit)
+        except LookupError:
+            return None
     return session.exec(select(Program).where(Program.status == "published").order_by(Program.year.desc())).first()  # type: ignore[attr-defined]
 
 

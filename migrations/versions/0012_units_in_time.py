@@ -26,7 +26,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _program_years(conn) -> list[int]:  # noqa: ANN001
-    years = sorted({int(y) for (y,) in conn.execute(sa.text("SELECT year FROM program"))})
+    years = sorted({int(y) for (y,) in conn.execute(sa.text("SELECT year FROM program WHERE status = 'published'"))})
     return years or [2023]
 
 
