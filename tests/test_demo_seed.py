@@ -2,10 +2,9 @@
 
 A fresh start holds both years: 2023 on the 2023 tree with its demo figures, and the demo 2026
 program made from 2023 on the two-tier Lào Cai tree (from 01/07/2025)."""
-from datetime import date
-
 import os
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import pytest

@@ -16,8 +16,8 @@ from app.accounts.deps import ApiCaller
 from app.api.common import API_AUTH, Page, PagingDep, code_path, code_query, in_subtree, page, problems
 from app.core.db import SessionDep
 from app.core.problems import Problem
-from app.units.deps import readable_unit
 from app.program.service import today_vn
+from app.units.deps import readable_unit
 from app.units.models import Unit, UnitLevel, UnitYear
 from app.units.time import in_force_clause, overlaps_clause, year_attributes
 

@@ -131,9 +131,8 @@ def load_laocai_2025(session: Session, *, villages: bool = True, rebuild: bool =
     from sqlmodel import select
 
     from app.units.models import Unit
-    from app.units.time import in_force_clause
-
     from app.units.names import unit_label
+    from app.units.time import in_force_clause
 
     last_day = date(2025, 6, 30)
     old = unit_by_code_on(session, PROVINCE_CODE, last_day)

@@ -140,7 +140,7 @@ def downgrade() -> None:
         conn.execute(sa.text("UPDATE unit SET valid_from_year = :f, valid_to_year = :t WHERE id = :id"),
                      {"id": uid, "f": year(vf), "t": year(vt)})
     first = {}
-    for uid, year, nr, led, hh, pop in conn.execute(sa.text(
+    for uid, _year, nr, led, hh, pop in conn.execute(sa.text(
             "SELECT unit_id, year, new_rural, front_led, households, population FROM unit_year ORDER BY year")):
         first.setdefault(uid, (nr, led, hh, pop))
     for uid, (nr, led, hh, pop) in first.items():
