@@ -587,6 +587,24 @@ def write_spec(session: Session, program: Program, spec: ProgramSpec, tree: Tree
     session.flush()
 
 
+def _carry_unit_attributes(session: Session, tree: Tree, source_year: int, year: int) -> None:
+    """A copied program starts with the source year's unit attributes (new-rural status,
+    province-led, households, population) for the units of its tree that have none for the new
+    year yet: the province then changes them for the year (they are per year, `unit_year`)."""
+    from app.units.models import UnitYear
+
+    ids = sorted(set(tree.ids.values()))
+    if not ids:
+        return
+    have = set(session.exec(select(UnitYear.unit_id).where(UnitYear.year == year,
+                                                           col(UnitYear.unit_id).in_(ids))).all())
+    for a in session.exec(select(UnitYear).where(UnitYear.year == source_year, col(UnitYear.unit_id).in_(ids))).all():
+        if a.unit_id not in have:
+            session.add(UnitYear(unit_id=a.unit_id, year=year, new_rural=a.new_rural, front_led=a.front_led,
+                                 households=a.households, population=a.population))
+    session.flush()
+
+
 def _check_year(year: int) -> None:
     if not isinstance(year, int) or not YEAR_MIN <= year <= YEAR_MAX:
         raise ProgramError("bad_year", "The year must be between {lo} and {hi}.", loc=("year",),
@@ -624,6 +642,8 @@ def create_draft(session: Session, principal: Principal, year: int, *, copy_from
         raise ProgramError("year_taken", "There is already a program for {year}.", loc=("year",),
                            status=409, year=year) from None
     write_spec(session, program, spec, tree)
+    if copy_from is not None:
+        _carry_unit_attributes(session, tree, copy_from, year)
     _audit(session, principal, via, "program", program.id, "create", None,
            {"year": year, "status": DRAFT, "copy_from": copy_from, "with_tasks": with_tasks,
             "indicators": len(spec.indicators), "targets": len(spec.targets), "tasks": len(spec.tasks)},
