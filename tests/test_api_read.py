@@ -133,6 +133,9 @@ def test_list_units_year_leaves_out_a_unit_no_longer_in_force(province, db):
     on_next_day = province.get("/api/v1/units?level=district&date=2024-01-01").json()
     assert (on_last_day["count"], on_next_day["count"]) == (9, 8)
     assert next(u for u in in_2023["data"] if u["code"] == "133")["valid_to"] == "2023-12-31"
+    for bad in ("0", "2023-02-30", "31/12/2023"):
+        r = province.get(f"/api/v1/units?date={bad}")
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
 
 
 def test_list_units_pages_are_consecutive(province):

@@ -41,6 +41,22 @@ class UnitOut(BaseModel):
     valid_to: Date | None = Field(default=None, description="Last day in force (null: still).")
 
 
+DATE_SCHEMA = {"format": "date", "pattern": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"}
+
+
+def _day(text: str | None) -> Date | None:
+    """A day YYYY-MM-DD; 422 problem otherwise (a number is not a day)."""
+    if text is None:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return Date.fromisoformat(text)
+    except ValueError:
+        raise Problem(422, "Unprocessable Content", f"Parameter `date`: {text!r} is not a day (YYYY-MM-DD).",
+                      errors=[{"loc": ["query", "date"], "msg": "not a day", "type": "value_error"}]) from None
+
+
 def levels(session: Session) -> dict[int, str]:
     return dict(session.exec(select(UnitLevel.depth, UnitLevel.key)).all())
 
@@ -71,10 +87,11 @@ def list_units(
     subtree: Annotated[str | None, code_query("This unit and all below it.", "141")] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200, description="Only units in force on a day of that year.",
                                       examples=[2023])] = None,
-    date: Annotated[Date | None, Query(description="Only units in force that day (YYYY-MM-DD).",
-                                       examples=["2026-01-01"])] = None,
+    date: Annotated[str | None, Query(max_length=10, description="Only units in force that day (YYYY-MM-DD).",
+                                      examples=["2026-01-01"], json_schema_extra=DATE_SCHEMA)] = None,
 ) -> Page[UnitOut]:
     """Units of the caller's subtree, ordered by depth, then position, then code."""
+    day = _day(date)
     level_keys = levels(session)
     Parent = aliased(Unit)
     stmt = (select(Unit, Parent.code).outerjoin(Parent, Parent.id == Unit.parent_id)
@@ -99,10 +116,10 @@ def list_units(
         stmt = stmt.where(in_subtree(Unit.path, readable_unit(session, principal, subtree)))
     if year is not None:
         stmt = stmt.where(overlaps_clause(Date(year, 1, 1), Date(year, 12, 31)))
-    if date is not None:
-        stmt = stmt.where(in_force_clause(date))
+    if day is not None:
+        stmt = stmt.where(in_force_clause(day))
     rows, count = page(session, stmt, paging, [Unit.depth, Unit.sort_order, Unit.code])
-    attrs = year_attributes(session, date.year if date else (year or today_vn().year), [u.id for u, _ in rows])
+    attrs = year_attributes(session, day.year if day else (year or today_vn().year), [u.id for u, _ in rows])
     return Page(data=[unit_out(u, pc, level_keys, attrs.get(u.id)) for u, pc in rows], count=count,
                 limit=paging.limit, offset=paging.offset)
 
