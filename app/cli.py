@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -113,6 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("file", type=Path, help="columns: code,name,kind,parent_code[,households,population]")
     imp.add_argument("--replace-demo", action="store_true",
                      help="remove the demo villages of each commune the file brings villages for")
+    imp.add_argument("--effective", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                     help="the day the file's tree takes effect (a new tree version); default: today, "
+                          "no renames or moves")
+    imp.add_argument("--retire", action="append", default=[], metavar="CODE",
+                     help="end this unit and everything under it the day before --effective")
+    imp.add_argument("--year", type=int, default=None,
+                     help="the year households and population are for (default: the effective year)")
+    lc = sub.add_parser("load-laocai-2025", help="load the two-tier Lào Cai tree in force from 01/07/2025")
+    lc.add_argument("--no-villages", action="store_true", help="skip the generated demo villages")
     roll = sub.add_parser("rollup", help="check the kept roll-up against raw values, or rebuild it")
     roll.add_argument("action", choices=("check", "rebuild"),
                       help="check: list differences (exit status 1 if any); rebuild: recompute")
@@ -160,8 +170,23 @@ def main(argv: list[str] | None = None) -> int:
 
         with Session(engine) as session:
             seed(session, demo_users=not args.no_demo_users and settings.SEED_DEMO_USERS,
-                 demo_values=not args.no_demo_values and settings.SEED_DEMO_VALUES)
+                 demo_values=not args.no_demo_values and settings.SEED_DEMO_VALUES,
+                 demo_2026=settings.SEED_DEMO_2026)
         print("Seeded.")
+        return 0
+    if args.command == "load-laocai-2025":
+        from app.units.laocai_2025 import load_laocai_2025
+
+        with Session(engine) as session:
+            report = load_laocai_2025(session, villages=not args.no_villages)
+            if not report.ok:
+                session.rollback()
+                print(f"Nothing loaded: {len(report.errors)} error(s).", file=sys.stderr)
+                for e in report.errors:
+                    print("  " + e, file=sys.stderr)
+                return 1
+            session.commit()
+        print(f"Loaded the 2025 Lào Cai tree: {report.created} units created, {report.updated} updated.")
         return 0
     from app.units.importer import import_units
 
@@ -169,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No such file: {args.file}", file=sys.stderr)
         return 2
     with Session(engine) as session:
-        report = import_units(session, args.file, replace_demo=args.replace_demo)
+        report = import_units(session, args.file, replace_demo=args.replace_demo, effective=args.effective,
+                              year=args.year, retire=args.retire)
         if not report.ok:
             session.rollback()
             print(f"Nothing imported: {len(report.errors)} error(s).", file=sys.stderr)

@@ -215,8 +215,11 @@ def build_national(db: Database, provinces: int = 63, districts_per: int = 11,
                         rows.append((vid, f"P{p:02d}D{d:02d}C{c:02d}V{v:02d}", f"Thôn {v + 1}", "thon",
                                      4, cid, f"{cpath}{vid}/", v, None))
         db.copy_rows(s, "unit", ["id", "code", "name", "kind", "depth", "parent_id", "path",
-                                 "sort_order", "new_rural", "front_led", "is_demo"],
-                     [r + (False, True) for r in rows])
+                                 "sort_order", "is_demo"],
+                     [r[:8] + (True,) for r in rows])
+        # New-rural status is per year (unit_year).
+        db.copy_rows(s, "unit_year", ["unit_id", "year", "new_rural", "front_led"],
+                     [(r[0], 2023, r[8], False) for r in rows if r[8]])
         if db.kind == "postgresql":
             s.execute(text("SELECT setval('unit_id_seq', (SELECT max(id) FROM unit))"))
         s.commit()

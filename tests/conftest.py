@@ -23,6 +23,7 @@ os.environ.update(
     ENVIRONMENT="test",
     DATABASE_URL=_TEST_URL,
     SEED_DEMO_VALUES="false",
+    SEED_DEMO_2026="false",  # servers started by tests seed 2023 only; test_demo_seed seeds both years
     SEED_DEMO_USERS="true",
     SECRET_KEY="test-secret-key-not-for-production",
 )

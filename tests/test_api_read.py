@@ -117,15 +117,25 @@ def test_list_units_by_code_returns_one(province):
 
 
 def test_list_units_year_leaves_out_a_unit_no_longer_in_force(province, db):
-    # A district merged away after 2023 (valid_to 2023) is listed for 2023, not for 2025.
+    # A district merged away after 2023 (valid to 31/12/2023) is listed for 2023, not for 2025;
+    # by day: in force on 31/12/2023, not on 01/01/2024.
+    from datetime import date
+
     unit = _unit(db, "133")
-    unit.valid_to = 2023
+    unit.valid_to = date(2023, 12, 31)
     db.add(unit)
     db.commit()
     in_2023 = province.get("/api/v1/units?level=district&year=2023").json()
     in_2025 = province.get("/api/v1/units?level=district&year=2025").json()
     assert (in_2023["count"], in_2025["count"]) == (9, 8)
     assert "133" not in {u["code"] for u in in_2025["data"]}
+    on_last_day = province.get("/api/v1/units?level=district&date=2023-12-31").json()
+    on_next_day = province.get("/api/v1/units?level=district&date=2024-01-01").json()
+    assert (on_last_day["count"], on_next_day["count"]) == (9, 8)
+    assert next(u for u in in_2023["data"] if u["code"] == "133")["valid_to"] == "2023-12-31"
+    for bad in ("0", "2023-02-30", "31/12/2023"):
+        r = province.get(f"/api/v1/units?date={bad}")
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
 
 
 def test_list_units_pages_are_consecutive(province):

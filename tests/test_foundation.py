@@ -28,8 +28,11 @@ def test_seed_units_above_village_level(db: Session):
 
 
 def test_seed_new_rural_communes(db: Session):
-    rows = db.exec(select(Unit.new_rural, Unit.front_led, func.count()).where(Unit.depth == 2)
-                   .group_by(Unit.new_rural, Unit.front_led)).all()
+    from app.units.models import UnitYear
+
+    rows = db.exec(select(UnitYear.new_rural, UnitYear.front_led, func.count())
+                   .join(Unit, Unit.id == UnitYear.unit_id).where(Unit.depth == 2, UnitYear.year == 2023)
+                   .group_by(UnitYear.new_rural, UnitYear.front_led)).all()
     by = {(r[0], r[1]): r[2] for r in rows}
     assert by[("recognised", True)] + by[("recognised", False)] == 100
     assert by[("expected", True)] + by[("expected", False)] == 6

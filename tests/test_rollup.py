@@ -144,8 +144,12 @@ def test_rollup_share_counts_missing_answer_apart_from_no(db, program, put):
 def test_rollup_share_new_rural_counts_only_new_rural_communes(db, program, put):
     # CT16 province-wide: 106 communes should report; one new-rural commune says yes and one
     # commune outside the programme answers too (its answer does not count) → 1/106.
-    nr = db.exec(select(Unit).where(Unit.depth == 2, Unit.new_rural == "recognised")).first()
-    other = db.exec(select(Unit).where(Unit.depth == 2, Unit.new_rural.is_(None))).first()
+    from app.units.models import UnitYear
+
+    recognised = select(UnitYear.unit_id).where(UnitYear.year == 2023, UnitYear.new_rural == "recognised")
+    listed = select(UnitYear.unit_id).where(UnitYear.year == 2023, UnitYear.new_rural.is_not(None))
+    nr = db.exec(select(Unit).where(Unit.depth == 2, Unit.id.in_(recognised))).first()
+    other = db.exec(select(Unit).where(Unit.depth == 2, Unit.id.not_in(listed))).first()
     put(nr, "CT16", "2023-03", 1)
     put(other, "CT16", "2023-03", 1)
     fig = result(db, program, unit(db, "15"), "CT16", "2023-Q1").subtree

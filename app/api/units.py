@@ -1,9 +1,14 @@
-"""GET /api/v1/units: the unit tree, by GSO code, within the caller's scope."""
+"""GET /api/v1/units: the unit tree, by GSO code, within the caller's scope.
+
+`?date=YYYY-MM-DD` lists the units in force that day (`?year=` those in force on any day of the
+year); attributes that change by year (new-rural, province-led, households, population) are the
+ones of the date's year (default: this year).
+"""
+from datetime import date as Date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -11,8 +16,10 @@ from app.accounts.deps import ApiCaller
 from app.api.common import API_AUTH, Page, PagingDep, code_path, code_query, in_subtree, page, problems
 from app.core.db import SessionDep
 from app.core.problems import Problem
+from app.program.service import today_vn
 from app.units.deps import readable_unit
-from app.units.models import Unit, UnitLevel
+from app.units.models import Unit, UnitLevel, UnitYear
+from app.units.time import in_force_clause, overlaps_clause, year_attributes
 
 router = APIRouter(tags=["units"], dependencies=API_AUTH)
 
@@ -30,19 +37,38 @@ class UnitOut(BaseModel):
     households: int | None = None
     population: int | None = None
     is_demo: bool = Field(default=False, description="Generated demo village, to be replaced.")
-    valid_from: int | None = Field(default=None, description="First year in force (null: always).")
-    valid_to: int | None = Field(default=None, description="Last year in force (null: still).")
+    valid_from: Date | None = Field(default=None, description="First day in force (null: always).")
+    valid_to: Date | None = Field(default=None, description="Last day in force (null: still).")
+
+
+DATE_SCHEMA = {"format": "date", "pattern": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"}
+
+
+def _day(text: str | None) -> Date | None:
+    """A day YYYY-MM-DD; 422 problem otherwise (a number is not a day)."""
+    if text is None:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return Date.fromisoformat(text)
+    except ValueError:
+        raise Problem(422, "Unprocessable Content", f"Parameter `date`: {text!r} is not a day (YYYY-MM-DD).",
+                      errors=[{"loc": ["query", "date"], "msg": "not a day", "type": "value_error"}]) from None
 
 
 def levels(session: Session) -> dict[int, str]:
     return dict(session.exec(select(UnitLevel.depth, UnitLevel.key)).all())
 
 
-def unit_out(unit: Unit, parent_code: str | None, level_keys: dict[int, str]) -> UnitOut:
+def unit_out(unit: Unit, parent_code: str | None, level_keys: dict[int, str], attrs: UnitYear | None = None
+             ) -> UnitOut:
+    nr = attrs.new_rural if attrs is not None else None
     return UnitOut(code=unit.code, name=unit.name, kind=unit.kind, depth=unit.depth,
                    level=level_keys.get(unit.depth, str(unit.depth)), parent=parent_code,
-                   new_rural=unit.new_rural if unit.new_rural in ("recognised", "expected") else None,
-                   front_led=unit.front_led, households=unit.households, population=unit.population,
+                   new_rural=nr if nr in ("recognised", "expected") else None,
+                   front_led=bool(attrs and attrs.front_led), households=attrs.households if attrs else None,
+                   population=attrs.population if attrs else None,
                    is_demo=unit.is_demo, valid_from=unit.valid_from, valid_to=unit.valid_to)
 
 
@@ -59,10 +85,13 @@ def list_units(
     parent: Annotated[str | None, code_query("Children of this unit.", "141")] = None,
     code: Annotated[str | None, code_query("Exactly this code.", "04720")] = None,
     subtree: Annotated[str | None, code_query("This unit and all below it.", "141")] = None,
-    year: Annotated[int | None, Query(ge=1900, le=2200, description="Only units in force that year.",
+    year: Annotated[int | None, Query(ge=1900, le=2200, description="Only units in force on a day of that year.",
                                       examples=[2023])] = None,
+    date: Annotated[str | None, Query(max_length=10, description="Only units in force that day (YYYY-MM-DD).",
+                                      examples=["2026-01-01"], json_schema_extra=DATE_SCHEMA)] = None,
 ) -> Page[UnitOut]:
     """Units of the caller's subtree, ordered by depth, then position, then code."""
+    day = _day(date)
     level_keys = levels(session)
     Parent = aliased(Unit)
     stmt = (select(Unit, Parent.code).outerjoin(Parent, Parent.id == Unit.parent_id)
@@ -86,10 +115,12 @@ def list_units(
     if subtree is not None:
         stmt = stmt.where(in_subtree(Unit.path, readable_unit(session, principal, subtree)))
     if year is not None:
-        stmt = stmt.where(or_(Unit.valid_from.is_(None), Unit.valid_from <= year),
-                          or_(Unit.valid_to.is_(None), Unit.valid_to >= year))
+        stmt = stmt.where(overlaps_clause(Date(year, 1, 1), Date(year, 12, 31)))
+    if day is not None:
+        stmt = stmt.where(in_force_clause(day))
     rows, count = page(session, stmt, paging, [Unit.depth, Unit.sort_order, Unit.code])
-    return Page(data=[unit_out(u, pc, level_keys) for u, pc in rows], count=count,
+    attrs = year_attributes(session, day.year if day else (year or today_vn().year), [u.id for u, _ in rows])
+    return Page(data=[unit_out(u, pc, level_keys, attrs.get(u.id)) for u, pc in rows], count=count,
                 limit=paging.limit, offset=paging.offset)
 
 
@@ -102,4 +133,5 @@ def get_unit(
 ) -> UnitOut:
     unit = readable_unit(session, principal, code)
     parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
-    return unit_out(unit, parent.code if parent else None, levels(session))
+    attrs = year_attributes(session, today_vn().year, [unit.id]).get(unit.id)
+    return unit_out(unit, parent.code if parent else None, levels(session), attrs)

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     SECRET_KEY: str = INSECURE_SECRET
     # Load demo figures (values for the first months) when seeding an empty database.
     SEED_DEMO_VALUES: bool = True
+    SEED_DEMO_2026: bool = True  # fresh start: the 2025 two-tier tree and a demo 2026 program
     # Create the demo accounts listed in the README (refused in production).
     SEED_DEMO_USERS: bool = True
     PROGRAM_YEAR: int = 2023

@@ -109,11 +109,13 @@ def _levels(session: Session) -> list[UnitLevel]:
 
 def _demo_communes(session: Session, program: Program) -> dict[str, int]:
     """How many communes are new-rural and province-led: demo picks until the province sets them."""
+    from app.units.models import UnitYear
+
     root = session.get(Unit, program.root_unit_id)
-    under = col(Unit.path).startswith(root.path)
-    new_rural = session.exec(select(func.count()).select_from(Unit).where(
-        under, col(Unit.new_rural).in_(("recognised", "expected")))).one()
-    led = session.exec(select(func.count()).select_from(Unit).where(under, Unit.front_led == True)).one()  # noqa: E712
+    rows = select(func.count()).select_from(UnitYear).join(Unit, Unit.id == UnitYear.unit_id).where(
+        col(Unit.path).startswith(root.path), UnitYear.year == program.year)
+    new_rural = session.exec(rows.where(col(UnitYear.new_rural).in_(("recognised", "expected")))).one()
+    led = session.exec(rows.where(UnitYear.front_led == True)).one()  # noqa: E712
     return {"new_rural": new_rural, "front_led": led}
 
 

@@ -40,7 +40,7 @@ from app.program.changes import (
     require_manager,
     target_in,
 )
-from app.program.checks import problems
+from app.program.checks import depths_text, parse_depths, problems
 from app.program.edits import (
     add_indicator,
     add_program_task,
@@ -70,7 +70,8 @@ from app.program.spec import (
     spec_of,
     tree_of,
 )
-from app.units.models import Unit
+from app.rollup.service import rebuild_unit_counts
+from app.units.models import Unit, UnitYear
 from app.values.models import AuditLog, DataValue
 from app.values.service import audit
 
@@ -81,7 +82,7 @@ __all__ = [
     "DRAFT", "PUBLISHED", "TEXT_MAX", "YEAR_MAX", "YEAR_MIN",
     "BaselineSuggestion", "IndicatorSpec", "ProgramError", "ProgramInvalid", "ProgramSpec",
     "TargetSpec", "TaskSpec", "Tree",
-    "add_indicator", "add_program_task", "add_target", "all_programs", "baseline_suggestion",
+    "adapt_to_tree", "add_indicator", "add_program_task", "add_target", "all_programs", "baseline_suggestion",
     "can_manage", "create_draft", "delete_draft", "delete_target", "for_new_year", "has_figures",
     "import_spec", "indicator_in", "problems", "program_by_year", "province_task_in", "publish",
     "spec_of", "target_in", "task_spec", "tree_of", "update_indicator", "update_program",
@@ -89,10 +90,58 @@ __all__ = [
 ]
 
 
+def adapt_to_tree(spec: ProgramSpec, tree: Tree) -> ProgramSpec:
+    """A program copied onto a tree that lacks some of its levels (the two-tier tree from
+    01/07/2025 has no districts): what a missing level entered is entered by the next level below
+    that the tree has, its "each unit of a level" targets go to that level (a commune's targets
+    where the district's were), and targets or task leads naming units outside the tree fall back
+    to the whole tree / the root. A tree with every level changes nothing."""
+    present = sorted(set(tree.depths.values()) | {tree.root.depth})
+
+    def moved(d: int) -> int:
+        return next((x for x in present if x >= d), present[-1])
+
+    indicators = []
+    for ind in spec.indicators:
+        depths = parse_depths(ind.entry_depths) or set()
+        indicators.append(replace(ind, entry_depths=depths_text({moved(d) for d in depths})) if depths else ind)
+    targets = [replace(t, depth=moved(t.depth) if t.depth is not None else None,
+                       unit=t.unit if t.unit is None or t.unit in tree.depths else None)
+               for t in spec.targets]
+    # Two targets landing on the same level (each district + each commune): the deeper one stays.
+    seen: set[tuple] = set()
+    kept = []
+    for t in reversed(targets):
+        key = (t.indicator, t.scope, t.depth, t.unit, t.on, t.basis)
+        if t.scope == "each" and key in seen:
+            continue
+        seen.add(key)
+        kept.append(t)
+    tasks = [replace(t, lead_unit=t.lead_unit if t.lead_unit is None or t.lead_unit in tree.depths else None)
+             for t in spec.tasks]
+    return replace(spec, indicators=indicators, targets=list(reversed(kept)), tasks=tasks)
+
+
+def _carry_unit_attributes(session: Session, tree: Tree, source_year: int, year: int) -> None:
+    """A copied program starts with the source year's unit attributes (new-rural status,
+    province-led, households, population) for the units of its tree that have none for the new
+    year yet: the province then changes them for the year (they are per year, `unit_year`)."""
+    ids = sorted(set(tree.ids.values()))
+    if not ids:
+        return
+    have = set(session.exec(select(UnitYear.unit_id).where(UnitYear.year == year,
+                                                           col(UnitYear.unit_id).in_(ids))).all())
+    for a in session.exec(select(UnitYear).where(UnitYear.year == source_year, col(UnitYear.unit_id).in_(ids))).all():
+        if a.unit_id not in have:
+            session.add(UnitYear(unit_id=a.unit_id, year=year, new_rural=a.new_rural, front_led=a.front_led,
+                                 households=a.households, population=a.population))
+    session.flush()
+
+
 def write_spec(session: Session, program: Program, spec: ProgramSpec, tree: Tree) -> None:
     """Write indicators, targets and tasks of `spec` into `program` (which has none yet).
     The spec must have passed `problems` for the parts it uses (codes must resolve)."""
-    ids = dict(session.exec(select(Unit.code, Unit.id).where(col(Unit.code).in_(list(tree.depths)))).all())
+    ids = tree.ids or dict(session.exec(select(Unit.code, Unit.id).where(col(Unit.code).in_(list(tree.depths)))).all())
     program.title, program.theme, program.motto, program.source = (
         spec.title, spec.theme, spec.motto, spec.source)
     session.add(program)
@@ -139,13 +188,13 @@ def create_draft(session: Session, principal: Principal, year: int, *, copy_from
     if program_by_year(session, year) is not None:
         raise ProgramError("year_taken", "There is already a program for {year}.", loc=("year",),
                            status=409, year=year)
-    tree = tree_of(session, principal.unit)
+    tree = tree_of(session, principal.unit, year)
     if copy_from is not None:
         source = program_by_year(session, copy_from)
         if source is None:
             raise ProgramError("no_source", "There is no program for {year} to copy.", loc=("copy_from",),
                                year=copy_from)
-        spec = for_new_year(spec_of(session, source), year, with_tasks=with_tasks)
+        spec = adapt_to_tree(for_new_year(spec_of(session, source), year, with_tasks=with_tasks), tree)
     else:
         spec = ProgramSpec(year=year, title=_("Key work program of the Front for {year}", year=year),
                            theme="", motto="")
@@ -161,6 +210,8 @@ def create_draft(session: Session, principal: Principal, year: int, *, copy_from
         raise ProgramError("year_taken", "There is already a program for {year}.", loc=("year",),
                            status=409, year=year) from None
     write_spec(session, program, spec, tree)
+    if copy_from is not None:
+        _carry_unit_attributes(session, tree, copy_from, year)
     audit(session, principal, via, "program", program.id, "create", None,
            {"year": year, "status": DRAFT, "copy_from": copy_from, "with_tasks": with_tasks,
             "indicators": len(spec.indicators), "targets": len(spec.targets), "tasks": len(spec.tasks)},
@@ -178,7 +229,7 @@ def import_spec(session: Session, principal: Principal, program: Program, spec: 
             or session.exec(select(func.count()).select_from(Task).where(Task.program_id == program.id)).one():
         raise ProgramError("draft_not_empty", "Import into an empty draft (this one already has indicators or tasks).",
                            status=409)
-    tree = tree_of(session, session.get(Unit, program.root_unit_id))
+    tree = tree_of(session, session.get(Unit, program.root_unit_id), program.year)
     errors = problems(replace(spec, title=spec.title or program.title), tree)
     if errors:
         raise ProgramInvalid(errors)
@@ -195,12 +246,14 @@ def publish(session: Session, principal: Principal, program: Program, *, via: st
     if program.status == PUBLISHED:
         raise ProgramError("already_published", "The {year} program is already published.", status=409,
                            year=program.year)
-    errors = problems(spec_of(session, program), tree_of(session, session.get(Unit, program.root_unit_id)))
+    errors = problems(spec_of(session, program),
+                      tree_of(session, session.get(Unit, program.root_unit_id), program.year))
     if errors:
         raise ProgramInvalid(errors)
     program.status = PUBLISHED
     session.add(program)
     session.flush()
+    rebuild_unit_counts(session)  # the year's months get their counts of units in force
     audit(session, principal, via, "program", program.id, "publish", {"status": DRAFT}, {"status": PUBLISHED},
            unit_id=program.root_unit_id)
     return program

@@ -66,9 +66,9 @@ def _month_or_default(program: Program, month: str | None) -> tuple[str, date, b
     return f"{program.year}-{last:02d}", today, False
 
 
-def _program(session: Session) -> Program:
+def _program(session: Session, unit: Unit | None = None) -> Program:
     try:
-        return tasks.current_program(session)
+        return tasks.current_program(session, unit)
     except LookupError:
         raise Problem(404, "Not Found", _("No work program has been set up yet.")) from None
 
@@ -106,7 +106,7 @@ def tasks_page(request: Request, session: SessionDep, principal: WebUser,
                plan: str | None = None, month: str | None = None):  # noqa: ANN201
     from app.reports.service import figure_text
 
-    program = _program(session)
+    program = _program(session, principal.unit)
     plan_unit = _followed_plan(session, principal, plan) if plan else tasks.default_plan(
         session, program, principal.unit)
     month_key, as_of, chosen = _month_or_default(program, month)
@@ -254,7 +254,7 @@ def _plan_unit_for_writing(session: Session, principal: Principal, code: str | N
 @router.get("/tasks/new")
 def new_task_form(request: Request, session: SessionDep, principal: WebUser,
                   plan: str | None = None):  # noqa: ANN201
-    program = _program(session)
+    program = _program(session, principal.unit)
     plan_unit = _plan_unit_for_writing(session, principal, plan)
     return render(request, "program/new_task.html", _new_context(session, program, plan_unit))
 
@@ -266,7 +266,7 @@ def new_task(request: Request, session: SessionDep, principal: WebUser,
              due_month: Annotated[str, Form()] = "", lead_department: Annotated[str, Form()] = "",
              reason: Annotated[str, Form()] = "", added_on: Annotated[str, Form()] = "",
              indicator: Annotated[list[int] | None, Form()] = None) -> Response:
-    program = _program(session)
+    program = _program(session, principal.unit)
     plan_unit = _plan_unit_for_writing(session, principal, plan or None)
     form = {"quarter": quarter, "title": title, "text": text, "due_month": due_month,
             "lead_department": lead_department, "reason": reason, "added_on": added_on}
@@ -300,7 +300,7 @@ def new_task(request: Request, session: SessionDep, principal: WebUser,
 @router.get("/tasks/plan")
 def plan_form(request: Request, session: SessionDep, principal: WebUser,
               unit: str | None = None):  # noqa: ANN201
-    program = _program(session)
+    program = _program(session, principal.unit)
     plan_unit = _plan_unit_for_writing(session, principal, unit)
     if not tasks.is_district_plan(program, plan_unit):
         raise Problem(404, "Not Found", _("Only a unit just below the province builds its plan from the "
@@ -317,7 +317,7 @@ def plan_form(request: Request, session: SessionDep, principal: WebUser,
 def plan_adopt(request: Request, session: SessionDep, principal: WebUser,
                unit: Annotated[str, Form()] = "",
                task: Annotated[list[int] | None, Form()] = None) -> Response:
-    program = _program(session)
+    program = _program(session, principal.unit)
     plan_unit = _plan_unit_for_writing(session, principal, unit or None)
     try:
         tasks.adopt_tasks(session, principal, program, plan_unit, task or [])

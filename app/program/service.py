@@ -15,15 +15,24 @@ from app.program.periods import quarter_of
 from app.units.models import Unit
 
 
-def current_program(session: Session) -> Program:
-    """The program of the current year if there is one, else the latest program.
+def current_program(session: Session, unit: Unit | None = None) -> Program:
+    """The program of the current year if there is one, else the latest program; with `unit`,
+    among the programs whose tree holds it (a Yên Bái account follows the 2023 program on the
+    2023 tree, a Lào Cai account the 2026 one on the two-tier tree).
 
     Raises LookupError when no program has been seeded.
     """
     year = utcnow().year
-    program = session.exec(select(Program).where(Program.year == year, Program.status == "published")).first()
+    q = select(Program).where(Program.status == "published")
+    if unit is not None:
+        root = Unit.__table__.alias("root")
+        q = q.join(root, root.c.id == Program.root_unit_id).where(func.substr(unit.path, 1, func.length(root.c.path))
+                                                                  == root.c.path)
+    program = session.exec(q.where(Program.year == year)).first()
     if program is None:
-        program = session.exec(select(Program).where(Program.status == "published").order_by(Program.year.desc())).first()
+        program = session.exec(q.order_by(Program.year.desc())).first()
+    if program is None and unit is not None:
+        return current_program(session)
     if program is None:
         raise LookupError("No work program has been set up yet.")
     return program

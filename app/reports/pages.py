@@ -21,9 +21,9 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _program(session: SessionDep):
+def _program(session: SessionDep, unit=None):  # noqa: ANN001
     try:
-        return tasks.current_program(session)
+        return tasks.current_program(session, unit)
     except LookupError:
         raise Problem(404, "Not Found", _("No work program has been set up yet.")) from None
 
@@ -36,7 +36,7 @@ def _default_month(session: SessionDep, program, unit) -> str:
 @router.get("/reports")
 def reports_index(request: Request, session: SessionDep, principal: WebUser,
                   unit: str | None = None, period: str | None = None):
-    program = _program(session)
+    program = _program(session, principal.unit)
     if unit and period:
         readable_unit(session, principal, unit)
         return RedirectResponse(f"/reports/{unit}/{period}", status_code=303)
@@ -49,7 +49,7 @@ def reports_index(request: Request, session: SessionDep, principal: WebUser,
 
 def _report(session: SessionDep, principal, unit_code: str, period: str) -> service.MonthlyReport:
     unit = readable_unit(session, principal, unit_code)
-    program = _program(session)
+    program = _program(session, principal.unit)
     try:
         rng = PeriodRange.month(period)
     except ValueError:

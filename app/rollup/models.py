@@ -8,9 +8,11 @@ the year (carried forward). `value_sum` is Σ value (for yes/no: the units answe
 figure. Units at the deepest entry level of an indicator hold no cells: their subtree figure is
 their own, read from `data_value`.
 
-rollup_unit_count: for a unit A and a depth d below it, how many units of A's subtree sit at
-depth d (`units`) and how many of those are new-rural communes (`new_rural`): the denominators
-of share-of-units indicators, read in one indexed row instead of counting the tree.
+rollup_unit_count: for a unit A, a depth d below it and a month, how many units of A's subtree
+in force on the month's last day sit at depth d (`units`) and how many of those are new-rural
+communes that year (`new_rural`): the denominators of share-of-units indicators and of
+completeness, read in one indexed row instead of counting the tree. Kept for the months of the
+years that have a program (`rebuild_unit_counts`).
 """
 from sqlalchemy import BigInteger, Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
@@ -34,6 +36,7 @@ class RollupUnitCount(SQLModel, table=True):
     unit_id: int = Field(sa_column=Column(Integer, ForeignKey("unit.id", ondelete="CASCADE"),
                                           primary_key=True))
     depth: int = Field(primary_key=True)
+    period: str = Field(primary_key=True, max_length=7)  # the month "YYYY-MM"
     units: int = 0
     new_rural: int = 0
 

@@ -282,9 +282,9 @@ def choose_period(session: Session, program: Program, unit: Unit,
 # Routes
 # --------------------------------------------------------------------------------------------
 
-def _program(session: Session) -> Program:
+def _program(session: Session, unit: Unit | None = None) -> Program:
     try:
-        return current_program(session)
+        return current_program(session, unit)
     except LookupError:
         raise Problem(404, "Not Found", _("No work program has been set up yet.")) from None
 
@@ -396,7 +396,7 @@ def overview(session: Session, program: Program, unit: Unit, period: PeriodRange
 
 def _dashboard(request: Request, session: Session, principal: Principal, unit: Unit,
                raw_period: str | None) -> HTMLResponse:
-    program = _program(session)
+    program = _program(session, principal.unit)
     period, error = choose_period(session, program, unit, raw_period)
     ctx = _common(session, principal, unit, program, period, error)
     today = today_vn()
@@ -412,7 +412,7 @@ def _dashboard(request: Request, session: Session, principal: Principal, unit: U
 def completeness_page(unit_code: str, request: Request, session: SessionDep, principal: WebUser,
                       period: str | None = None) -> HTMLResponse:
     unit = readable_unit(session, principal, unit_code)
-    program = _program(session)
+    program = _program(session, principal.unit)
     p, error = choose_period(session, program, unit, period)
     month = PeriodRange.month(p.end)
     ctx = _common(session, principal, unit, program, p, error)
@@ -442,7 +442,7 @@ def cell_text(ind: Indicator, fig: Figure | None) -> str:
 def _scorecard(session: Session, principal: Principal, unit_code: str, period: str | None,
                sort: str | None) -> tuple[dict[str, Any], scorecard_mod.Scorecard]:
     unit = readable_unit(session, principal, unit_code)
-    program = _program(session)
+    program = _program(session, principal.unit)
     p, error = choose_period(session, program, unit, period)
     ctx = _common(session, principal, unit, program, p, error)
     sc = scorecard_mod.build(session, program, unit, p, today_vn(), (sort or "")[:16])
@@ -516,7 +516,7 @@ def scorecard_xlsx(unit_code: str, session: SessionDep, principal: WebUser, peri
 def _overview_table(session: Session, principal: Principal, unit_code: str, period: str | None
                     ) -> tuple[Unit, PeriodRange, list[str], list[list[Any]]]:
     unit = readable_unit(session, principal, unit_code)
-    program = _program(session)
+    program = _program(session, principal.unit)
     p, _error = choose_period(session, program, unit, period)
     ov = overview(session, program, unit, p, today_vn(), _levels(session))
     header = [_("No."), _("Code"), _("Indicator"), _("Figure"), _("Target"), _("Now"), _("Status"), _("Note")]
@@ -551,7 +551,7 @@ def overview_xlsx(unit_code: str, session: SessionDep, principal: WebUser,
 def drill_page(unit_code: str, indicator_code: str, request: Request, session: SessionDep,
                principal: WebUser, period: str | None = None) -> HTMLResponse:
     unit = readable_unit(session, principal, unit_code)
-    program = _program(session)
+    program = _program(session, principal.unit)
     indicator = session.exec(select(Indicator).where(Indicator.program_id == program.id,
                                                      Indicator.code == indicator_code)).first()
     if indicator is None:
@@ -566,7 +566,7 @@ def drill_page(unit_code: str, indicator_code: str, request: Request, session: S
         has_children = child.depth < max(levels) if levels else False
         url = f"/dashboard/{child.code}/{indicator.code}?period={p.key}" if has_children else ""
         child_views.append((child, indicator_view(judge.indicator(child, r), child, levels, url)))
-    child_level = levels.get(unit.depth + 1)
+    child_level = levels.get(rows[0][0].depth if rows else unit.depth + 1)  # a xã may sit under the province
     top = judge.indicator(unit, result)
     view = indicator_view(top, unit, levels, "")
     attach_trends(session, unit, program, p, [(view, top)], 640, 220, axis=True)

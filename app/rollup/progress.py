@@ -25,6 +25,7 @@ from app.rollup.models import RollupOwn
 from app.rollup.service import actual_of
 from app.rollup.types import MET, NO_DATA, IndicatorResult, TargetResult
 from app.units.models import Unit
+from app.units.time import in_force_clause, period_day
 
 
 @dataclass
@@ -112,7 +113,8 @@ class Judge:
         first = self.period.first
         params = {"iid": ind.id, "end": self.period.end, "depth": t.depth,
                   "prev": f"{self.period.year}-{first - 1:02d}" if first > 1 else "",
-                  "path": scope_path + "%"}  # a path is digits and slashes: no LIKE wildcards
+                  "path": scope_path + "%",  # a path is digits and slashes: no LIKE wildcards
+                  "day": period_day(self.period)}
         return [int(a) - int(b) for a, b in self.session.execute(_OWN_TOTALS, params)]
 
 
@@ -126,4 +128,5 @@ _OWN_TOTALS = (
                                        _end.c.period == bindparam("end")))
                  .outerjoin(_prev, and_(_prev.c.unit_id == _unit.c.id, _prev.c.indicator_id == bindparam("iid"),
                                         _prev.c.period == bindparam("prev"))))
-    .where(_unit.c.path.like(bindparam("path")), _unit.c.depth == bindparam("depth")))
+    .where(_unit.c.path.like(bindparam("path")), _unit.c.depth == bindparam("depth"),
+           in_force_clause(bindparam("day"), _unit.c)))  # the units in force in the period

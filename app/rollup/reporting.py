@@ -16,6 +16,7 @@ from app.core.config import settings
 from app.program.service import month_end
 from app.rollup import service as rollup
 from app.units.models import Unit, UnitLevel
+from app.units.time import in_force_clause, month_last_day
 from app.values.models import PeriodSubmission
 
 VN_OFFSET = timedelta(hours=7)  # submitted_at is stored in UTC; the due day is Việt Nam's
@@ -69,7 +70,7 @@ def status(session: Session, unit: Unit, month: str, today: date) -> list[LevelS
             .join(Unit, Unit.id == PeriodSubmission.unit_id)
             .where(PeriodSubmission.period == month, PeriodSubmission.status == "submitted",
                    PeriodSubmission.submitted_at >= cutoff, Unit.path.startswith(unit.path),
-                   Unit.depth == lv.depth)).scalar_one()
+                   Unit.depth == lv.depth, in_force_clause(month_last_day(month)))).scalar_one()
         out.append(LevelStatus(lv.depth, lv.level, due, reporting_day(keys.get(lv.depth)),
                                lv.submitted, int(late), lv.total, lv.missing, today > due))
     return out

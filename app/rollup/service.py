@@ -113,7 +113,8 @@ from app.program.periods import PeriodRange
 from app.program.service import current_program, indicators_of
 from app.rollup.models import RollupCell, RollupEach, RollupOwn, RollupUnitCount
 from app.rollup.types import MET, NO_DATA, NOT_MET, Figure, IndicatorResult, TargetResult
-from app.units.models import Unit, UnitLevel
+from app.units.models import Unit, UnitLevel, UnitYear
+from app.units.time import in_force_clause, in_force_months, new_rural_of, period_day
 from app.values.models import DataValue, PeriodSubmission
 
 NEW_RURAL = ("recognised", "expected")
@@ -143,7 +144,7 @@ def dashboard(session: Session, unit: Unit, period: PeriodRange, program: Progra
               ) -> tuple[list[IndicatorResult], list[tuple[Unit, list[IndicatorResult]]]]:
     """`rollup` of the unit and of each child unit, in one pass (the dashboard and its breakdown)."""
     program = program or current_program(session)
-    children = _children(session, unit)
+    children = _children(session, unit, period)
     ctx = _CellContext(session, program, indicators_of(session, program), period, scope=unit)
     results = ctx.results_for([unit, *children])
     return results[unit.id], [(c, results[c.id]) for c in children]
@@ -153,7 +154,7 @@ def breakdown(session: Session, unit: Unit, indicator: Indicator, period: Period
               program: Program | None = None) -> list[tuple[Unit, IndicatorResult]]:
     """One row per child unit of `unit` (district → commune → village), in the tree's order."""
     program = program or session.get(Program, indicator.program_id)
-    children = _children(session, unit)
+    children = _children(session, unit, period)
     if not children:
         return []
     ctx = _CellContext(session, program, [indicator], period, scope=unit)
@@ -166,14 +167,15 @@ def raw_rollup(session: Session, unit: Unit, period: PeriodRange, program: Progr
                ) -> tuple[list[IndicatorResult], list[tuple[Unit, list[IndicatorResult]]]]:
     """The same answer as `dashboard`, computed from raw `data_value` rows at read time."""
     program = program or current_program(session)
-    children = _children(session, unit) if with_children else []
+    children = _children(session, unit, period) if with_children else []
     ctx = _RawContext(session, program, indicators_of(session, program), period, scope=unit)
     results = ctx.results_for([unit, *children])
     return results[unit.id], [(c, results[c.id]) for c in children]
 
 
-def _children(session: Session, unit: Unit) -> list[Unit]:
-    return list(session.exec(select(Unit).where(Unit.parent_id == unit.id)
+def _children(session: Session, unit: Unit, period: PeriodRange | str) -> list[Unit]:
+    """The unit's children in force in the period (on the last day of its last month)."""
+    return list(session.exec(select(Unit).where(Unit.parent_id == unit.id, in_force_clause(period_day(period)))
                              .order_by(Unit.sort_order, Unit.name, Unit.id)).all())
 
 
@@ -204,33 +206,36 @@ class Completeness:
 def completeness(session: Session, unit: Unit, period: str) -> Completeness:
     """Per level below `unit`: how many units submitted the month `period`, and which have not.
 
-    Totals come from the cached unit counts; `missing` lists are read when first used."""
+    Only the units in force on the month's last day count. Totals come from the cached unit
+    counts; `missing` lists are read when first used."""
+    day = period_day(period)
     names = {lv.depth: lv.name for lv in session.exec(select(UnitLevel)).all()}
     totals = {d: n for d, n in session.execute(
-        sa_select(RollupUnitCount.depth, RollupUnitCount.units).where(RollupUnitCount.unit_id == unit.id))}
-    if not totals:  # no cached counts (units added without a rebuild)
+        sa_select(RollupUnitCount.depth, RollupUnitCount.units).where(
+            RollupUnitCount.unit_id == unit.id, RollupUnitCount.period == period[:7]))}
+    if not totals:  # no cached counts (units added without a rebuild, a year without a program)
         totals = {d: n for d, n in session.execute(
-            sa_select(Unit.depth, func.count()).where(Unit.path.startswith(unit.path),
+            sa_select(Unit.depth, func.count()).where(Unit.path.startswith(unit.path), in_force_clause(day),
                                                       Unit.depth > unit.depth).group_by(Unit.depth))}
     done: dict[int, list[int]] = defaultdict(list)
     for uid, depth in session.execute(
             sa_select(Unit.id, Unit.depth).join(PeriodSubmission, PeriodSubmission.unit_id == Unit.id)
             .where(PeriodSubmission.period == period, PeriodSubmission.status == "submitted",
-                   Unit.path.startswith(unit.path), Unit.depth > unit.depth)):
+                   Unit.path.startswith(unit.path), Unit.depth > unit.depth, in_force_clause(day))):
         done[depth].append(uid)
     result = Completeness(unit=unit, period=period)
     for depth in sorted(totals):
         submitted = done.get(depth, [])
         missing = _LazyUnits(session, length=totals[depth] - len(submitted),
-                             loader=_missing_loader(session, unit, depth, submitted))
+                             loader=_missing_loader(session, unit, depth, submitted, day))
         result.levels.append(LevelCompleteness(depth, names.get(depth, str(depth)), len(submitted),
                                                totals[depth], missing))
     return result
 
 
-def _missing_loader(session: Session, unit: Unit, depth: int, submitted: list[int]):  # noqa: ANN202
+def _missing_loader(session: Session, unit: Unit, depth: int, submitted: list[int], day):  # noqa: ANN001, ANN202
     def load() -> list[Unit]:
-        q = select(Unit).where(Unit.path.startswith(unit.path), Unit.depth == depth)
+        q = select(Unit).where(Unit.path.startswith(unit.path), Unit.depth == depth, in_force_clause(day))
         done = set(submitted)
         return [u for u in session.exec(q.order_by(Unit.code)).all() if u.id not in done]
     return load
@@ -240,7 +245,7 @@ def drill(session: Session, unit: Unit, indicator: Indicator, period: PeriodRang
           program: Program | None = None) -> tuple[IndicatorResult, list[tuple[Unit, IndicatorResult]]]:
     """One indicator at `unit` and broken down by its child units, in one pass."""
     program = program or session.get(Program, indicator.program_id)
-    children = _children(session, unit)
+    children = _children(session, unit, period)
     ctx = _CellContext(session, program, [indicator], period, scope=unit)
     results = ctx.results_for([unit, *children])
     return results[unit.id][0], [(c, results[c.id][0]) for c in children]
@@ -322,13 +327,17 @@ def on_values_changed(session: Session, changes: Iterable[ValueChange]) -> None:
     its `old` snapshot) are compared, and the differences added to the ancestors' cells.
     """
     groups: dict[tuple[int, int, int], dict] = {}
+    changes = list(changes)
+    nr_of = new_rural_of(session, {(ch.unit.id, int(ch.period[:4])) for ch in changes
+                                   if ch.indicator.share_filter == "new_rural"})
     for ch in changes:
         ind, unit = ch.indicator, ch.unit
-        feeds_cells = _counts_toward(ind, unit.depth, unit.new_rural) and bool(_cell_owners(unit, ind))
+        nr = nr_of.get((unit.id, int(ch.period[:4])))
+        feeds_cells = _counts_toward(ind, unit.depth, nr) and bool(_cell_owners(unit, ind))
         if not feeds_cells and ind.time_rollup != "flow":
             continue
         year = int(ch.period[:4])
-        g = groups.setdefault((unit.id, ind.id, year), {"unit": unit, "ind": ind, "old": {}})
+        g = groups.setdefault((unit.id, ind.id, year), {"unit": unit, "ind": ind, "old": {}, "nr": nr})
         g["old"].setdefault(ch.period, _triple(ch.old))  # the first change holds the true "before"
     if not groups:
         return
@@ -357,7 +366,7 @@ def on_values_changed(session: Session, changes: Iterable[ValueChange]) -> None:
                 if d != [0, 0, 0, 0]:
                     own_deltas[(uid, iid, per)] = d
         unit = g["unit"]
-        if not _counts_toward(g["ind"], unit.depth, unit.new_rural):
+        if not _counts_toward(g["ind"], unit.depth, g["nr"]):
             continue
         owners = _cell_owners(unit, g["ind"])
         for per in va.keys() | vb.keys():
@@ -414,8 +423,10 @@ class _Recomputed:
 def _recompute(session: Session, own_sink) -> _Recomputed:  # noqa: ANN001
     """Every kept figure from `data_value` and the tree: the cells and "each" counts returned,
     the cumulative own rows handed to `own_sink` one by one (they are the bulkiest)."""
-    units = {uid: (depth, path, nr) for uid, depth, path, nr in session.execute(
-        sa_select(Unit.id, Unit.depth, Unit.path, Unit.new_rural))}
+    units = {uid: (depth, path, None) for uid, depth, path in session.execute(
+        sa_select(Unit.id, Unit.depth, Unit.path))}
+    nr_by_year = {(uid, year): nr for uid, year, nr in session.execute(
+        sa_select(UnitYear.unit_id, UnitYear.year, UnitYear.new_rural).where(UnitYear.new_rural.is_not(None)))}
     indicators = {i.id: i for i in session.exec(select(Indicator)).all()}
     cells: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     each_targets = _each_targets_by_level(session, indicators)
@@ -433,7 +444,8 @@ def _recompute(session: Session, own_sink) -> _Recomputed:  # noqa: ANN001
             return
         uid, iid, year = current
         ind = indicators.get(iid)
-        depth, path, nr = units[uid]
+        depth, path, _ = units[uid]
+        nr = nr_by_year.get((uid, year))
         if ind is None:
             return
         if ind.time_rollup == "flow":
@@ -528,8 +540,8 @@ def check(session: Session) -> list[Difference]:
                   o.reported_count))}
     compare("rollup_own", kept_own, own_expected, 4)
     n = RollupUnitCount.__table__.c
-    kept_counts = {(r[0], r[1]): (int(r[2]), int(r[3])) for r in session.execute(
-        sa_select(n.unit_id, n.depth, n.units, n.new_rural))}
+    kept_counts = {(r[0], r[1], r[2]): (int(r[3]), int(r[4])) for r in session.execute(
+        sa_select(n.unit_id, n.depth, n.period, n.units, n.new_rural))}
     compare("rollup_unit_count", kept_counts, _unit_counts(session), 2)
     terms = {t.id: (t.comparator, float(t.value)) for ts in computed.each_targets.values() for t in ts}
     kept_each = {(r[0], r[1], r[2], r[3]): (int(r[4]), int(r[5])) for r in session.execute(
@@ -668,24 +680,62 @@ class _Terms:
         self.frac = self.frac_high = Fraction(value)
 
 
-def _unit_counts(session: Session) -> dict[tuple[int, int], tuple[int, int]]:
-    """(unit, depth below it) → (units at that depth in its subtree, new-rural ones)."""
-    counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for depth, path, nr in session.execute(sa_select(Unit.depth, Unit.path, Unit.new_rural)):
-        ids = _path_ids(path)
-        for anc in ids[:-1]:
-            c = counts[(anc, depth)]
-            c[0] += 1
-            c[1] += nr in NEW_RURAL
-    return {k: (v[0], v[1]) for k, v in counts.items()}
+def _count_years(session: Session) -> list[int]:
+    """The years whose months get kept unit counts: every year with a program in force
+    (publishing a program counts its year's units: `app.program.lifecycle.publish`)."""
+    return sorted({int(y) for y in session.execute(
+        sa_select(Program.year).where(Program.status == "published")).scalars()})
+
+
+def _unit_counts(session: Session) -> dict[tuple[int, int, str], tuple[int, int]]:
+    """(unit, depth below it, month) → (units at that depth in its subtree in force on the
+    month's last day, new-rural ones that year), for every month of every program year.
+
+    Units are grouped by the months of the year they are in force (a bit mask), so each unit
+    adds once per year and ancestor, however many months."""
+    years = _count_years(session)
+    if not years:
+        return {}
+    units = session.execute(sa_select(Unit.id, Unit.depth, Unit.path, Unit.valid_from, Unit.valid_to)).all()
+    nr_by_year = {(uid, year) for uid, year, nr in session.execute(
+        sa_select(UnitYear.unit_id, UnitYear.year, UnitYear.new_rural).where(UnitYear.year.in_(years)))
+        if nr in NEW_RURAL}
+    out: dict[tuple[int, int, str], tuple[int, int]] = {}
+    for year in years:
+        by_mask: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+        masks: dict[tuple, int] = {}
+        for uid, depth, path, vf, vt in units:
+            ids = _path_ids(path)
+            if len(ids) < 2:
+                continue
+            mask = masks.get((vf, vt))
+            if mask is None:
+                mask = masks[(vf, vt)] = in_force_months(vf, vt, year)
+            if not mask:
+                continue
+            nr = (uid, year) in nr_by_year
+            for anc in ids[:-1]:
+                c = by_mask[(anc, depth, mask)]
+                c[0] += 1
+                c[1] += nr
+        acc: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0])
+        for (anc, depth, mask), (n, nr) in by_mask.items():
+            for m in range(1, 13):
+                if mask >> (m - 1) & 1:
+                    a = acc[(anc, depth, f"{year}-{m:02d}")]
+                    a[0] += n
+                    a[1] += nr
+        out.update({k: (v[0], v[1]) for k, v in acc.items()})
+    return out
 
 
 def rebuild_unit_counts(session: Session) -> None:
-    """How many units sit at each depth below each unit (all, and new-rural ones)."""
+    """How many units in force sit at each depth below each unit, per month of every program
+    year (all, and new-rural ones that year)."""
     session.execute(delete(RollupUnitCount))
     _bulk_insert(session, RollupUnitCount.__table__, (
-        {"unit_id": u, "depth": d, "units": c[0], "new_rural": c[1]}
-        for (u, d), c in _unit_counts(session).items()))
+        {"unit_id": u, "depth": d, "period": p, "units": c[0], "new_rural": c[1]}
+        for (u, d, p), c in _unit_counts(session).items()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -719,9 +769,15 @@ def _max_depth(ind: Indicator) -> int:
 
 def _owners_from(path: str, depth: int, ind: Indicator) -> list[int]:
     """Units holding cells that a unit's figure feeds: itself and its ancestors above the
-    indicator's deepest entry level."""
+    indicator's deepest entry level. A parent may sit more than one level up (a commune under
+    the province in the two-tier tree): every ancestor of an entering unit is above it."""
     ids = _path_ids(path)
-    top = min(depth, _max_depth(ind) - 1)
+    maxd = _max_depth(ind)
+    if depth < maxd:
+        return ids
+    if depth == maxd:
+        return ids[:-1]
+    top = min(depth, maxd - 1)  # deeper than every entry level (figures that feed no cell)
     return ids[:top + 1] if top >= 0 else []
 
 
@@ -920,7 +976,8 @@ _CELLS = (sa_select(_rc.unit_id, _rc.indicator_id, func.sum(_rc.value_sum), func
                      _rc.indicator_id.in_(_P["flows"]) & (_rc.period >= bindparam("start"))
                      & (_rc.period < bindparam("end"))))
           .group_by(_rc.unit_id, _rc.indicator_id))
-_COUNTS = sa_select(_uc.unit_id, _uc.depth, _uc.units, _uc.new_rural).where(_uc.unit_id.in_(_P["uids"]))
+_COUNTS = sa_select(_uc.unit_id, _uc.depth, _uc.units, _uc.new_rural).where(_uc.unit_id.in_(_P["uids"]),
+                                                                              _uc.period == bindparam("end"))
 
 
 
@@ -958,7 +1015,8 @@ def _fused_statement(dialect: str):  # noqa: ANN202
                         & (_rc.period >= bindparam("start")) & (_rc.period < bindparam("end"))))
              .group_by(_rc.unit_id, _rc.indicator_id))
     counts = sa_select(literal("n"), _uc.unit_id, _uc.depth, _uc.units, _uc.new_rural, literal(0),
-                       literal(0)).where(_uc.unit_id.in_(bindparam("count_uids", expanding=True)))
+                       literal(0)).where(_uc.unit_id.in_(bindparam("count_uids", expanding=True)),
+                                         _uc.period == bindparam("end"))
     q = _FUSED[dialect] = union_all(flows, stocks, cells, counts)
     return q
 
@@ -1067,6 +1125,8 @@ class _Context:
     def __init__(self, session: Session, program: Program, indicators: list[Indicator],
                  period: PeriodRange, scope: Unit) -> None:
         self.session, self.program, self.period = session, program, period
+        self.year, self.day = period.year, period_day(period)  # units in force on `day` count
+        self._nr: dict[int, str] | None = None  # unit → new-rural status in `year`
         self.indicators = [_Ind(i) for i in indicators]
         self.scope = scope  # every unit asked about lies in this unit's subtree
         self.dialect = session.get_bind().dialect.name
@@ -1121,12 +1181,23 @@ class _Context:
             self.load_own([unit_id], [ind.id])
         return self._own.get((unit_id, ind.id))
 
+    def nr(self, ind: Indicator, unit_id: int) -> str | None:
+        """The unit's new-rural status in the period's year, read only for indicators that
+        ask (share_filter "new_rural"); one read of the year's statuses per request."""
+        if ind.share_filter != "new_rural":
+            return None
+        if self._nr is None:
+            self._nr = {uid: nr for uid, nr in self.session.execute(
+                sa_select(UnitYear.unit_id, UnitYear.new_rural).where(
+                    UnitYear.year == self.year, UnitYear.new_rural.is_not(None)))}
+        return self._nr.get(unit_id)
+
     def own_figure(self, unit: Unit, ind: Indicator) -> Figure | None:
         if unit.depth not in _entry_depths(ind):
             return None
         expected = None
         if ind.measure == "yes_no":
-            expected = 1 if _counts_toward(ind, unit.depth, unit.new_rural) else 0
+            expected = 1 if _counts_toward(ind, unit.depth, self.nr(ind, unit.id)) else 0
         return _figure(ind, self.own_acc(unit.id, ind), expected)
 
     # -- subtree figures (subclasses) --------------------------------------------------------
@@ -1148,9 +1219,9 @@ class _Context:
         """(id, path, new_rural) of the units at `depth` in the scope's subtree, in code order."""
         if depth not in self._light:
             if depth == self.scope.depth:
-                self._light[depth] = [(self.scope.id, self.scope.path, self.scope.new_rural)]
+                self._light[depth] = [(self.scope.id, self.scope.path, self._nr_any(self.scope.id))]
             else:
-                self._light[depth] = _light_under(self.session, self.scope, depth)
+                self._light[depth] = _light_under(self.session, self.scope, depth, self.day, self.year)
         return self._light[depth]
 
     def light_at(self, unit: Unit, depth: int) -> list[tuple[int, str, str | None]]:
@@ -1158,19 +1229,29 @@ class _Context:
         if depth < unit.depth:
             return []
         if depth == unit.depth:
-            return [(unit.id, unit.path, unit.new_rural)]
+            return [(unit.id, unit.path, self._nr_any(unit.id))]
         if not unit.path.startswith(self.scope.path):
-            return _light_under(self.session, unit, depth)
+            return _light_under(self.session, unit, depth, self.day, self.year)
         pool = self.light_under_scope(depth)
         if unit.id == self.scope.id:
             return pool
-        key = (depth, unit.depth)
+        position = len(_path_ids(unit.path)) - 1  # where the unit sits in its descendants' paths
+        key = (depth, position)
         groups = self._groups.get(key)
         if groups is None:
             groups = self._groups[key] = defaultdict(list)
             for x in pool:
-                groups[_path_ids(x[1])[unit.depth]].append(x)
+                ids = _path_ids(x[1])
+                if len(ids) > position:
+                    groups[ids[position]].append(x)
         return groups.get(unit.id, [])
+
+    def _nr_any(self, unit_id: int) -> str | None:
+        if self._nr is None:
+            self._nr = {uid: nr for uid, nr in self.session.execute(
+                sa_select(UnitYear.unit_id, UnitYear.new_rural).where(
+                    UnitYear.year == self.year, UnitYear.new_rural.is_not(None)))}
+        return self._nr.get(unit_id)
 
     # -- results -----------------------------------------------------------------------------
     def results_for(self, units: list[Unit]) -> dict[int, list[IndicatorResult]]:
@@ -1298,12 +1379,14 @@ class _Context:
                 self._each[-x.id] = {}
             if self._each_kept_counts(same):
                 return self._each[key]
-            q = _each_count_statement(t.depth - self.scope.depth,
+            pool = self.light_under_scope(t.depth)
+            steps = (len(_path_ids(pool[0][1])) - len(_path_ids(self.scope.path))) if pool else 1
+            q = _each_count_statement(steps,
                                       tuple((x.indicator_id, x.comparator, x.frac) for x in same),
                                       self.period.first > 1)
             end = self.period.end
             prev = f"{self.period.year}-{self.period.first - 1:02d}" if self.period.first > 1 else end
-            params = {"scope_id": self.scope.id, "depth": t.depth, "end": end, "prev": prev}
+            params = {"scope_id": self.scope.id, "depth": t.depth, "end": end, "prev": prev, "day": self.day}
             for row in self.session.execute(q, params):
                 cid, iid, n = row[0], row[1], int(row[2])
                 for x, m in zip(same, row[3:], strict=True):
@@ -1351,13 +1434,13 @@ class _Context:
             return counts[(unit.id, depth)][0]
         if unit.id not in self._below:
             self._below[unit.id] = {d: n for d, n in self.session.execute(
-                sa_select(_uc.depth, _uc.units).where(_uc.unit_id == unit.id))}
+                sa_select(_uc.depth, _uc.units).where(_uc.unit_id == unit.id, _uc.period == self.period.end))}
         n = self._below[unit.id].get(depth)
-        return n if n is not None else len(_light_under(self.session, unit, depth))
+        return n if n is not None else len(_light_under(self.session, unit, depth, self.day, self.year))
 
     def _failing_loader(self, viewed: Unit, ind: Indicator, t: Target):  # noqa: ANN202
         def load() -> list[Unit]:
-            ids = [x[0] for x in _light_under(self.session, viewed, t.depth)]
+            ids = [x[0] for x in _light_under(self.session, viewed, t.depth, self.day, self.year)]
             self.load_own(ids, [ind.id])
             failing = []
             for uid in ids:
@@ -1439,7 +1522,8 @@ def _each_count_statement(steps: int, shape: tuple[tuple[int, str, Fraction], ..
     per_unit = (sa_select(cur.c.id.label("anc"), ro.indicator_id.label("iid"),
                           func.sum(sign * ro.value_sum).label("s"))
                 .select_from(frm)
-                .where(u0.c.depth == bindparam("depth"), cur.c.parent_id == bindparam("scope_id"))
+                .where(u0.c.depth == bindparam("depth"), cur.c.parent_id == bindparam("scope_id"),
+                       in_force_clause(bindparam("day"), u0.c))
                 .group_by(u0.c.id, cur.c.id, ro.indicator_id)
                 .having(func.sum(sign * ro.reported_count) > 0).subquery())
     cols = []
@@ -1454,19 +1538,27 @@ def _each_count_statement(steps: int, shape: tuple[tuple[int, str, Fraction], ..
     return q
 
 
-def _light_under(session: Session, unit: Unit, depth: int) -> list[tuple[int, str, str | None]]:
-    """(id, path, new_rural) of the units at `depth` below `unit`, in code order."""
+def _light_under(session: Session, unit: Unit, depth: int, day, year: int  # noqa: ANN001
+                 ) -> list[tuple[int, str, str | None]]:
+    """(id, path, new-rural status in `year`) of the units at `depth` below `unit` in force on
+    `day`, in code order."""
     steps = depth - unit.depth
+    uy = UnitYear.__table__.c
     if steps <= 0:
-        return [(unit.id, unit.path, unit.new_rural)] if steps == 0 else []
+        if steps < 0:
+            return []
+        nr = session.execute(sa_select(uy.new_rural).where(uy.unit_id == unit.id, uy.year == year)).scalar()
+        return [(unit.id, unit.path, nr)]
     u = Unit.__table__.c
-    q = sa_select(u.id, u.path, u.new_rural, u.code)
+    q = (sa_select(u.id, u.path, uy.new_rural, u.code)
+         .select_from(Unit.__table__.outerjoin(UnitYear.__table__, (uy.unit_id == u.id) & (uy.year == year)))
+         .where(in_force_clause(day, u)))
     if steps == 1:
-        q = q.where(u.parent_id == unit.id)
+        q = q.where(u.parent_id == unit.id, u.depth == depth)
     elif unit.parent_id is None and session.execute(
-            sa_select(func.count()).select_from(Unit.__table__).where(u.parent_id.is_(None))
+            sa_select(func.count()).select_from(Unit.__table__).where(u.parent_id.is_(None), in_force_clause(day, u))
     ).scalar_one() == 1:
-        q = q.where(u.depth == depth)  # the only root: every unit at that depth
+        q = q.where(u.depth == depth)  # the only root in force: every unit at that depth
     else:
         q = q.where(u.path.startswith(unit.path), u.depth == depth)
     return [(r[0], r[1], r[2]) for r in sorted(session.execute(q), key=lambda r: r[3])]
@@ -1536,7 +1628,7 @@ class _CellContext(_Context):
     def subtree_acc(self, unit: Unit, ind: Indicator) -> _Acc | None:
         if unit.depth >= _max_depth(ind):
             # No cells at the deepest entry level: the subtree figure is the unit's own.
-            if not _counts_toward(ind, unit.depth, unit.new_rural):
+            if not _counts_toward(ind, unit.depth, self.nr(ind, unit.id)):
                 return None
             return self.own_acc(unit.id, ind)
         if unit.id not in self._prepared:
@@ -1547,11 +1639,11 @@ class _CellContext(_Context):
         if unit.id not in self._prepared:
             self.prepare([unit])
         new_rural = ind.share_filter == "new_rural"
-        total = 1 if _counts_toward(ind, unit.depth, unit.new_rural) else 0
+        total = 1 if _counts_toward(ind, unit.depth, self.nr(ind, unit.id)) else 0
         below = [d for d in _entry_depths(ind) if d > unit.depth]
         if below and not any((unit.id, d) in self._counts for d in below):
             # No cached count (units added without a rebuild): count the tree.
-            return _count_expected(self.session, unit, ind)
+            return _count_expected(self.session, unit, ind, self.day, self.year)
         for depth in below:
             n, nr = self._counts.get((unit.id, depth), (0, 0))
             total += nr if new_rural else n
@@ -1591,26 +1683,28 @@ class _RawContext(_Context):
     def _subtree_accs(self, unit: Unit) -> dict[int, _Acc]:
         """Aggregate queries over the subtree's raw rows: flows summed, stocks' latest month
         picked with a window function, grouped by level and new-rural flag."""
-        dv, u = DataValue.__table__.c, Unit.__table__.c
+        dv, u, uy = DataValue.__table__.c, Unit.__table__.c, UnitYear.__table__.c
+        joined = DataValue.__table__.join(Unit.__table__, u.id == dv.unit_id).outerjoin(
+            UnitYear.__table__, (uy.unit_id == u.id) & (uy.year == self.year))
         flows = [i for i, ind in self.by_id.items() if ind.time_rollup == "flow"]
         stocks = [i for i, ind in self.by_id.items() if ind.time_rollup != "flow"]
         rows: list[tuple] = []
         in_tree = (u.path.startswith(unit.path),)
         if flows:
             rows += self.session.execute(
-                sa_select(dv.indicator_id, u.depth, u.new_rural, func.sum(dv.value),
+                sa_select(dv.indicator_id, u.depth, uy.new_rural, func.sum(dv.value),
                           func.sum(dv.numerator), func.sum(dv.denominator),
                           func.count(dv.unit_id.distinct()))
-                .select_from(DataValue.__table__.join(Unit.__table__, u.id == dv.unit_id))
+                .select_from(joined)
                 .where(*in_tree, dv.indicator_id.in_(flows), dv.period >= self.period.start,
                        dv.period <= self.period.end)
-                .group_by(dv.indicator_id, u.depth, u.new_rural)).all()
+                .group_by(dv.indicator_id, u.depth, uy.new_rural)).all()
         if stocks:
             rn = func.row_number().over(partition_by=(dv.unit_id, dv.indicator_id),
                                         order_by=dv.period.desc()).label("rn")
-            latest = (sa_select(dv.indicator_id, u.depth, u.new_rural, dv.value, dv.numerator,
+            latest = (sa_select(dv.indicator_id, u.depth, uy.new_rural, dv.value, dv.numerator,
                                 dv.denominator, rn)
-                      .select_from(DataValue.__table__.join(Unit.__table__, u.id == dv.unit_id))
+                      .select_from(joined)
                       .where(*in_tree, dv.indicator_id.in_(stocks),
                              dv.period >= f"{self.period.year}-01", dv.period <= self.period.end)
                       .subquery())
@@ -1639,16 +1733,18 @@ class _RawContext(_Context):
     def expected(self, unit: Unit, ind: Indicator) -> int:
         key = (unit.id, ind.id)
         if key not in self._expected:
-            self._expected[key] = _count_expected(self.session, unit, ind)
+            self._expected[key] = _count_expected(self.session, unit, ind, self.day, self.year)
         return self._expected[key]
 
 
-def _count_expected(session: Session, unit: Unit, ind: Indicator) -> int:
-    """Units of `unit`'s subtree (itself included) that should report a share-of-units indicator."""
+def _count_expected(session: Session, unit: Unit, ind: Indicator, day, year: int) -> int:  # noqa: ANN001
+    """Units of `unit`'s subtree (itself included) in force on `day` that should report a
+    share-of-units indicator (new-rural ones: by their status in `year`)."""
     q = sa_select(func.count()).select_from(Unit).where(
-        Unit.path.startswith(unit.path), Unit.depth.in_(sorted(rules.entry_depths(ind))))
+        Unit.path.startswith(unit.path), Unit.depth.in_(sorted(rules.entry_depths(ind))), in_force_clause(day))
     if ind.share_filter == "new_rural":
-        q = q.where(Unit.new_rural.in_(NEW_RURAL))
+        q = q.where(Unit.id.in_(sa_select(UnitYear.unit_id).where(
+            UnitYear.year == year, UnitYear.new_rural.in_(NEW_RURAL))))
     return int(session.execute(q).scalar_one())
 
 

@@ -2,12 +2,15 @@
 
 Demo only: a production start refuses SEED_DEMO_USERS.
 """
-from sqlmodel import Session, select
+from datetime import date
+
+from sqlmodel import Session, col, select
 
 from app.accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from app.accounts.models import User
 from app.accounts.security import hash_password
 from app.units.models import Unit
+from app.units.time import unit_by_code_on
 
 
 def seed_demo_users(session: Session) -> None:
@@ -15,7 +18,9 @@ def seed_demo_users(session: Session) -> None:
     for username, full_name, unit_code, role in DEMO_USERS:
         if session.exec(select(User).where(User.username == username)).first() is not None:
             continue
-        unit = session.exec(select(Unit).where(Unit.code == unit_code)).one()
+        unit = unit_by_code_on(session, unit_code, date(2023, 12, 31))
+        if unit is None:
+            continue
         session.add(User(username=username, full_name=full_name, unit_id=unit.id, role=role,
                          password_hash=password_hash, is_demo=True))
     session.flush()
@@ -49,7 +54,18 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
     rng = random.Random(2023)
     clock = random.Random(2024)  # dates only, so the figures drawn stay the same
     ind = {i.code: i for i in session.exec(select(Indicator).where(Indicator.program_id == program.id))}
-    units = list(session.exec(select(Unit).order_by(Unit.depth, Unit.id)).all())
+    from datetime import date
+
+    from app.units.time import in_force_clause, year_attributes
+
+    units = list(session.exec(select(Unit).where(in_force_clause(date(2023, 12, 31)))
+                              .order_by(Unit.depth, Unit.id)).all())
+    attrs = year_attributes(session, 2023)
+
+    def attr(u: Unit, name: str):  # noqa: ANN202
+        a = attrs.get(u.id)
+        return getattr(a, name) if a is not None else None
+
     by_depth: dict[int, list[Unit]] = {}
     for u in units:
         by_depth.setdefault(u.depth, []).append(u)
@@ -108,7 +124,7 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
                 put(u, "CT18", rng.choice(month_list), 1)
         if u.depth == 2:
             vs = villages_of.get(u.id, [])
-            population = sum(v.population or 0 for v in vs) or rng.randint(2000, 9000)
+            population = sum(attr(v, 'population') or 0 for v in vs) or rng.randint(2000, 9000)
             reached = rng.uniform(0.7, 0.9)
             for m in month_list:
                 reached = min(1.0, reached + rng.uniform(0.0, 0.05))
@@ -119,7 +135,7 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
                 if helped:
                     put(u, "CT14", m, helped)
                 put(u, "CT15", m, rng.randint(5, 40) * 1_000_000)
-            if u.new_rural in ("recognised", "expected"):
+            if attr(u, "new_rural") in ("recognised", "expected"):
                 put(u, "CT16", 1, 1 if rng.random() < 0.9 else 0)
             if rng.random() < 0.45:
                 put(u, "CT17", rng.choice(month_list), 1)
@@ -127,7 +143,7 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
             put(u, "CT04", 1, 1 if rng.random() < 0.55 else 0)
             put(u, "CT07", 1, rng.randint(1, 3))
             put(u, "CT10", 1, 1 if rng.random() < 0.74 else 0)
-            households = u.households or rng.randint(60, 260)
+            households = attr(u, 'households') or rng.randint(60, 260)
             share = rng.uniform(0.72, 0.9)
             for m in month_list:
                 share = min(1.0, share + rng.uniform(0.0, 0.02))
@@ -157,7 +173,7 @@ def seed_demo_task_progress(session: Session) -> None:
 
     from app.program.models import Program, Task, TaskNote
 
-    program = session.exec(select(Program)).first()
+    program = session.exec(select(Program).where(Program.year == 2023)).first()
     if program is None:
         return
     root_tasks = list(session.exec(select(Task).where(
@@ -181,4 +197,152 @@ def seed_demo_task_progress(session: Session) -> None:
             t.updated_at = at(date(2023, 3, 20))
         t.version += 1
         session.add(t)
+    session.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# The demo 2026 program on the two-tier tree (from 01/07/2025)
+# --------------------------------------------------------------------------------------------
+
+DEMO_YEAR = 2026
+DEMO_2026_COMMUNE_CODE = "04726"  # Xã Cảm Nhân, which absorbed Xã Xuân Long on 01/07/2025
+DEMO_USERS_2026 = [
+    ("laocai.quantri", "Quản trị cấp tỉnh Lào Cai", "15", "admin"),
+    ("laocai.nhaplieu", "Cán bộ nhập liệu cấp tỉnh Lào Cai", "15", "editor"),
+    ("laocai.xem", "Lãnh đạo theo dõi cấp tỉnh Lào Cai", "15", "viewer"),
+    ("camnhan.nhaplieu", "Cán bộ nhập liệu xã Cảm Nhân", DEMO_2026_COMMUNE_CODE, "editor"),
+]
+DEMO_LABEL = " (minh họa)"
+# New-rural and province-led communes of 2026: demo picks, in the 2023 proportions (106 of 173
+# new-rural, 22 led), with a fixed seed; the province sets the real ones per year.
+NEW_RURAL_2026, EXPECTED_2026, LED_2026, LED_EXPECTED_2026 = 57, 4, 12, 1
+
+
+def seed_demo_2026(session: Session, *, users: bool, values: bool, months: int = 3) -> None:
+    """A fresh start's second year: the two-tier Lào Cai tree in force from 01/07/2025 (from the
+    installed package data, no network), its demo accounts, and a demo 2026 program made from
+    2023 through the new-year flow (`app.program.lifecycle`: copied, adapted to two levels — a
+    commune's targets where the district's were — published), labelled demo, with demo figures
+    for January–March 2026. Skipped when a 2026 program exists; 2023 is left as it is."""
+    import random
+
+    from app.accounts.deps import Principal
+    from app.program import lifecycle
+    from app.program.models import Program
+    from app.units.laocai_2025 import EFFECTIVE, load_laocai_2025
+    from app.units.models import UnitYear
+
+    if session.exec(select(Program.id).where(Program.year == DEMO_YEAR)).first() is not None:
+        return
+    if session.exec(select(Program.id).where(Program.year == 2023)).first() is None:
+        return
+    province = unit_by_code_on(session, "15", date(DEMO_YEAR, 1, 1))
+    if province is None or province.valid_from != EFFECTIVE:
+        report = load_laocai_2025(session, rebuild=False)  # rebuilt once at the end
+        if not report.ok:
+            raise RuntimeError("loading the 2025 Lào Cai tree failed: " + "; ".join(report.errors[:5]))
+        province = unit_by_code_on(session, "15", date(DEMO_YEAR, 1, 1))
+    communes = list(session.exec(select(Unit).where(Unit.parent_id == province.id).order_by(Unit.code)).all())
+    rng = random.Random(DEMO_YEAR)
+    rural = [c for c in communes if c.kind == "xa"]
+    picked = rng.sample(rural, min(len(rural), NEW_RURAL_2026 + EXPECTED_2026))
+    recognised, expected = picked[:NEW_RURAL_2026], picked[NEW_RURAL_2026:]
+    led = {c.id for c in recognised[:LED_2026] + expected[:LED_EXPECTED_2026]}
+    for status, group in (("recognised", recognised), ("expected", expected)):
+        for c in group:
+            session.add(UnitYear(unit_id=c.id, year=DEMO_YEAR, new_rural=status, front_led=c.id in led))
+    session.flush()
+    if users:
+        _seed_users(session, DEMO_USERS_2026, date(DEMO_YEAR, 1, 1))
+    admin = Principal(unit=province, role="admin", via="seed")
+    program = lifecycle.create_draft(session, admin, DEMO_YEAR, copy_from=2023, with_tasks=True, via="seed")
+    program.title += DEMO_LABEL
+    program.source = ("Chương trình minh họa (demo), lập từ chương trình năm 2023 cho cây đơn vị hai cấp "
+                      "từ 01/7/2025; không phải văn bản thật.")
+    session.add(program)
+    # Baselines are the province's to enter (with their source); the demo stands in the 2023
+    # program's unconfirmed figure (no source: shown as a demo figure) so its targets can be judged.
+    from app.program.models import Indicator
+
+    for ind in session.exec(select(Indicator).where(Indicator.program_id == program.id,
+                                                    Indicator.baseline_year.is_not(None))).all():
+        if ind.baseline is None:
+            ind.baseline = session.exec(select(Indicator.baseline).join(Program).where(
+                Program.year == 2023, Indicator.code == ind.code)).first()
+            session.add(ind)
+    session.flush()
+    lifecycle.publish(session, admin, program, via="seed")
+    if values:
+        _demo_values_2026(session, program, months)
+    from app.rollup.service import rebuild
+
+    rebuild(session)
+
+
+def _seed_users(session: Session, users: list, day: date) -> None:
+    password_hash = hash_password(DEMO_PASSWORD)
+    for username, full_name, unit_code, role in users:
+        if session.exec(select(User).where(User.username == username)).first() is not None:
+            continue
+        unit = unit_by_code_on(session, unit_code, day)
+        if unit is None:
+            continue
+        session.add(User(username=username, full_name=full_name, unit_id=unit.id, role=role,
+                         password_hash=password_hash, is_demo=True))
+    session.flush()
+
+
+def _demo_values_2026(session: Session, program, months: int) -> None:  # noqa: ANN001
+    """Plausible figures for January–March 2026 for every indicator at its entry levels, drawn with
+    a fixed seed (demo only), entered early in the following month."""
+    import random
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from app.core.time import utcnow
+    from app.program import rules
+    from app.program.models import Indicator
+    from app.units.time import in_force_clause, year_attributes
+    from app.values.models import DataValue
+
+    rng = random.Random(DEMO_YEAR + 1)
+    day = date(DEMO_YEAR, 1, 31)
+    root = session.get(Unit, program.root_unit_id)
+    units = list(session.exec(select(Unit).where(col(Unit.path).startswith(root.path), in_force_clause(day))
+                              .order_by(Unit.depth, Unit.id)).all())
+    attrs = year_attributes(session, DEMO_YEAR)
+    now = utcnow()
+    rows = []
+    for ind in session.exec(select(Indicator).where(Indicator.program_id == program.id)
+                            .order_by(Indicator.number)).all():
+        depths = set(rules.entry_depths(ind))
+        for u in units:
+            if u.depth not in depths:
+                continue
+            a = attrs.get(u.id)
+            if ind.share_filter == "new_rural" and not (a and a.new_rural):
+                continue
+            for m in range(1, months + 1):
+                value = num = den = None
+                if ind.measure == "yes_no":
+                    if m > 1:
+                        break
+                    value = 1 if rng.random() < 0.7 else 0
+                elif ind.measure == "ratio":
+                    den = (a.households if a and a.households else rng.randint(60, 260)) if u.depth == 3 \
+                        else rng.randint(20, 80)
+                    num = int(den * rng.uniform(0.7, 0.95))
+                elif ind.measure == "amount":
+                    value = rng.randint(1, 30) * 1_000_000
+                elif rng.random() < 0.5:
+                    value = rng.randint(1, 3)
+                else:
+                    continue
+                at = min(datetime(DEMO_YEAR, m + 1, rng.randint(1, 15), 9, tzinfo=UTC), now)
+                rows.append({"unit_id": u.id, "indicator_id": ind.id, "period": f"{DEMO_YEAR}-{m:02d}",
+                             "value": value, "numerator": num, "denominator": den, "version": 1,
+                             "created_at": at, "updated_at": at, "updated_via": "seed"})
+    for i in range(0, len(rows), 5000):
+        session.execute(insert(DataValue), rows[i:i + 5000])
     session.flush()

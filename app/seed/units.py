@@ -11,7 +11,7 @@ from importlib import resources
 
 from sqlmodel import Session, select
 
-from app.units.models import Unit, UnitKind, UnitLevel
+from app.units.models import Unit, UnitKind, UnitLevel, UnitYear
 
 PROVINCE_CODE = "15"
 LEVELS = [
@@ -38,6 +38,7 @@ KINDS = [
 BAN_DISTRICTS = {"139", "140"}  # Trạm Tấu, Mù Cang Chải
 NEW_RURAL_RECOGNISED, NEW_RURAL_EXPECTED = 100, 6
 FRONT_LED_RECOGNISED, FRONT_LED_EXPECTED = 20, 2
+ATTRIBUTES_YEAR = 2023  # the year the demo's new-rural picks and villages' sizes stand for
 
 
 def _load(name: str) -> dict:
@@ -80,24 +81,24 @@ def seed_units(session: Session, *, villages: bool = True) -> None:
             w = wards[c_code]
             communes.append(_add(session, district, code=c_code, name=w["name"], kind=w["type"],
                                  depth=2, sort_order=c_order))
-    _flag_new_rural(communes)
+    _flag_new_rural(session, communes)
     if villages:
         for commune in communes:
             _add_demo_villages(session, commune)
     session.flush()
 
 
-def _flag_new_rural(communes: list[Unit]) -> None:
+def _flag_new_rural(session: Session, communes: list[Unit]) -> None:
+    """The 2023 attributes (`unit_year`) of the demo's new-rural and province-led communes."""
     rng = random.Random(2023)
     rural = [c for c in communes if c.kind == "xa"]
     picked = rng.sample(rural, NEW_RURAL_RECOGNISED + NEW_RURAL_EXPECTED)
     recognised, expected = picked[:NEW_RURAL_RECOGNISED], picked[NEW_RURAL_RECOGNISED:]
-    for c in recognised:
-        c.new_rural = "recognised"
-    for c in expected:
-        c.new_rural = "expected"
-    for c in recognised[:FRONT_LED_RECOGNISED] + expected[:FRONT_LED_EXPECTED]:
-        c.front_led = True
+    led = {c.id for c in recognised[:FRONT_LED_RECOGNISED] + expected[:FRONT_LED_EXPECTED]}
+    for status, group in (("recognised", recognised), ("expected", expected)):
+        for c in group:
+            session.add(UnitYear(unit_id=c.id, year=ATTRIBUTES_YEAR, new_rural=status, front_led=c.id in led))
+    session.flush()
 
 
 def _add_demo_villages(session: Session, commune: Unit) -> None:
@@ -112,11 +113,14 @@ def _add_demo_villages(session: Session, commune: Unit) -> None:
     else:
         kind, label = "thon", "Thôn"
     rng = random.Random(int(commune.code))
+    sizes = []
     for i in range(1, n + 1):
         households = rng.randint(60, 260)
+        sizes.append((households, households * rng.randint(38, 48) // 10))
         session.add(Unit(code=f"{commune.code}-{i:02d}", name=f"{label} {i}", kind=kind, depth=3,
-                         parent_id=commune.id, path="", sort_order=i, households=households,
-                         population=households * rng.randint(38, 48) // 10, is_demo=True))
+                         parent_id=commune.id, path="", sort_order=i, is_demo=True))
     session.flush()
-    for v in session.exec(select(Unit).where(Unit.parent_id == commune.id)):
+    for v in session.exec(select(Unit).where(Unit.parent_id == commune.id).order_by(Unit.sort_order)):
         v.path = f"{commune.path}{v.id}/"
+        households, population = sizes[v.sort_order - 1]
+        session.add(UnitYear(unit_id=v.id, year=ATTRIBUTES_YEAR, households=households, population=population))

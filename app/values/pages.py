@@ -154,7 +154,10 @@ def _page_context(session: Session, principal: Principal, program: Program, unit
                              read_only)
                  for ind in service.entry_indicators(session, program, unit)]
     parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
-    child = session.exec(select(Unit).where(Unit.parent_id == unit.id).limit(1)).first()
+    from app.units.time import in_force_clause, month_last_day
+
+    child = session.exec(select(Unit).where(Unit.parent_id == unit.id, in_force_clause(month_last_day(period)))
+                         .limit(1)).first()
     has_villages = child is not None and principal.can_write(child)
     return {
         "unit": unit, "period": period, "program": program, "fields": views,
@@ -178,7 +181,7 @@ def entry_start(session: SessionDep, principal: WebUser, unit: str | None = None
                 period: str | None = None, view: str | None = None) -> RedirectResponse:
     """The user's own unit (or `unit`), at `period` or the earliest month not yet submitted."""
     target = readable_unit(session, principal, unit) if unit else principal.unit
-    program = service.program_for(session, period or "")
+    program = service.program_for(session, period or "", target)
     if program is None:
         raise Problem(404, "Not Found", "No program.")
     month = period if period else service.default_period(session, program, target)

@@ -140,12 +140,25 @@ def check_period(program: Program, period: str) -> None:
                          "{year}-01 to {year}-12.", "period", period=period, year=program.year)
 
 
+def _in_force(unit: Unit, period: str) -> bool:
+    """The unit is in force on the month's last day (`app.units.time`)."""
+    from app.units.time import is_in_force, month_last_day
+
+    if unit.valid_from is None and unit.valid_to is None:
+        return True
+    return is_in_force(unit, month_last_day(period))
+
+
 def check_figure(program: Program, unit: Unit, indicator: Indicator, period: str, fig: Figure) -> None:
     """Raise the first rule the figure breaks; the same rules for forms, API and import."""
     check_period(program, period)
     if indicator.program_id != program.id:
         raise EntryError("indicator_not_in_program", "The indicator is not part of this program.",
                          "indicator")
+    if not _in_force(unit, period):
+        raise EntryError("unit_not_in_force",
+                         "{unit} is not in force in {period}: figures of that month belong to the units of "
+                         "the tree in force on the month's last day.", "period", unit=unit.name, period=period)
     if not rules.enters(indicator, unit.depth):
         raise EntryError("level_does_not_enter",
                          "{unit} does not enter indicator {code}; it is entered by another level.",
@@ -317,13 +330,21 @@ def save_value(
 # --- Entry pages: what a unit enters for a month, monthly submission, history ---------------
 
 
-def program_for(session: Session, period: str) -> Program | None:
-    """The program of the period's year, else the latest program (whose rules then refuse it)."""
+def program_for(session: Session, period: str, unit: Unit | None = None) -> Program | None:
+    """The program of the period's year, else the current program of the unit's tree (`unit`
+    given), else the latest program (whose rules then refuse it)."""
     parsed = rules.parse_period(period)
     if parsed is not None:
         program = session.exec(select(Program).where(Program.year == parsed[0], Program.status == "published")).first()
         if program is not None:
             return program
+    if unit is not None:
+        from app.program.service import current_program
+
+        try:
+            return current_program(session, unit)
+        except LookupError:
+            return None
     return session.exec(select(Program).where(Program.status == "published").order_by(Program.year.desc())).first()  # type: ignore[attr-defined]
 
 
@@ -533,7 +554,9 @@ def village_states(session: Session, program: Program, commune: Unit, period: st
     """The commune's villages with how many of their indicators are filled for the month."""
     from sqlalchemy import func
 
-    villages = session.exec(select(Unit).where(Unit.parent_id == commune.id)
+    from app.units.time import in_force_clause, month_last_day
+
+    villages = session.exec(select(Unit).where(Unit.parent_id == commune.id, in_force_clause(month_last_day(period)))
                             .order_by(Unit.sort_order, Unit.name)).all()
     if not villages:
         return []

@@ -108,7 +108,10 @@ def _values_by_unit(session: Session, unit_ids: list[int], period: str | None
 def build_grid(session: Session, principal: Principal, program: Program, commune: Unit,
                period: str) -> Grid:
     """The commune's villages in order, each with a cell per village-level indicator."""
-    villages = list(session.exec(select(Unit).where(Unit.parent_id == commune.id)
+    from app.units.time import in_force_clause, month_last_day
+
+    villages = list(session.exec(select(Unit).where(Unit.parent_id == commune.id,
+                                                    in_force_clause(month_last_day(period)))
                                  .order_by(Unit.sort_order, Unit.name)).all())  # type: ignore[arg-type]
     if not villages:
         return Grid([])

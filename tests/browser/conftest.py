@@ -35,7 +35,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def app_server(name: str, *, demo_values: bool = False, wait_s: float = 60) -> Iterator[str]:
+def app_server(name: str, *, demo_values: bool = False, wait_s: float = 60, demo_2026: bool = False
+               ) -> Iterator[str]:
     """A real uvicorn server on a free loopback port with a database of its own (a SQLite file, or
     a private PostgreSQL database when TEST_DATABASE_URL names a server), migrated and seeded with
     the demo accounts (and the demo figures if `demo_values`) on start. Yields its base URL."""
@@ -50,6 +51,8 @@ def app_server(name: str, *, demo_values: bool = False, wait_s: float = 60) -> I
         db_name, db_url = None, f"sqlite:///{tmp / (name + '.db')}"
     env = {**os.environ, "DATABASE_URL": db_url, "ENVIRONMENT": "local",
            "SEED_DEMO_USERS": "true", "SEED_DEMO_VALUES": "true" if demo_values else "false",
+           # The demo 2026 program on the two-tier tree only where a test asks for it.
+           "SEED_DEMO_2026": "true" if demo_2026 else "false",
            # Every browser test signs in from 127.0.0.1: lift the per-address sign-in limit.
            "LOGIN_RATE_LIMIT": "1000/minute",
            "SECRET_KEY": "browser-test-secret-key-not-for-production"}
