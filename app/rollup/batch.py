@@ -24,6 +24,14 @@ from app.rollup import service as s
 from app.rollup.models import RollupCell, RollupOwn
 
 _ZERO = (0, 0, 0, 0)
+_MONTHS: dict[int, tuple[str, ...]] = {}
+
+
+def _months(year: int) -> tuple[str, ...]:
+    months = _MONTHS.get(year)
+    if months is None:
+        months = _MONTHS[year] = tuple(f"{year}-{m:02d}" for m in range(1, 13))
+    return months
 
 
 def apply_changes(session: Session, changes: Iterable["s.ValueChange"]) -> None:
@@ -101,18 +109,23 @@ def apply_changes(session: Session, changes: Iterable["s.ValueChange"]) -> None:
                 acc[2] += d[2]
                 acc[3] += d[3]
             continue
-        # A stock: every month from the first changed one carries the latest entry forward.
-        rows_before = dict(rows_after)
-        for per, b in old.items():
-            if b is None:
-                rows_before.pop(per, None)
-            else:
-                rows_before[per] = b
-        va, vb = s._monthly(rows_after, pi, year), s._monthly(rows_before, pi, year)
-        for per in va.keys() | vb.keys():
-            a, b = va.get(per), vb.get(per)
-            d = ((a[0] if a else 0) - (b[0] if b else 0), (a[1] if a else 0) - (b[1] if b else 0),
-                 (a[2] if a else 0) - (b[2] if b else 0), (a is not None) - (b is not None))
+        # A stock: each month carries the latest entry at or before it forward (`_monthly`),
+        # after the changes and before them (the changed months put back to their old rows).
+        la = lb = None
+        for per in _months(year):
+            ra = rows_after.get(per)
+            if ra is not None:
+                la = ra
+            if per in old:
+                rb = old[per]
+                if rb is not None:
+                    lb = rb
+            elif ra is not None:
+                lb = ra
+            if la is lb or la == lb:
+                continue
+            d = ((la[0] if la else 0) - (lb[0] if lb else 0), (la[1] if la else 0) - (lb[1] if lb else 0),
+                 (la[2] if la else 0) - (lb[2] if lb else 0), (la is not None) - (lb is not None))
             if d == _ZERO:
                 continue
             acc = chained[(owners, iid, per)]

@@ -125,7 +125,7 @@ def write(session: Session, w: Writes, *, now: datetime, user_id: int | None, to
 
 def _stamp(dialect: Any, now: datetime) -> Any:
     """`now` as the column type stores it on this database (for driver-level statements)."""
-    process = _dv.c.updated_at.type.bind_processor(dialect)
+    process = _dv.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect)
     return process(now) if process else now
 
 
