@@ -28,7 +28,7 @@ from app.api.rollups import ChildrenQuery, FigureOut, IndicatorQuery, PeriodQuer
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.problems import Problem
-from app.core.spreadsheet import safe_row
+from app.core.spreadsheet import safe_cell, safe_row
 from app.program.models import Indicator
 from app.units.models import Unit
 from app.values.models import DataValue
@@ -105,23 +105,38 @@ def _dv_statement(session: SessionDep, principal: ApiCaller, unit: str | None, s
     if n > MAX_EXPORT_ROWS:
         raise Problem(413, "Content Too Large", f"{n} figures match; export at most {MAX_EXPORT_ROWS} at once "
                       "(narrow by subtree or period).")
+    if session.get_bind().dialect.name == "postgresql":
+        updated = func.to_char(func.timezone("UTC", DataValue.updated_at), "YYYY-MM-DD HH24:MI:SS")
+    else:  # stored as UTC text, "YYYY-MM-DD HH:MM:SS.ffffff"
+        updated = func.substr(DataValue.updated_at, 1, 19)
+    # Formatted by the database: the same text as updated_at.strftime("%Y-%m-%d %H:%M:%S") in UTC.
     return stmt.with_only_columns(
         DataValue.period, Unit.code, Unit.name, Indicator.code, Indicator.short_name, DataValue.value,
         DataValue.numerator, DataValue.denominator, DataValue.comment, DataValue.version,
-        DataValue.updated_at, DataValue.updated_via).order_by(*ORDER)
+        updated, DataValue.updated_via).order_by(*ORDER)
 
 
-def _dv_chunks(session: SessionDep, stmt: Any) -> Iterator[list[list[Any]]]:
+def _dv_chunks(session: SessionDep, stmt: Any) -> Iterator[list[tuple[Any, ...]]]:
     """The export's rows, a chunk at a time, read from the database as they are written out:
-    memory stays the same whatever the number of rows."""
-    result = session.execute(stmt.execution_options(yield_per=_CHUNK_ROWS))
+    memory stays the same whatever the number of rows. Text cells are made safe here
+    (`safe_cell`; a unit's or indicator's names once per export), numbers pass as they are."""
+    memo: dict[str, Any] = {}
+
+    def safe(v: Any) -> Any:
+        out = memo.get(v)
+        if out is None:
+            out = memo[v] = safe_cell(v)
+        return out
+
+    result = session.connection().execute(stmt.execution_options(yield_per=_CHUNK_ROWS))
     for part in result.partitions():
-        yield [[uc, un, ic, iname, per, v, n, d, c, ver, at.strftime("%Y-%m-%d %H:%M:%S"), via]
+        yield [(safe(uc), safe(un), safe(ic), safe(iname), per, v, n, d,
+                None if c is None else safe_cell(c), ver, at, safe(via))
                for per, uc, un, ic, iname, v, n, d, c, ver, at, via in part]
 
 
-def _csv_stream(columns: Sequence[tuple[str, str]], chunks: Iterable[list[list[Any]]]) -> Iterator[bytes]:
-    """`to_csv`, written out a chunk at a time."""
+def _csv_stream(columns: Sequence[tuple[str, str]], chunks: Iterable[list[tuple[Any, ...]]]) -> Iterator[bytes]:
+    """`to_csv`, written out a chunk at a time (rows already safe; None is written empty)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow([c for c, _h in columns])
@@ -129,13 +144,12 @@ def _csv_stream(columns: Sequence[tuple[str, str]], chunks: Iterable[list[list[A
     for rows in chunks:
         out.seek(0)
         out.truncate()
-        for row in rows:
-            w.writerow(safe_row("" if v is None else v for v in row))
+        w.writerows(rows)
         yield out.getvalue().encode("utf-8")
 
 
-def xlsx_file(columns: Sequence[tuple[str, str]], chunks: Iterable[list[list[Any]]], title: str) -> str:
-    """A write-only workbook (rows go to disk as they are appended) saved to a temporary file;
+def xlsx_file(columns: Sequence[tuple[str, str]], chunks: Iterable[list[tuple[Any, ...]]], title: str) -> str:
+    """Rows already made safe (`_dv_chunks`) in a write-only workbook (rows go to disk as they are appended) saved to a temporary file;
     the header bold and frozen. Returns the file's path (the caller deletes it)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=title[:31])
@@ -149,7 +163,7 @@ def xlsx_file(columns: Sequence[tuple[str, str]], chunks: Iterable[list[list[Any
     ws.append(header)
     for rows in chunks:
         for row in rows:
-            ws.append(safe_row(row))
+            ws.append(row)
     fd, path = tempfile.mkstemp(prefix="mttq-export-", suffix=".xlsx")
     os.close(fd)
     try:
