@@ -161,3 +161,30 @@ def test_the_same_random_batch_twice_changes_nothing(db, program):
     db.commit()
     assert (again.imported, again.updated, again.deleted, again.unchanged) == (0, 0, 0, 300)
     assert db.exec(select(AuditLog.id)).all() == audits
+
+
+def test_the_collector_runs_again_after_a_large_batch_even_one_that_fails(db, program, monkeypatch):
+    import gc
+
+    top = db.exec(select(Unit).where(Unit.code == "141")).one()
+    units = list(db.exec(select(Unit).where(Unit.path.startswith(top.path))).all())
+    rows = _random_rows(random.Random(9), db, program, units, 1200)
+    seen: list[bool] = []
+    real = rollup.on_values_changed
+
+    def spy(session, changes):
+        seen.append(gc.isenabled())
+        return real(session, changes)
+
+    monkeypatch.setattr(rollup, "on_values_changed", spy)
+    bulk.import_values(db, _admin(db), rows, via="api")
+    assert seen == [False] and gc.isenabled()  # held during the batch, running again after
+
+    def boom(session, changes):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rollup, "on_values_changed", boom)
+    changed = [bulk.ImportRow(r.org_unit, r.data_element, r.period, value=None) for r in rows]
+    with pytest.raises(RuntimeError):
+        bulk.import_values(db, _admin(db), changed, via="api")
+    assert gc.isenabled()
