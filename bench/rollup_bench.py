@@ -45,6 +45,7 @@ from app.core.migrate import upgrade_to_head  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PERIOD = "2023-01..2023-12"
+SETTLE = True  # --no-settle: measure without freezing the start-up heap (the "before" of issue #16)
 
 
 # --------------------------------------------------------------------------------------------
@@ -318,7 +319,8 @@ def run_case(db: Database, info: dict, *, view_codes: list[str], repeat: int, ra
 
     from app.core import heap
 
-    heap.settle()  # as the server does when its start-up is done (app.core.heap)
+    if SETTLE:
+        heap.settle()  # as the server does when its start-up is done (app.core.heap)
     period = PeriodRange.parse(PERIOD)
     with Session(db.engine) as s:
         program = s.exec(select(Program)).one()
@@ -419,7 +421,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=50)
     ap.add_argument("--keep-db", action="store_true", help="keep the national database (prints its name)")
     ap.add_argument("--reuse-db", metavar="NAME", help="measure an already built national database")
+    ap.add_argument("--no-settle", action="store_true",
+                    help="do not freeze the start-up heap before measuring (as before issue #16)")
     args = ap.parse_args()
+    global SETTLE
+    SETTLE = not args.no_settle
     results: list = []
     kinds = [args.only] if args.only else ["sqlite", "postgresql"]
     if not args.national_only:
