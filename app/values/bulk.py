@@ -45,7 +45,9 @@ EXPORT_ONLY_COLUMNS = ("orgUnitName", "dataElementName", "lastUpdated", "updated
 MAX_ROWS = 50_000
 _CHUNK = 500  # ids per IN (…) clause
 _CODE = re.compile(r"^[0-9A-Za-z_.-]{1,32}$")
-_DV_COLUMNS = [c for c in DataValue.__table__.c]  # a stored figure read as a row, not an object
+# A stored figure as the rules read it: a row, not an object (and no timestamps to parse).
+_DV_COLUMNS = [DataValue.__table__.c[name] for name in (
+    "id", "unit_id", "indicator_id", "period", "value", "numerator", "denominator", "comment", "version")]
 
 
 @dataclass
@@ -313,7 +315,7 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
                 i, row.line, row.org_unit, row.data_element, row.period, "conflict",
                 f"The figure changed since version {row.version} was read: it is now version "
                 f"{current.version}. Read it again and send the batch again.", None,
-                DataValue(**current._asdict())))
+                session.get(DataValue, current.id, populate_existing=True)))
             continue
         except service.EntryError as e:
             if e.code == "deleted_meanwhile":
