@@ -74,11 +74,14 @@ def child(kind: str, fmt: str, secret: str) -> None:
         from app.core.db import engine
 
         with engine.connect() as conn:
-            rows = [list(r) for r in conn.execute(text(
+            # The timestamp as the export writes it (text, UTC), formatted before the clock starts.
+            rows = [[*r[:10], r[10] if isinstance(r[10], str) else r[10].strftime("%Y-%m-%d %H:%M:%S"), r[11]]
+                    for r in conn.execute(text(
                 "SELECT u.code, u.name, i.code, i.short_name, d.period, d.value, d.numerator, "
                 "d.denominator, d.comment, d.version, d.updated_at, d.updated_via FROM data_value d "
                 "JOIN unit u ON u.id = d.unit_id JOIN indicator i ON i.id = d.indicator_id "
                 "ORDER BY d.period, u.code, i.code, d.id"))]
+            rows = [[*r[:10], r[10][:19], r[11]] for r in rows]
         header = ["Mã đơn vị", "Đơn vị", "Mã chỉ tiêu", "Chỉ tiêu", "Tháng", "Giá trị", "Tử số", "Mẫu số",
                   "Ghi chú", "Phiên bản", "Cập nhật", "Nhập qua"]
         before = _current_rss_mb()
