@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.accounts import protection
 from app.accounts.deps import LoginRequired, csrf_token
 from app.accounts.startup import check_at_startup
-from app.core import i18n, problems
+from app.core import heap, i18n, problems
 from app.core.config import ROOT, settings
 from app.core.db import configure_threads, engine
 from app.core.db import install as install_busy_handlers
@@ -67,6 +67,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     seed_if_empty(engine)
     check_at_startup(engine)  # production: refuse demo accounts and demo passwords
     configure_threads()  # request threads sized with the connection pool (app.core.db)
+    heap.settle()  # the start-up heap out of the collector's walks (app.core.heap)
     yield
 
 

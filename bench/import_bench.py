@@ -12,10 +12,15 @@ the entry service, audit rows, roll-up update, commit), timed by wall clock:
   dry run    – the batch validated and counted, nothing written (median of 3)
   CSV fresh  – the same 10,000 values as a CSV file into an empty database (second fresh run)
 
+Beside them, in the same run and database, the floor: the same 10,000 `data_value` rows and
+their 10,000 audit rows (JSON old/new included) inserted directly with no app — executemany on
+SQLite, `COPY` on PostgreSQL — and committed (median of 3). "× floor" is fresh / floor and
+changed / floor: what the app costs on top of writing what it must write.
+
 Usage:
   .venv/bin/python bench/import_bench.py                 # SQLite and PostgreSQL
   .venv/bin/python bench/import_bench.py --db sqlite
-  BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python bench/import_bench.py --db postgresql
+  BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/import_bench.py --db postgresql
 """
 import argparse
 import json
@@ -121,8 +126,64 @@ def child(db: str) -> None:
     clear()
     results["CSV fresh"], summary = post(_csv(_rows(villages)), "text/csv", name="CSV fresh")
     assert summary["imported"] == N, summary
+    clear()  # the floor writes into the same empty tables as the fresh import
+    results["floor"], cpu["floor"] = _floor(db, engine, villages)
     print(json.dumps({"db": db, "values": N, **{k: round(v, 3) for k, v in results.items()},
                       "cpu": {k: round(v, 3) for k, v in cpu.items()}}))
+
+
+def _floor(db: str, engine, villages: list[str]) -> tuple[float, float]:  # noqa: ANN001
+    """Insert the batch's rows and audit rows straight into the tables (no app), commit; median of 3."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, select
+
+    from app.program.models import Indicator
+    from app.units.models import Unit
+
+    with Session(engine) as s:
+        unit_ids = dict(s.exec(select(Unit.code, Unit.id)).all())
+        ind_ids = dict(s.exec(select(Indicator.code, Indicator.id)).all())
+    now = datetime.now(UTC)
+    stamp = now.isoformat(sep=" ") if db == "sqlite" else now
+    dv, audit = [], []
+    for n, r in enumerate(_rows(villages)):
+        snap = {"value": int(r["value"]) if "value" in r else None, "numerator": r.get("numerator"),
+                "denominator": r.get("denominator"), "comment": None, "version": 1}
+        dv_id = 10_000_000 + n
+        key = (unit_ids[r["orgUnit"]], ind_ids[r["dataElement"]], r["period"])
+        dv.append((dv_id, *key, snap["value"], snap["numerator"], snap["denominator"], 1, stamp, stamp, "api"))
+        audit.append((stamp, "api", "data_value", dv_id, "create", *key, json.dumps(snap, ensure_ascii=False)))
+    dv_cols = "id, unit_id, indicator_id, period, value, numerator, denominator, version, created_at, updated_at, updated_via"
+    au_cols = 'at, via, entity, entity_id, action, unit_id, indicator_id, period, "new"'
+    times, cpus = [], []
+    for _ in range(3):
+        raw = engine.raw_connection()
+        try:
+            t, c = time.perf_counter(), time.process_time()
+            cur = raw.cursor()
+            if db == "sqlite":
+                cur.execute("BEGIN")  # the app's connections leave transactions to SQLAlchemy
+                cur.executemany(f"INSERT INTO data_value ({dv_cols}) VALUES ({','.join('?' * 11)})", dv)
+                cur.executemany(f"INSERT INTO audit_log ({au_cols}) VALUES ({','.join('?' * 9)})", audit)
+            else:
+                with cur.copy(f"COPY data_value ({dv_cols}) FROM STDIN") as copy:
+                    for row in dv:
+                        copy.write_row(row)
+                with cur.copy(f"COPY audit_log ({au_cols}) FROM STDIN") as copy:
+                    for row in audit:
+                        copy.write_row(row)
+            raw.commit()
+            times.append(time.perf_counter() - t)
+            cpus.append(time.process_time() - c)
+            if db == "sqlite":
+                cur.execute("BEGIN")
+            cur.execute("DELETE FROM audit_log WHERE entity_id >= 10000000")
+            cur.execute("DELETE FROM data_value WHERE id >= 10000000")
+            raw.commit()
+        finally:
+            raw.close()
+    return statistics.median(times), statistics.median(cpus)
 
 
 def run(db: str, pg_url: str) -> dict:
@@ -165,13 +226,15 @@ def main() -> None:
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"{N:,} values per batch, POST /api/v1/data-values in-process; seconds, wall clock "
           f"(CPU of this process in brackets; PostgreSQL's own work is not in it)")
-    print(f"{'database':<12}{'fresh':>15}{'re-sent':>9}{'changed':>15}{'dry run':>9}{'CSV fresh':>15}")
+    print(f"{'database':<12}{'fresh':>15}{'re-sent':>9}{'changed':>15}{'dry run':>9}{'CSV fresh':>15}"
+          f"{'floor':>15}{'fresh×':>8}{'changed×':>10}")
     for db in dbs:
         r = run(db, pg_url)
         c = r["cpu"]
         print(f"{db:<12}{r['fresh']:>8.2f} ({c['fresh']:.2f}){r['re-sent']:>9.2f}"
               f"{r['changed']:>8.2f} ({c['changed']:.2f}){r['dry run']:>9.2f}"
-              f"{r['CSV fresh']:>8.2f} ({c['CSV fresh']:.2f})")
+              f"{r['CSV fresh']:>8.2f} ({c['CSV fresh']:.2f}){r['floor']:>8.3f} ({c['floor']:.2f})"
+              f"{r['fresh'] / r['floor']:>8.1f}{r['changed'] / r['floor']:>10.1f}")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 

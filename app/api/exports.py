@@ -1,14 +1,23 @@
-"""Exports: data values and roll-ups as CSV (UTF-8 with BOM, for Excel) and XLSX, same filters."""
+"""Exports: data values and roll-ups as CSV (UTF-8 with BOM, for Excel) and XLSX, same filters.
+
+Data values stream: rows are read from the database in chunks (`yield_per`: a server-side
+cursor on PostgreSQL) and written out as they come: the CSV to the response, the XLSX into a
+write-only workbook on disk, then sent from the file. Memory stays flat whatever the size.
+"""
 import csv
 import io
+import os
 import re
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from starlette.background import BackgroundTask
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -19,9 +28,10 @@ from app.api.rollups import ChildrenQuery, FigureOut, IndicatorQuery, PeriodQuer
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.problems import Problem
-from app.core.spreadsheet import safe_row
+from app.core.spreadsheet import safe_cell, safe_row
 from app.program.models import Indicator
 from app.units.models import Unit
+from app.values.models import DataValue
 
 router = APIRouter(tags=["exports"], dependencies=API_AUTH)
 
@@ -84,17 +94,90 @@ def _bold_header(body: bytes) -> bytes:
     return buf.getvalue()
 
 
-def _dv_rows(session: SessionDep, principal: ApiCaller, unit: str | None, subtree: str | None,
-             indicator: str | None, period: str | None, from_: str | None, to: str | None) -> list[list[Any]]:
+_CHUNK_ROWS = 2000  # rows fetched from the database at a time (server-side cursor on PostgreSQL)
+
+
+def _dv_statement(session: SessionDep, principal: ApiCaller, unit: str | None, subtree: str | None,
+                  indicator: str | None, period: str | None, from_: str | None, to: str | None) -> Any:
+    """The export's SELECT (plain columns, in export order), after the size check (413)."""
     stmt = data_values_query(session, principal, unit, subtree, indicator, period, from_, to)
     n = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     if n > MAX_EXPORT_ROWS:
         raise Problem(413, "Content Too Large", f"{n} figures match; export at most {MAX_EXPORT_ROWS} at once "
                       "(narrow by subtree or period).")
-    stmt = stmt.add_columns(Unit.name, Indicator.short_name)
-    return [[uc, un, ic, iname, dv.period, dv.value, dv.numerator, dv.denominator, dv.comment, dv.version,
-             dv.updated_at.strftime("%Y-%m-%d %H:%M:%S"), dv.updated_via]
-            for dv, uc, ic, un, iname in session.exec(stmt.order_by(*ORDER)).all()]
+    if session.get_bind().dialect.name == "postgresql":
+        updated = func.to_char(func.timezone("UTC", DataValue.updated_at), "YYYY-MM-DD HH24:MI:SS")
+    else:  # stored as UTC text, "YYYY-MM-DD HH:MM:SS.ffffff"
+        updated = func.substr(DataValue.updated_at, 1, 19)
+    # Formatted by the database: the same text as updated_at.strftime("%Y-%m-%d %H:%M:%S") in UTC.
+    return stmt.with_only_columns(
+        DataValue.period, Unit.code, Unit.name, Indicator.code, Indicator.short_name, DataValue.value,
+        DataValue.numerator, DataValue.denominator, DataValue.comment, DataValue.version,
+        updated, DataValue.updated_via).order_by(*ORDER)
+
+
+def _dv_chunks(session: SessionDep, stmt: Any) -> Iterator[list[tuple[Any, ...]]]:
+    """The export's rows, a chunk at a time, read from the database as they are written out:
+    memory stays the same whatever the number of rows. Text cells are made safe here
+    (`safe_cell`; a unit's or indicator's names once per export), numbers pass as they are."""
+    memo: dict[str, Any] = {}
+
+    def safe(v: Any) -> Any:
+        out = memo.get(v)
+        if out is None:
+            out = memo[v] = safe_cell(v)
+        return out
+
+    result = session.connection().execute(stmt.execution_options(yield_per=_CHUNK_ROWS))
+    for part in result.partitions():
+        yield [(safe(uc), safe(un), safe(ic), safe(iname), per, v, n, d,
+                None if c is None else safe_cell(c), ver, at, safe(via))
+               for per, uc, un, ic, iname, v, n, d, c, ver, at, via in part]
+
+
+def _csv_stream(columns: Sequence[tuple[str, str]], chunks: Iterable[list[tuple[Any, ...]]]) -> Iterator[bytes]:
+    """`to_csv`, written out a chunk at a time (rows already safe; None is written empty)."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow([c for c, _h in columns])
+    yield ("\ufeff" + out.getvalue()).encode("utf-8")
+    for rows in chunks:
+        out.seek(0)
+        out.truncate()
+        w.writerows(rows)
+        yield out.getvalue().encode("utf-8")
+
+
+def xlsx_file(columns: Sequence[tuple[str, str]], chunks: Iterable[list[tuple[Any, ...]]], title: str) -> str:
+    """Rows already made safe (`_dv_chunks`) in a write-only workbook (rows go to disk as they are appended) saved to a temporary file;
+    the header bold and frozen. Returns the file's path (the caller deletes it)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31])
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for _c, h in columns:
+        cell = WriteOnlyCell(ws, value=_(h))
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    for rows in chunks:
+        for row in rows:
+            ws.append(row)
+    fd, path = tempfile.mkstemp(prefix="mttq-export-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        wb.save(path)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def _file_stream(path: str, media_type: str, filename: str) -> FileResponse:
+    """Send a temporary file in chunks, then delete it."""
+    return FileResponse(path, media_type=media_type, filename=filename,
+                        background=BackgroundTask(os.unlink, path))
 
 
 _DV_DOC = ("Same filters and scope as GET /data-values, all matching rows. The CSV columns start with "
@@ -115,9 +198,10 @@ def _name(prefix: str, *parts: str | None) -> str:
 def export_data_values_csv(session: SessionDep, principal: ApiCaller, unit: UnitParam = None,
                            subtree: SubtreeParam = None, indicator: IndicatorParam = None,
                            period: PeriodParam = None, from_: FromParam = None, to: ToParam = None) -> Response:
-    rows = _dv_rows(session, principal, unit, subtree, indicator, period, from_, to)
-    return _file_response(to_csv(DV_COLUMNS, rows), CSV,
-                          _name("data-values", unit or subtree or principal.unit.code, period) + ".csv")
+    stmt = _dv_statement(session, principal, unit, subtree, indicator, period, from_, to)
+    name = _name("data-values", unit or subtree or principal.unit.code, period) + ".csv"
+    return StreamingResponse(_csv_stream(DV_COLUMNS, _dv_chunks(session, stmt)), media_type=CSV,
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/data-values.xlsx", response_class=Response, summary="Export figures as XLSX",
@@ -125,12 +209,10 @@ def export_data_values_csv(session: SessionDep, principal: ApiCaller, unit: Unit
 def export_data_values_xlsx(session: SessionDep, principal: ApiCaller, unit: UnitParam = None,
                             subtree: SubtreeParam = None, indicator: IndicatorParam = None,
                             period: PeriodParam = None, from_: FromParam = None, to: ToParam = None) -> Response:
-    rows = _dv_rows(session, principal, unit, subtree, indicator, period, from_, to)
-    body = to_xlsx(DV_COLUMNS, rows, _("Figures"))
-    if len(rows) <= 20_000:
-        body = _bold_header(body)
+    stmt = _dv_statement(session, principal, unit, subtree, indicator, period, from_, to)
+    path = xlsx_file(DV_COLUMNS, _dv_chunks(session, stmt), _("Figures"))
     name = _name("data-values", unit or subtree or principal.unit.code, period)
-    return _file_response(body, XLSX, name + ".xlsx")
+    return _file_stream(path, XLSX, name + ".xlsx")
 
 
 def _fig(f: FigureOut | None) -> list[Any]:

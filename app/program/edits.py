@@ -119,7 +119,7 @@ def update_indicator(session: Session, principal: Principal, program: Program, i
             and indicator.baseline_year is None:
         changed["baseline_year"] = program.year - 1
     spec = replace(_indicator_spec(indicator), **changed)
-    tree = tree_of(session, session.get(Unit, program.root_unit_id))
+    tree = tree_of(session, session.get(Unit, program.root_unit_id), program.year)
     errors = indicator_problems(spec, tree, ("indicator",),
                                 entering_baseline=bool({"baseline", "baseline_source"} & set(changed)))
     if errors:
@@ -155,7 +155,7 @@ def add_indicator(session: Session, principal: Principal, program: Program, valu
                                              "time_rollup")})
     except TypeError as exc:  # a missing field
         raise ProgramError("missing", "Enter the indicator's code, name, measure, levels and flow/stock.") from exc
-    tree = tree_of(session, session.get(Unit, program.root_unit_id))
+    tree = tree_of(session, session.get(Unit, program.root_unit_id), program.year)
     errors = indicator_problems(spec, tree, ("indicator",))
     if errors:
         raise ProgramInvalid(errors)
@@ -186,7 +186,7 @@ def _target_row(spec: TargetSpec) -> dict[str, Any]:
 
 
 def _check_target(session: Session, program: Program, indicator: Indicator, spec: TargetSpec) -> Tree:
-    tree = tree_of(session, session.get(Unit, program.root_unit_id))
+    tree = tree_of(session, session.get(Unit, program.root_unit_id), program.year)
     errors = target_problems(spec, _indicator_spec(indicator), tree, ("target",))
     if errors:
         raise ProgramInvalid(errors)
@@ -195,7 +195,7 @@ def _check_target(session: Session, program: Program, indicator: Indicator, spec
 
 def _unit_id(session: Session, program: Program, spec: TargetSpec) -> int | None:
     if spec.unit:
-        return session.exec(select(Unit.id).where(Unit.code == spec.unit)).one()
+        return tree_of(session, session.get(Unit, program.root_unit_id), program.year).ids[spec.unit]
     return program.root_unit_id if spec.scope in ("own", "total") else None
 
 
@@ -310,8 +310,8 @@ def _clean_task(values: dict[str, Any]) -> dict[str, Any]:
 
 def _write_task(session: Session, program: Program, task: Task, spec: TaskSpec) -> None:
     codes = dict(session.exec(select(Indicator.code, Indicator.id).where(Indicator.program_id == program.id)).all())
-    lead_id = (session.exec(select(Unit.id).where(Unit.code == spec.lead_unit)).one() if spec.lead_unit
-               else program.root_unit_id)
+    lead_id = (tree_of(session, session.get(Unit, program.root_unit_id), program.year).ids[spec.lead_unit]
+               if spec.lead_unit else program.root_unit_id)
     task.quarter, task.number, task.title, task.text = spec.quarter, spec.number, spec.title, spec.text or spec.title
     task.due_month, task.due_note, task.lead_unit_id, task.lead_department = (
         spec.due_month, spec.due_note, lead_id, spec.lead_department)
@@ -324,7 +324,7 @@ def _write_task(session: Session, program: Program, task: Task, spec: TaskSpec) 
 
 
 def _check_task(session: Session, program: Program, spec: TaskSpec) -> None:
-    tree = tree_of(session, session.get(Unit, program.root_unit_id))
+    tree = tree_of(session, session.get(Unit, program.root_unit_id), program.year)
     codes = set(session.exec(select(Indicator.code).where(Indicator.program_id == program.id)).all())
     errors = task_problems(spec, codes, tree, ("task",))
     if spec.due_month is not None and 1 <= spec.due_month <= 12 and spec.quarter in (1, 2, 3, 4) \

@@ -1,4 +1,6 @@
 """What the program's indicators allow: periods, levels, measures. Pure functions."""
+import functools
+
 from app.program.models import Indicator, Program
 
 MEASURES = ("ratio", "yes_no", "count", "amount")
@@ -9,12 +11,17 @@ MAX_AMOUNT = 1_000 * 10**9
 MAX_COUNT = 10_000_000
 
 
+@functools.lru_cache(maxsize=1024)
+def _depths(text: str) -> frozenset[int]:
+    return frozenset(int(d) for d in text.split(",") if d.strip() != "")
+
+
 def entry_depths(indicator: Indicator) -> set[int]:
-    return {int(d) for d in indicator.entry_depths.split(",") if d.strip() != ""}
+    return set(_depths(indicator.entry_depths))
 
 
 def enters(indicator: Indicator, depth: int) -> bool:
-    return depth in entry_depths(indicator)
+    return depth in _depths(indicator.entry_depths)
 
 
 def program_periods(program: Program) -> list[str]:

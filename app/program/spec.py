@@ -7,6 +7,7 @@ be written in one is checked in `app.program.checks`; the steps of a program's l
 copy, publish) are `app.program.lifecycle`.
 """
 import re
+from datetime import date
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.core.i18n import _
 from app.program.models import Indicator, Program, Target, Task, TaskIndicator
 from app.units.models import Unit, UnitLevel
+from app.units.time import overlaps_clause
 
 DRAFT, PUBLISHED = "draft", "published"
 SCOPES = ("total", "own", "each")
@@ -154,15 +156,20 @@ class Tree:
     root: Unit
     depths: dict[str, int]  # unit code → depth
     levels: dict[int, str]  # depth → level name
+    ids: dict[str, int] = field(default_factory=dict)  # unit code → id (codes are reused over the years)
 
     def level_name(self, depth: int) -> str:
         return self.levels.get(depth, str(depth))
 
 
-def tree_of(session: Session, root: Unit) -> Tree:
-    rows = session.exec(select(Unit.code, Unit.depth).where(col(Unit.path).startswith(root.path))).all()
+def tree_of(session: Session, root: Unit, year: int | None = None) -> Tree:
+    """The root's subtree; with `year`, the units in force on some day of that year."""
+    q = select(Unit.code, Unit.depth, Unit.id).where(col(Unit.path).startswith(root.path))
+    if year is not None:
+        q = q.where(overlaps_clause(date(year, 1, 1), date(year, 12, 31)))
+    rows = session.exec(q.order_by(Unit.valid_from.is_(None), Unit.valid_from, Unit.id)).all()
     levels = dict(session.exec(select(UnitLevel.depth, UnitLevel.name)).all())
-    return Tree(root, {c: d for c, d in rows}, levels)
+    return Tree(root, {c: d for c, d, _i in rows}, levels, {c: i for c, _d, i in rows})
 
 
 def spec_of(session: Session, program: Program) -> ProgramSpec:

@@ -29,7 +29,8 @@ next entry (stock), so `on_value_changed` reads that unit's ≤ 12 rows of the y
 before/after effective vectors and upserts the differences into the cells of the unit's
 ancestors (from `Unit.path`: at most depth × 12 rows), in the caller's transaction: a committed
 figure and its roll-up never disagree. The batch form does the same for thousands of changes
-with one read and one upsert. `rollup_unit_count` caches, per unit and depth below it, how many
+with one read and one upsert per table, each kept row changed once (`app.rollup.batch`,
+which applies these rules set-wise). `rollup_unit_count` caches, per unit and depth below it, how many
 units should report (all, and new-rural ones) for share-of-units denominators and completeness.
 
 "Each unit of a level" targets look at every unit of that level in the viewed subtree. One or
@@ -48,7 +49,7 @@ the last `rebuild` is counted by the grouped query above until the next one.
 
 A page's first read is one round trip (`_fused_statement`): the own figures of the unit and its
 children, their cells and their unit counts, as one UNION ALL. Statements that are costly to
-build (the grouped count, the upserts) are built once per shape and reused with parameters.
+build (the grouped count) are built once per shape and reused with parameters.
 
 `rebuild` recomputes all four tables from `data_value` and the tree (seeding, imports of
 units, recovery); a change of the tree (a unit moved, a commune's new-rural status changed)
@@ -326,62 +327,9 @@ def on_values_changed(session: Session, changes: Iterable[ValueChange]) -> None:
     (read from `data_value`) and before them (the same rows with each changed month put back to
     its `old` snapshot) are compared, and the differences added to the ancestors' cells.
     """
-    groups: dict[tuple[int, int, int], dict] = {}
-    changes = list(changes)
-    nr_of = new_rural_of(session, {(ch.unit.id, int(ch.period[:4])) for ch in changes
-                                   if ch.indicator.share_filter == "new_rural"})
-    for ch in changes:
-        ind, unit = ch.indicator, ch.unit
-        nr = nr_of.get((unit.id, int(ch.period[:4])))
-        feeds_cells = _counts_toward(ind, unit.depth, nr) and bool(_cell_owners(unit, ind))
-        if not feeds_cells and ind.time_rollup != "flow":
-            continue
-        year = int(ch.period[:4])
-        g = groups.setdefault((unit.id, ind.id, year), {"unit": unit, "ind": ind, "old": {}, "nr": nr})
-        g["old"].setdefault(ch.period, _triple(ch.old))  # the first change holds the true "before"
-    if not groups:
-        return
-    session.flush()
-    after = _read_rows(session, groups)
-    deltas: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    each_changes: list[tuple[Unit, int, int, dict, dict]] = []
-    own_deltas: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for (uid, iid, year), g in groups.items():
-        rows_after = after.get((uid, iid, year), {})
-        rows_before = dict(rows_after)
-        for per, old in g["old"].items():
-            if old is None:
-                rows_before.pop(per, None)
-            else:
-                rows_before[per] = old
-        va = _monthly(rows_after, g["ind"], year)
-        vb = _monthly(rows_before, g["ind"], year)
-        if g["ind"].time_rollup == "flow":
-            ca, cb = _cumulative(va, year), _cumulative(vb, year)
-            if ca != cb:
-                each_changes.append((g["unit"], iid, year, ca, cb))
-            for per in ca.keys() | cb.keys():
-                a, b = ca.get(per, (0, 0, 0, 0)), cb.get(per, (0, 0, 0, 0))
-                d = [a[k] - b[k] for k in range(4)]
-                if d != [0, 0, 0, 0]:
-                    own_deltas[(uid, iid, per)] = d
-        unit = g["unit"]
-        if not _counts_toward(g["ind"], unit.depth, g["nr"]):
-            continue
-        owners = _cell_owners(unit, g["ind"])
-        for per in va.keys() | vb.keys():
-            a, b = va.get(per), vb.get(per)
-            d = [(a[0] if a else 0) - (b[0] if b else 0), (a[1] if a else 0) - (b[1] if b else 0),
-                 (a[2] if a else 0) - (b[2] if b else 0), (a is not None) - (b is not None)]
-            if d == [0, 0, 0, 0]:
-                continue
-            for owner in owners:
-                acc = deltas[(owner, iid, per)]
-                for k in range(4):
-                    acc[k] += d[k]
-    _upsert_deltas(session, deltas)
-    _upsert_deltas(session, own_deltas, RollupOwn.__table__)
-    _update_each(session, each_changes)
+    from app.rollup import batch  # set-wise, per batch: see that module
+
+    batch.apply_changes(session, changes)
 
 
 def rebuild(session: Session) -> None:
@@ -845,42 +793,6 @@ def _read_rows(session: Session, groups: dict[tuple[int, int, int], dict]
             if key in groups:
                 out[key][per] = (v or 0, n or 0, d or 0)
     return out
-
-
-_UPSERTS: dict[tuple[str, str], Any] = {}
-
-
-def _upsert_statement(dialect: str, table):  # noqa: ANN001, ANN202
-    """INSERT … ON CONFLICT DO UPDATE adding the deltas, built once per dialect and table
-    (building it costs more than running it for one save)."""
-    key = (dialect, table.name)
-    stmt = _UPSERTS.get(key)
-    if stmt is not None:
-        return stmt
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:  # pragma: no cover - the app runs on SQLite or PostgreSQL
-        raise NotImplementedError(dialect)
-    stmt = dialect_insert(table)
-    stmt = _UPSERTS[key] = stmt.on_conflict_do_update(
-        index_elements=[table.c.unit_id, table.c.indicator_id, table.c.period],
-        set_={c: table.c[c] + stmt.excluded[c]
-              for c in ("value_sum", "num_sum", "den_sum", "reported_count")})
-    return stmt
-
-
-def _upsert_deltas(session: Session, deltas: dict[tuple[int, int, str], list[int]],
-                   table=None) -> None:  # noqa: ANN001
-    if not deltas:
-        return
-    table = RollupCell.__table__ if table is None else table
-    stmt = _upsert_statement(session.get_bind().dialect.name, table)
-    rows = [{"unit_id": u, "indicator_id": i, "period": p, "value_sum": d[0], "num_sum": d[1],
-             "den_sum": d[2], "reported_count": d[3]} for (u, i, p), d in sorted(deltas.items())]
-    for i in range(0, len(rows), _CHUNK):
-        session.execute(stmt, rows[i:i + _CHUNK])
 
 
 def _bulk_insert(session: Session, table, rows: Iterable[dict]) -> None:  # noqa: ANN001

@@ -1,10 +1,13 @@
-"""Batch import of figures (API dataValueSets, CSV files): all-or-nothing, idempotent, fast.
+"""Batch import of figures (API dataValueSets, CSV files): all-or-nothing, idempotent, set-wise.
 
-Every row goes through `service.save_value`, the same rules as the entry forms. What makes
-10,000 rows fast is loading what the rows need in a few queries first (units, indicators,
-current values, submitted months) and handing it to the service, then one roll-up update for
-the whole batch. The import runs in a savepoint: if any row is rejected, or on a dry run, the
-savepoint is rolled back and nothing stays written. Does not commit (the caller does).
+Every row is judged by the same rules as the entry forms (`service.check_save` and
+`service.decide_save`, the rules `service.save_value` applies to one figure), in Python, over
+what the batch needs loaded in a few queries first (units, indicators, the stored figures as
+plain rows, submitted months). Only when no row is rejected (and not on a dry run) is anything
+written, set-wise (`app.values.bulk_write`: one statement per table and kind of change, audit
+rows included), then the roll-up brought up to date once for the whole batch
+(`rollup.on_values_changed`: each kept cell changed once per affected key), inside a savepoint
+that a failure rolls back. Does not commit (the caller does).
 
 The batch's figures are locked (`rollup.lock_figures`, all in one call) before their current
 values are read, so the roll-up's "before" and the version checks see the last committed
@@ -13,22 +16,26 @@ state. A row may carry the `version` it was read at: if the stored figure has mo
 and so is the whole batch; rows without a version overwrite (last writer wins).
 """
 import csv
+import gc
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Row
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from app.accounts.deps import Principal
+from app.core.time import utcnow
 from app.program import rules
 from app.program.models import Indicator, Program
 from app.rollup import service as rollup
 from app.units.models import Unit
-from app.values import service
-from app.values.models import AuditLog, DataValue, PeriodSubmission
+from app.values import bulk_write, service
+from app.values.models import DataValue, PeriodSubmission
 
 CSV_COLUMNS = ("orgUnit", "dataElement", "period", "value", "numerator", "denominator", "comment",
                "version")
@@ -38,6 +45,9 @@ EXPORT_ONLY_COLUMNS = ("orgUnitName", "dataElementName", "lastUpdated", "updated
 MAX_ROWS = 50_000
 _CHUNK = 500  # ids per IN (…) clause
 _CODE = re.compile(r"^[0-9A-Za-z_.-]{1,32}$")
+# A stored figure as the rules read it: a row, not an object (and no timestamps to parse).
+_DV_COLUMNS = [DataValue.__table__.c[name] for name in (
+    "id", "unit_id", "indicator_id", "period", "value", "numerator", "denominator", "comment", "version")]
 
 
 @dataclass
@@ -147,7 +157,7 @@ class _Preloaded:
     programs: dict[int, Program]
     latest: Program | None
     indicators: dict[tuple[int, str], Indicator]
-    values: dict[tuple[int, int, str], DataValue] = field(default_factory=dict)
+    values: dict[tuple[int, int, str], Row] = field(default_factory=dict)  # DataValue's columns
     submitted: set[tuple[int, str]] = field(default_factory=set)
 
 
@@ -167,9 +177,8 @@ def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, s
     unit_ids = sorted({k[0] for k in keys})
     periods = sorted({k[2] for k in keys if rules.parse_period(k[2])})  # the others are refused later
     for chunk in _chunks(unit_ids):
-        for dv in session.exec(select(DataValue).where(DataValue.unit_id.in_(chunk),
-                                                       DataValue.period.in_(periods))
-                               .execution_options(populate_existing=True)).all():
+        for dv in session.execute(sa_select(*_DV_COLUMNS).where(DataValue.unit_id.in_(chunk),
+                                                                 DataValue.period.in_(periods))):
             key = (dv.unit_id, dv.indicator_id, dv.period)
             if key in keys:
                 pre.values[key] = dv
@@ -190,14 +199,36 @@ def _shape_error(indicator: Indicator, row: ImportRow) -> service.EntryError | N
     return None
 
 
-def _fill_audit_ids(session: Session) -> None:
-    """Point the batch's "create" audit rows at their new data_value rows (unknown until the flush)."""
-    new_id = (select(DataValue.id).where(DataValue.unit_id == AuditLog.unit_id,
-                                         DataValue.indicator_id == AuditLog.indicator_id,
-                                         DataValue.period == AuditLog.period).scalar_subquery())
-    session.execute(update(AuditLog).where(AuditLog.entity == "data_value", AuditLog.action == "create",
-                                           AuditLog.entity_id.is_(None)).values(entity_id=new_id),
-                    execution_options={"synchronize_session": False})
+def _snapshot(current: Row | None) -> dict[str, Any] | None:
+    """`service.snapshot` of a stored row."""
+    if current is None:
+        return None
+    return {"value": current.value, "numerator": current.numerator, "denominator": current.denominator,
+            "comment": current.comment, "version": current.version}
+
+
+def _expire_values(session: Session) -> None:
+    """Figures the session already holds were written past the ORM: read them again on use."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, DataValue):
+            session.expire(obj)
+
+
+@contextmanager
+def _collector_paused(rows: int) -> Iterator[None]:
+    """Hold Python's cyclic garbage collector during a large batch. The batch makes hundreds of
+    thousands of small objects that all live until it ends (rows, snapshots, deltas); each of
+    them makes the collector walk the whole heap again and again (a third of the batch's CPU
+    for 10,000 rows), to free nothing. Reference counting still frees everything as usual;
+    the collector runs again as soon as the batch ends."""
+    if rows < 1000 or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def import_values(session: Session, principal: Principal, rows: Sequence[ImportRow], *, via: str,
@@ -208,6 +239,12 @@ def import_values(session: Session, principal: Principal, rows: Sequence[ImportR
     refuse, a submitted month, the same figure twice) rolls the whole batch back; the result
     lists every rejected row. A dry run validates and counts the same way, then rolls back.
     """
+    with _collector_paused(len(rows)):
+        return _import_values(session, principal, rows, via=via, dry_run=dry_run, comment=comment)
+
+
+def _import_values(session: Session, principal: Principal, rows: Sequence[ImportRow], *, via: str,
+                   dry_run: bool, comment: str | None) -> ImportResult:
     result = ImportResult(dry_run=dry_run, total=len(rows))
     pre = _preload(session, rows)
 
@@ -251,68 +288,86 @@ def import_values(session: Session, principal: Principal, rows: Sequence[ImportR
         rollup.lock_figures(session, {(k[0], k[1]) for k in seen})
     _load_current(session, pre, set(seen))
 
-    # Pass 2: every row through the service, inside a savepoint.
+    # Pass 2: every row judged by the service's rules (`check_save`, `decide_save`), in Python;
+    # then, if none is rejected, the whole batch written set-wise (`bulk_write`) and the
+    # roll-up brought up to date once, inside a savepoint.
+    writes = bulk_write.Writes()
     changes: list[Any] = []
-    savepoint = session.begin_nested()
-    try:
-        for item in resolved:
-            if item is None:
-                continue
-            i, row, unit, program, indicator = item
-            try:
-                bad_shape = _shape_error(indicator, row)
-                if bad_shape:
-                    raise bad_shape
-                raw = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
-                       "comment": row.comment or comment}
-                fig = service.parse_figure(indicator, raw)
-                key = (unit.id, indicator.id, row.period)
-                saved = service.save_value(
-                    session, principal, program, unit, indicator, row.period, fig, via=via,
-                    existing=pre.values.get(key), submitted=(unit.id, row.period) in pre.submitted,
-                    changes=changes, flush=False, expected_version=row.version)
-            except service.Conflict as c:
+    for item in resolved:
+        if item is None:
+            continue
+        i, row, unit, program, indicator = item
+        key = (unit.id, indicator.id, row.period)
+        current = pre.values.get(key)
+        try:
+            bad_shape = _shape_error(indicator, row)
+            if bad_shape:
+                raise bad_shape
+            raw = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
+                   "comment": row.comment or comment}
+            fig = service.parse_figure(indicator, raw)
+            service.check_save(principal, program, unit, indicator, row.period, fig)
+            action = service.decide_save(unit, row.period, fig, current, row.version,
+                                         (unit.id, row.period) in pre.submitted)
+        except service.Conflict:
+            assert current is not None
+            result.rejected.append(Rejection(
+                i, row.line, row.org_unit, row.data_element, row.period, "conflict",
+                f"The figure changed since version {row.version} was read: it is now version "
+                f"{current.version}. Read it again and send the batch again.", None,
+                session.get(DataValue, current.id, populate_existing=True)))
+            continue
+        except service.EntryError as e:
+            if e.code == "deleted_meanwhile":
                 result.rejected.append(Rejection(
                     i, row.line, row.org_unit, row.data_element, row.period, "conflict",
-                    f"The figure changed since version {row.version} was read: it is now version "
-                    f"{c.current.version}. Read it again and send the batch again.", None, c.current))
+                    f"The figure was cleared since version {row.version} was read. Read it "
+                    "again and send the batch again.", None, None))
                 continue
-            except service.EntryError as e:
-                if e.code == "deleted_meanwhile":
-                    result.rejected.append(Rejection(
-                        i, row.line, row.org_unit, row.data_element, row.period, "conflict",
-                        f"The figure was cleared since version {row.version} was read. Read it "
-                        "again and send the batch again.", None, None))
-                    continue
-                result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
-                                                 e.code, str(e), e.field))
-                continue
-            except PermissionError:
-                result.rejected.append(Rejection(
-                    i, row.line, row.org_unit, row.data_element, row.period, "forbidden",
-                    f"You may read unit {row.org_unit!r} but not enter its figures.", "orgUnit"))
-                continue
-            if saved.action == "created":
-                result.imported += 1
-            elif saved.action == "updated":
-                result.updated += 1
-            elif saved.action == "deleted":
-                result.deleted += 1
-            else:
-                result.unchanged += 1
-        if result.rejected or dry_run:
-            savepoint.rollback()
+            result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
+                                             e.code, str(e), e.field))
+            continue
+        except PermissionError:
+            result.rejected.append(Rejection(
+                i, row.line, row.org_unit, row.data_element, row.period, "forbidden",
+                f"You may read unit {row.org_unit!r} but not enter its figures.", "orgUnit"))
+            continue
+        if action == "unchanged":
+            result.unchanged += 1
+            continue
+        old = _snapshot(current)
+        if action == "deleted":
+            result.deleted += 1
+            writes.order.append(("deleted", len(writes.deleted)))
+            writes.deleted.append((key, current.id, old))
+            changes.append(rollup.ValueChange(unit, indicator, row.period, old, None))
+            continue
+        new = {"value": fig.value, "numerator": fig.numerator, "denominator": fig.denominator,
+               "comment": fig.comment if fig.comment is not None else (current.comment if current else None),
+               "version": current.version + 1 if current is not None else 1}
+        if action == "created":
+            result.imported += 1
+            writes.order.append(("created", len(writes.created)))
+            writes.created.append((key, new))
         else:
-            session.flush()  # every row at once (multi-row INSERTs), not one round trip per row
-            if result.imported:
-                _fill_audit_ids(session)
+            result.updated += 1
+            writes.order.append(("updated", len(writes.updated)))
+            writes.updated.append((key, current.id, old, new))
+        changes.append(rollup.ValueChange(unit, indicator, row.period, old, new))
+
+    if not result.rejected and not dry_run and writes.order:
+        savepoint = session.begin_nested()
+        try:
+            bulk_write.write(session, writes, now=utcnow(), user_id=principal.user_id,
+                             token_id=principal.token_id, via=via)
+            _expire_values(session)
             if changes:
                 rollup.on_values_changed(session, changes)
             savepoint.commit()
-    except BaseException:
-        if savepoint.is_active:
-            savepoint.rollback()
-        raise
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
     result.rejected.sort(key=lambda r: r.index)
     if result.rejected and not dry_run:
         result.imported = result.updated = result.unchanged = result.deleted = 0

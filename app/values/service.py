@@ -14,6 +14,7 @@ keeps the order of locks the same everywhere.
 """
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,6 +246,44 @@ def _value_changed(session: Session, unit: Unit, indicator: Indicator, period: s
         changes.append(rollup.ValueChange(unit, indicator, period, old, new))
 
 
+def check_save(principal: Principal, program: Program, unit: Unit, indicator: Indicator, period: str,
+               fig: Figure) -> None:
+    """The rules that need no stored figure: may the caller write the unit, and is the figure
+    allowed (PermissionError, EntryError)."""
+    if not principal.can_write(unit):
+        raise PermissionError(unit.code)
+    check_figure(program, unit, indicator, period, fig)
+
+
+def decide_save(unit: Unit, period: str, fig: Figure, current: Any, expected_version: int | None,
+                submitted: "bool | Callable[[], bool]") -> str:
+    """What saving `fig` over the stored figure `current` does, writing nothing: "created",
+    "updated", "deleted" or "unchanged"; raises Conflict (a stale version), EntryError
+    ("deleted_meanwhile", "period_submitted"). `current` is a DataValue, a row with the same
+    columns (set-wise imports) or None; `submitted` may be a callable asked only when needed.
+    Call `check_save` first. The one place these rules live (`save_value`, `app.values.bulk`)."""
+    # A stale version is only a conflict when the save would change what is stored now.
+    if expected_version is not None and (current.version if current is not None else 0) != expected_version \
+            and not _same_figure(current, fig):
+        if current is None:
+            raise EntryError("deleted_meanwhile",
+                             "This figure was cleared by someone else meanwhile; reload the page.")
+        raise Conflict(current)
+    if submitted() if callable(submitted) else submitted:
+        raise EntryError("period_submitted",
+                         "{unit} has submitted {period}; ask the level above to reopen it first.",
+                         unit=unit.name, period=period)
+    if fig.is_empty:
+        return "unchanged" if current is None else "deleted"
+    if current is None:
+        return "created"
+    if (current.value, current.numerator, current.denominator) == (
+        fig.value, fig.numerator, fig.denominator
+    ) and (fig.comment is None or fig.comment == current.comment):
+        return "unchanged"
+    return "updated"
+
+
 def save_value(
     session: Session,
     principal: Principal,
@@ -272,37 +311,23 @@ def save_value(
     entity_id until the batch fills it in (`app.values.bulk`).
     Raises EntryError, Conflict, or PermissionError when the caller may not write the unit.
     """
-    if not principal.can_write(unit):
-        raise PermissionError(unit.code)
-    check_figure(program, unit, indicator, period, fig)
+    check_save(principal, program, unit, indicator, period, fig)
     if existing is False:
         rollup.lock_figures(session, [(unit.id, indicator.id)])  # before reading: see the docstring
         current = get_value(session, unit.id, indicator.id, period)
     else:
         current = existing
-    # A stale version is only a conflict when the save would change what is stored now.
-    if expected_version is not None and (current.version if current else 0) != expected_version \
-            and not _same_figure(current, fig):
-        if current is None:
-            raise EntryError("deleted_meanwhile",
-                             "This figure was cleared by someone else meanwhile; reload the page.")
-        raise Conflict(current)
-    if is_submitted(session, unit.id, period) if submitted is None else submitted:
-        raise EntryError("period_submitted",
-                         "{unit} has submitted {period}; ask the level above to reopen it first.",
-                         unit=unit.name, period=period)
+    action = decide_save(unit, period, fig, current, expected_version,
+                         (lambda: is_submitted(session, unit.id, period)) if submitted is None else submitted)
     old = snapshot(current)
     where = {"unit_id": unit.id, "indicator_id": indicator.id, "period": period}
-    if fig.is_empty:
-        if current is None:
-            return SaveResult(None, "unchanged")
+    if action == "deleted":
+        assert current is not None
         session.delete(current)
         _value_changed(session, unit, indicator, period, old, None, changes)
         audit(session, principal, via, "data_value", current.id, "delete", old, None, **where)
         return SaveResult(None, "deleted")
-    if current is not None and (current.value, current.numerator, current.denominator) == (
-        fig.value, fig.numerator, fig.denominator
-    ) and (fig.comment is None or fig.comment == current.comment):
+    if action == "unchanged":
         return SaveResult(current, "unchanged")
     now = utcnow()
     if current is None:
