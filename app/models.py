@@ -6,3 +6,4 @@ from app.units.models import Unit, UnitKind, UnitLevel  # noqa: F401
 from app.values.models import AuditLog, DataValue, IdempotencyRecord, PeriodSubmission  # noqa: F401
 from app.rollup.models import RollupCell, RollupEach, RollupOwn, RollupUnitCount  # noqa: F401
 from app.petitions.models import Petition, PetitionField, PetitionItem, PetitionSession, PetitionSummary  # noqa: F401
+from app.core.generation import FiguresGeneration  # noqa: F401

@@ -34,6 +34,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
+from app.core import generation
 from app.core.config import settings
 
 SQLModel.metadata.naming_convention = {
@@ -127,10 +128,13 @@ def make_engine(url: str, *, lock_timeout: float | None = None) -> Engine:
             if conn is not None and conn.get_execution_options().get(STATEMENTS):
                 writer.give_back(conn.connection.dbapi_connection)
 
+        generation.install(eng)  # inside the writer's turn: stamps before COMMIT
         writer.watch(eng.dialect)
         eng.writer_turn = writer  # type: ignore[attr-defined]
         return eng
-    return create_engine(url, pool_pre_ping=True, **pool)
+    eng = create_engine(url, pool_pre_ping=True, **pool)
+    generation.install(eng)
+    return eng
 
 
 class Ticket:

@@ -13,7 +13,7 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from app.accounts.deps import OptionalWebUser, csrf_token
+from app.accounts.deps import OptionalWebUser, WebUser, csrf_token
 from app.core.i18n import LANGUAGES
 from app.core.templates import STATIC_DIR, render, static_url
 
@@ -43,6 +43,13 @@ def error_page(request: Request, status: int, title: str, detail: str = "",
                headers: dict[str, str] | None = None) -> HTMLResponse:
     return render(request, "error.html", {"status": status, "title": title, "detail": detail},
                   status_code=status, headers=headers)
+
+
+@router.get("/signed-in")
+def signed_in(request: Request, principal: WebUser) -> HTMLResponse:
+    """The lightest signed-in page: the session check and the base template, nothing else.
+    The floor the page benchmark (bench/page_bench.py) sets the other pages beside."""
+    return render(request, "signed_in.html", {"principal": principal})
 
 
 @router.get("/favicon.ico")

@@ -22,12 +22,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from sqlalchemy import func, select as sa_select
 from sqlmodel import Session, select
 
 from app.accounts.deps import Principal, WebUser, verify_csrf
 from app.core.db import SessionDep
-from app.core.i18n import _, fmt_number, fmt_vnd, fmt_vnd_words
+from app.core import generation
+from app.core.i18n import _, current_language, fmt_number, fmt_vnd, fmt_vnd_words
 from app.core.problems import Problem
 from app.core.templates import templates
 from app.program.models import Indicator, Program, Target
@@ -321,10 +323,10 @@ LEGEND = ("Before the year ends, a year's target is read at the pace of the mont
 
 
 def _common(session: Session, principal: Principal, unit: Unit, program: Program,
-            period: PeriodRange, error: str | None) -> dict[str, Any]:
+            period: PeriodRange, error: str | None, ancestors: bool = True) -> dict[str, Any]:
     return {"unit": unit, "program": program, "period": period, "period_key": period.key,
             "period_label": period_label(period), "period_options": period_options(program.year),
-            "ancestors": _ancestors(session, principal, unit), "error": error,
+            "ancestors": _ancestors(session, principal, unit) if ancestors else [], "error": error,
             "levels": _levels(session), "legend": _(LEGEND), "status_class": STATUS_CLASS,
             "status_mark": STATUS_MARK}
 
@@ -364,14 +366,16 @@ def attach_trends(session: Session, unit: Unit, program: Program, period: Period
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard_home(request: Request, session: SessionDep, principal: WebUser,
                    period: str | None = None) -> HTMLResponse:
-    return _dashboard(request, session, principal, principal.unit, period)
+    stamp = generation.token(session)  # before anything the page shows
+    return _dashboard(request, session, principal, principal.unit, period, stamp)
 
 
 @router.get("/dashboard/{unit_code}", response_class=HTMLResponse)
 def dashboard_unit(unit_code: str, request: Request, session: SessionDep, principal: WebUser,
                    period: str | None = None) -> HTMLResponse:
+    stamp = generation.token(session)  # before anything the page shows
     unit = readable_unit(session, principal, unit_code)
-    return _dashboard(request, session, principal, unit, period)
+    return _dashboard(request, session, principal, unit, period, stamp)
 
 
 @dataclass
@@ -395,17 +399,30 @@ def overview(session: Session, program: Program, unit: Unit, period: PeriodRange
 
 
 def _dashboard(request: Request, session: Session, principal: Principal, unit: Unit,
-               raw_period: str | None) -> HTMLResponse:
+               raw_period: str | None, stamp: int | None) -> HTMLResponse:
     program = _program(session)
     period, error = choose_period(session, program, unit, raw_period)
-    ctx = _common(session, principal, unit, program, period, error)
     today = today_vn()
-    ov = overview(session, program, unit, period, today, ctx["levels"])
-    attach_trends(session, unit, program, period, list(zip(ov.views, ov.progress, strict=True)), 132, 36)
-    ctx.update(indicators=ov.views, counts=ov.counts, month_label=period_label(PeriodRange.month(period.end)),
-               band=reporting.status(session, unit, period.end, today), missing_shown=MISSING_SHOWN,
-               has_children=_has_children(session, unit))
-    return _page(request, "rollup/dashboard.html", ctx)
+
+    def build() -> str:
+        ctx = _common(session, principal, unit, program, period, error, ancestors=False)
+        ov = overview(session, program, unit, period, today, ctx["levels"])
+        attach_trends(session, unit, program, period, list(zip(ov.views, ov.progress, strict=True)), 132, 36)
+        ctx.update(indicators=ov.views, counts=ov.counts, month_label=period_label(PeriodRange.month(period.end)),
+                   band=reporting.status(session, unit, period.end, today), missing_shown=MISSING_SHOWN,
+                   has_children=_has_children(session, unit))
+        return templates.env.get_template("rollup/_dashboard_body.html").render(ctx)
+
+    body = generation.pages.get_or_build(stamp, ("dashboard", *_kept_key(unit, period, error, today)), build)
+    return _page(request, "rollup/dashboard.html",
+                 {"unit": unit, "period_key": period.key, "body": Markup(body),
+                  "ancestors": _ancestors(session, principal, unit)})
+
+
+def _kept_key(unit: Unit, period: PeriodRange, error: str | None, today: date) -> tuple:
+    """A kept body's key besides the figures' generation (read before anything the body shows,
+    see `app.core.generation`): the request's inputs, and the reading day and language."""
+    return (unit.id, period.key, error, today, current_language())
 
 
 @router.get("/dashboard/{unit_code}/completeness", response_class=HTMLResponse)
@@ -550,6 +567,7 @@ def overview_xlsx(unit_code: str, session: SessionDep, principal: WebUser,
 @router.get("/dashboard/{unit_code}/{indicator_code}", response_class=HTMLResponse)
 def drill_page(unit_code: str, indicator_code: str, request: Request, session: SessionDep,
                principal: WebUser, period: str | None = None) -> HTMLResponse:
+    stamp = generation.token(session)  # before anything the page shows
     unit = readable_unit(session, principal, unit_code)
     program = _program(session)
     indicator = session.exec(select(Indicator).where(Indicator.program_id == program.id,
@@ -557,20 +575,29 @@ def drill_page(unit_code: str, indicator_code: str, request: Request, session: S
     if indicator is None:
         raise Problem(404, "Not Found", f"No indicator {indicator_code!r} in the program.")
     p, error = choose_period(session, program, unit, period)
-    ctx = _common(session, principal, unit, program, p, error)
-    result, rows = rollup.drill(session, unit, indicator, p, program)
-    judge = Judge(session, program, p, today_vn())
-    levels = ctx["levels"]
-    child_views = []
-    for child, r in rows:
-        has_children = child.depth < max(levels) if levels else False
-        url = f"/dashboard/{child.code}/{indicator.code}?period={p.key}" if has_children else ""
-        child_views.append((child, indicator_view(judge.indicator(child, r), child, levels, url)))
-    child_level = levels.get(unit.depth + 1)
-    top = judge.indicator(unit, result)
-    view = indicator_view(top, unit, levels, "")
-    attach_trends(session, unit, program, p, [(view, top)], 640, 220, axis=True)
-    ctx.update(indicator=indicator, view=view, rows=child_views,
-               child_level=child_level.name if child_level else "",
-               back_url=f"/dashboard/{unit.code}?period={p.key}")
-    return _page(request, "rollup/drill.html", ctx)
+    today = today_vn()
+
+    def build() -> str:
+        ctx = _common(session, principal, unit, program, p, error, ancestors=False)
+        result, rows = rollup.drill(session, unit, indicator, p, program)
+        judge = Judge(session, program, p, today)
+        levels = ctx["levels"]
+        child_views = []
+        for child, r in rows:
+            has_children = child.depth < max(levels) if levels else False
+            url = f"/dashboard/{child.code}/{indicator.code}?period={p.key}" if has_children else ""
+            child_views.append((child, indicator_view(judge.indicator(child, r), child, levels, url)))
+        child_level = levels.get(unit.depth + 1)
+        top = judge.indicator(unit, result)
+        view = indicator_view(top, unit, levels, "")
+        attach_trends(session, unit, program, p, [(view, top)], 640, 220, axis=True)
+        ctx.update(indicator=indicator, view=view, rows=child_views,
+                   child_level=child_level.name if child_level else "",
+                   back_url=f"/dashboard/{unit.code}?period={p.key}")
+        return templates.env.get_template("rollup/_drill_body.html").render(ctx)
+
+    key = ("drill", indicator.id, *_kept_key(unit, p, error, today))
+    body = generation.pages.get_or_build(stamp, key, build)
+    return _page(request, "rollup/drill.html",
+                 {"unit": unit, "indicator": indicator, "period_key": p.key, "body": Markup(body),
+                  "ancestors": _ancestors(session, principal, unit)})
