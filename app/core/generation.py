@@ -101,6 +101,7 @@ def install(engine: Engine) -> None:
         return engine.figures_generation  # type: ignore[attr-defined]
 
     def _stamp(dbapi_conn) -> None:  # noqa: ANN001
+        dbapi_conn = _unwrap(dbapi_conn)
         key = id(dbapi_conn)
         if key not in _dirty:
             return
@@ -132,8 +133,8 @@ def install(engine: Engine) -> None:
         try:
             rollback(dbapi_conn)
         finally:
-            _dirty.discard(id(dbapi_conn))
-            _ddl.discard(id(dbapi_conn))
+            _dirty.discard(id(_unwrap(dbapi_conn)))
+            _ddl.discard(id(_unwrap(dbapi_conn)))
 
     def do_release_savepoint(connection, name) -> None:  # noqa: ANN001
         _stamp(connection.connection.dbapi_connection)
@@ -142,6 +143,11 @@ def install(engine: Engine) -> None:
     dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
     dialect.do_release_savepoint = do_release_savepoint
     engine.figures_generation = False  # type: ignore[attr-defined]  # True once the table is seen
+
+
+def _unwrap(conn):  # noqa: ANN001, ANN202
+    """The DBAPI connection itself, whether given bare or through the pool's proxy."""
+    return getattr(conn, "dbapi_connection", None) or conn
 
 
 def _in_transaction(dbapi_conn) -> bool:  # noqa: ANN001
