@@ -42,6 +42,7 @@ from app.rollup.progress import IndicatorProgress, Judge, TargetProgress
 from app.rollup.types import Figure
 from app.units.deps import readable_unit
 from app.units.models import Unit, UnitLevel
+from app.units.names import unit_label
 from app.values.models import DataValue
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -323,10 +324,10 @@ LEGEND = ("Before the year ends, a year's target is read at the pace of the mont
 
 
 def _common(session: Session, principal: Principal, unit: Unit, program: Program,
-            period: PeriodRange, error: str | None, ancestors: bool = True) -> dict[str, Any]:
+            period: PeriodRange, error: str | None) -> dict[str, Any]:
     return {"unit": unit, "program": program, "period": period, "period_key": period.key,
             "period_label": period_label(period), "period_options": period_options(program.year),
-            "ancestors": _ancestors(session, principal, unit) if ancestors else [], "error": error,
+            "ancestors": _ancestors(session, principal, unit), "error": error,
             "levels": _levels(session), "legend": _(LEGEND), "status_class": STATUS_CLASS,
             "status_mark": STATUS_MARK}
 
@@ -367,15 +368,36 @@ def attach_trends(session: Session, unit: Unit, program: Program, period: Period
 def dashboard_home(request: Request, session: SessionDep, principal: WebUser,
                    period: str | None = None) -> HTMLResponse:
     stamp = generation.token(session)  # before anything the page shows
-    return _dashboard(request, session, principal, principal.unit, period, stamp)
+    today = today_vn()
+    return _kept_page(request, "rollup/dashboard.html", stamp,
+                      ("dashboard", principal.unit.code, period, *_reader_key(principal, today)),
+                      lambda: _dashboard(session, principal, principal.unit, period, today))
 
 
 @router.get("/dashboard/{unit_code}", response_class=HTMLResponse)
 def dashboard_unit(unit_code: str, request: Request, session: SessionDep, principal: WebUser,
                    period: str | None = None) -> HTMLResponse:
     stamp = generation.token(session)  # before anything the page shows
-    unit = readable_unit(session, principal, unit_code)
-    return _dashboard(request, session, principal, unit, period, stamp)
+    today = today_vn()
+    return _kept_page(request, "rollup/dashboard.html", stamp,
+                      ("dashboard", unit_code, period, *_reader_key(principal, today)),
+                      lambda: _dashboard(session, principal, readable_unit(session, principal, unit_code),
+                                         period, today))
+
+
+def _reader_key(principal: Principal, today: date) -> tuple:
+    """What a kept page depends on besides the figures' generation and the address: where the
+    reader sits (which units it may read, and so the breadcrumb), the day and the language."""
+    return (principal.unit.path, today, current_language())
+
+
+def _kept_page(request: Request, template: str, stamp: int | None, key: tuple,
+               build: Any) -> HTMLResponse:
+    """A dashboard page from its kept parts (title, the `dash` block), built once per figures'
+    generation and reader's place (`app.core.generation`); a 404 or 403 raised while building
+    is never kept. Only the session check and the base template run for each reader."""
+    title, dash = generation.pages.get_or_build(stamp, key, build)
+    return _page(request, template, {"title": title, "dash": Markup(dash)})
 
 
 @dataclass
@@ -398,31 +420,18 @@ def overview(session: Session, program: Program, unit: Unit, period: PeriodRange
     return Overview(period, None, views, progress, counts)
 
 
-def _dashboard(request: Request, session: Session, principal: Principal, unit: Unit,
-               raw_period: str | None, stamp: int | None) -> HTMLResponse:
+def _dashboard(session: Session, principal: Principal, unit: Unit, raw_period: str | None,
+               today: date) -> tuple[str, str]:
     program = _program(session)
     period, error = choose_period(session, program, unit, raw_period)
-    today = today_vn()
-
-    def build() -> str:
-        ctx = _common(session, principal, unit, program, period, error, ancestors=False)
-        ov = overview(session, program, unit, period, today, ctx["levels"])
-        attach_trends(session, unit, program, period, list(zip(ov.views, ov.progress, strict=True)), 132, 36)
-        ctx.update(indicators=ov.views, counts=ov.counts, month_label=period_label(PeriodRange.month(period.end)),
-                   band=reporting.status(session, unit, period.end, today), missing_shown=MISSING_SHOWN,
-                   has_children=_has_children(session, unit))
-        return templates.env.get_template("rollup/_dashboard_body.html").render(ctx)
-
-    body = generation.pages.get_or_build(stamp, ("dashboard", *_kept_key(unit, period, error, today)), build)
-    return _page(request, "rollup/dashboard.html",
-                 {"unit": unit, "period_key": period.key, "body": Markup(body),
-                  "ancestors": _ancestors(session, principal, unit)})
-
-
-def _kept_key(unit: Unit, period: PeriodRange, error: str | None, today: date) -> tuple:
-    """A kept body's key besides the figures' generation (read before anything the body shows,
-    see `app.core.generation`): the request's inputs, and the reading day and language."""
-    return (unit.id, period.key, error, today, current_language())
+    ctx = _common(session, principal, unit, program, period, error)
+    ov = overview(session, program, unit, period, today, ctx["levels"])
+    attach_trends(session, unit, program, period, list(zip(ov.views, ov.progress, strict=True)), 132, 36)
+    ctx.update(indicators=ov.views, counts=ov.counts, month_label=period_label(PeriodRange.month(period.end)),
+               band=reporting.status(session, unit, period.end, today), missing_shown=MISSING_SHOWN,
+               has_children=_has_children(session, unit))
+    title = f"{_('Overview')} · {unit_label(unit)}"
+    return title, templates.env.get_template("rollup/_dashboard_dash.html").render(ctx)
 
 
 @router.get("/dashboard/{unit_code}/completeness", response_class=HTMLResponse)
@@ -568,6 +577,14 @@ def overview_xlsx(unit_code: str, session: SessionDep, principal: WebUser,
 def drill_page(unit_code: str, indicator_code: str, request: Request, session: SessionDep,
                principal: WebUser, period: str | None = None) -> HTMLResponse:
     stamp = generation.token(session)  # before anything the page shows
+    today = today_vn()
+    return _kept_page(request, "rollup/drill.html", stamp,
+                      ("drill", unit_code, indicator_code, period, *_reader_key(principal, today)),
+                      lambda: _drill(session, principal, unit_code, indicator_code, period, today))
+
+
+def _drill(session: Session, principal: Principal, unit_code: str, indicator_code: str,
+           period: str | None, today: date) -> tuple[str, str]:
     unit = readable_unit(session, principal, unit_code)
     program = _program(session)
     indicator = session.exec(select(Indicator).where(Indicator.program_id == program.id,
@@ -575,29 +592,21 @@ def drill_page(unit_code: str, indicator_code: str, request: Request, session: S
     if indicator is None:
         raise Problem(404, "Not Found", f"No indicator {indicator_code!r} in the program.")
     p, error = choose_period(session, program, unit, period)
-    today = today_vn()
-
-    def build() -> str:
-        ctx = _common(session, principal, unit, program, p, error, ancestors=False)
-        result, rows = rollup.drill(session, unit, indicator, p, program)
-        judge = Judge(session, program, p, today)
-        levels = ctx["levels"]
-        child_views = []
-        for child, r in rows:
-            has_children = child.depth < max(levels) if levels else False
-            url = f"/dashboard/{child.code}/{indicator.code}?period={p.key}" if has_children else ""
-            child_views.append((child, indicator_view(judge.indicator(child, r), child, levels, url)))
-        child_level = levels.get(unit.depth + 1)
-        top = judge.indicator(unit, result)
-        view = indicator_view(top, unit, levels, "")
-        attach_trends(session, unit, program, p, [(view, top)], 640, 220, axis=True)
-        ctx.update(indicator=indicator, view=view, rows=child_views,
-                   child_level=child_level.name if child_level else "",
-                   back_url=f"/dashboard/{unit.code}?period={p.key}")
-        return templates.env.get_template("rollup/_drill_body.html").render(ctx)
-
-    key = ("drill", indicator.id, *_kept_key(unit, p, error, today))
-    body = generation.pages.get_or_build(stamp, key, build)
-    return _page(request, "rollup/drill.html",
-                 {"unit": unit, "indicator": indicator, "period_key": p.key, "body": Markup(body),
-                  "ancestors": _ancestors(session, principal, unit)})
+    ctx = _common(session, principal, unit, program, p, error)
+    result, rows = rollup.drill(session, unit, indicator, p, program)
+    judge = Judge(session, program, p, today)
+    levels = ctx["levels"]
+    child_views = []
+    for child, r in rows:
+        has_children = child.depth < max(levels) if levels else False
+        url = f"/dashboard/{child.code}/{indicator.code}?period={p.key}" if has_children else ""
+        child_views.append((child, indicator_view(judge.indicator(child, r), child, levels, url)))
+    child_level = levels.get(unit.depth + 1)
+    top = judge.indicator(unit, result)
+    view = indicator_view(top, unit, levels, "")
+    attach_trends(session, unit, program, p, [(view, top)], 640, 220, axis=True)
+    ctx.update(indicator=indicator, view=view, rows=child_views,
+               child_level=child_level.name if child_level else "",
+               back_url=f"/dashboard/{unit.code}?period={p.key}")
+    title = f"{indicator.short_name} · {unit_label(unit)}"
+    return title, templates.env.get_template("rollup/_drill_dash.html").render(ctx)

@@ -102,13 +102,11 @@ def _field_view(session: Session, unit: Unit, period: str, indicator: Indicator,
 
 
 def unit_label(session: Session, unit: Unit) -> str:
-    """ "Xã Xuân Long", "Thôn 1": the kind's name before the unit's own name."""
-    from app.units.models import UnitKind
+    """ "Xã Xuân Long", "Thôn 1": the kind's name before the unit's own name (kind names are
+    read once per process, see `app.units.names`)."""
+    from app.units.names import unit_label as label
 
-    kind = session.get(UnitKind, unit.kind)
-    if kind is None or unit.name.lower().startswith(kind.name.lower()):
-        return unit.name
-    return f"{kind.name} {unit.name}"
+    return label(unit, session)
 
 
 def _user_name(session: Session, user_id: int | None) -> str:
@@ -141,15 +139,24 @@ def _period_error(request: Request, exc: service.EntryError) -> HTMLResponse:
                                            "detail": exc.text()}, status_code=400)
 
 
+def _this_and_last_month(session: Session, unit: Unit, period: str
+                         ) -> tuple[dict[int, DataValue], dict[int, DataValue]]:
+    """The unit's figures of the month and of the month before, by indicator id (one read)."""
+    prev_period = service.previous_period(period)
+    rows = session.exec(select(DataValue).where(
+        DataValue.unit_id == unit.id, DataValue.period.in_([period, prev_period or period]))).all()
+    current = {dv.indicator_id: dv for dv in rows if dv.period == period}
+    previous = {dv.indicator_id: dv for dv in rows if dv.period == prev_period}
+    return current, previous
+
+
 def _page_context(session: Session, principal: Principal, program: Program, unit: Unit,
                   period: str, views: list[FieldView] | None = None) -> dict[str, Any]:
     submission = service.get_submission(session, unit.id, period)
     submitted = submission is not None and submission.status == "submitted"
     read_only = submitted or not principal.can_write(unit)
     if views is None:
-        current = service.values_for(session, unit.id, period)
-        prev_period = service.previous_period(period)
-        previous = service.values_for(session, unit.id, prev_period) if prev_period else {}
+        current, previous = _this_and_last_month(session, unit, period)
         views = [_field_view(session, unit, period, ind, current.get(ind.id), previous.get(ind.id),
                              read_only)
                  for ind in service.entry_indicators(session, program, unit)]
