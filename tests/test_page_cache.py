@@ -140,3 +140,19 @@ def test_two_instances_never_serve_a_stale_figure(tmp_path):
             p.wait(30)
         if name:
             drop_database(admin, name)
+
+
+def test_entry_page_shows_a_save_at_once_with_each_readers_csrf_token(login):
+    first, second = login("tinh.quantri"), login("tinh.quantri")  # two sign-ins: two CSRF tokens
+    generation.pages.clear()
+    page = "/entry/04720/2023-07"
+    first.get(page)
+    _save(first, 41)
+    for c in (first, second, first):
+        html = c.get(page).text
+        field = re.search(r'id="f-CT17".*?</div>\s*</div>', html, re.S) or re.search(r'CT17\.value"[^>]*>', html)
+        assert 'value="41"' in field.group(0)
+        meta = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+        assert set(re.findall(r'name="csrf_token" value="([^"]+)"', html)) == {meta}
+    assert first.headers["X-CSRF-Token"] != second.headers["X-CSRF-Token"]
+    assert generation.pages.hits >= 2

@@ -8,6 +8,7 @@ is invalid or in conflict, NOTHING is saved, the page comes back (422) with ever
 kept and the message beside each bad field, so the user corrects and posts once more. Fields
 the post does not carry are left as they are; an empty field clears its figure.
 """
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,17 +16,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2_fragments import render_block
+from markupsafe import Markup
 from starlette.datastructures import FormData
 from sqlmodel import Session, select
 
-from app.accounts.deps import Principal, WebUser, verify_csrf
+from app.accounts.deps import Principal, WebUser, csrf_token, verify_csrf
 from app.accounts.models import User
 from app.core.db import SessionDep
-from app.core.i18n import _, fmt_number
+from app.core import generation
+from app.core.i18n import _, current_language, fmt_number
 from app.core.problems import Problem
-from app.core.templates import is_htmx, render
+from app.core.templates import is_htmx, render, templates
 from app.program import rules
 from app.program.models import Indicator, Program
+from app.program.service import today_vn
 from app.units.deps import readable_unit, writable_unit
 from app.units.models import Unit
 from app.values import service
@@ -196,14 +201,46 @@ def entry_start(session: SessionDep, principal: WebUser, unit: str | None = None
 @router.get("/entry/{unit_code}/{period}")
 def entry_page(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
                period: str) -> Response:
+    """The month's form. Its title and content are kept per figures' generation and reader's
+    rights (`app.core.generation`): a reader pays the session check, the token and the base
+    template; the CSRF token, the one part of its own, is put in as it is served."""
+    stamp = generation.token(session)  # before anything the page shows
+    saved = request.query_params.get("saved") == "1"
+    user = principal.user
+    key = ("entry", unit_code, period, saved, principal.unit.path, principal.role,
+           bool(user and user.can_edit_below), today_vn(), current_language())
+    try:
+        title, content = generation.pages.get_or_build(
+            stamp, key, lambda: _entry_parts(session, principal, unit_code, period, saved))
+    except _PeriodRefused as refused:
+        return _period_error(request, refused.error)
+    token = csrf_token(request)
+    return render(request, "values/entry_kept.html",
+                  {"title": title, "content": Markup(content.replace(_CSRF_SLOT, token))})
+
+
+# Stands for the reader's CSRF token in a kept page; replaced as the page is served.
+_CSRF_SLOT = "csrf-" + secrets.token_hex(16)
+
+
+def _entry_parts(session: Session, principal: Principal, unit_code: str, period: str,
+                 saved: bool) -> tuple[str, str]:
     program, unit = _load(session, principal, unit_code, period)
     try:
         service.check_period(program, period)
     except service.EntryError as e:
-        return _period_error(request, e)
-    saved = request.query_params.get("saved") == "1"
-    return render(request, "values/entry.html",
-                  {**_page_context(session, principal, program, unit, period), "saved": saved})
+        raise _PeriodRefused(e) from None
+    ctx = {**_page_context(session, principal, program, unit, period), "saved": saved,
+           "request": None, "csrf_token": lambda _request: _CSRF_SLOT}
+    return (render_block(templates.env, "values/entry.html", "title", **ctx),
+            render_block(templates.env, "values/entry.html", "content", **ctx))
+
+
+class _PeriodRefused(Exception):
+    """A month the program does not have: answered 400 by the route, never kept."""
+
+    def __init__(self, error: service.EntryError) -> None:
+        self.error = error
 
 
 async def posted_form(request: Request) -> FormData:
