@@ -155,6 +155,14 @@ def _this_and_last_month(session: Session, unit: Unit, period: str
     return current, previous
 
 
+def _read_only(session: Session, principal: Principal, unit: Unit, period: str) -> bool:
+    """The month's figures are read-only: submitted, or not the caller's to write."""
+    if not principal.can_write(unit):
+        return True
+    submission = service.get_submission(session, unit.id, period)
+    return submission is not None and submission.status == "submitted"
+
+
 def _page_context(session: Session, principal: Principal, program: Program, unit: Unit,
                   period: str, views: list[FieldView] | None = None) -> dict[str, Any]:
     submission = service.get_submission(session, unit.id, period)
@@ -380,12 +388,9 @@ def field_get(request: Request, session: SessionDep, principal: WebUser, unit_co
         service.check_figure(program, unit, indicator, period, service.Figure())
     except service.EntryError as e:
         return _period_error(request, e)
-    ctx = _page_context(session, principal, program, unit, period, views=[])
-    current = service.get_value(session, unit.id, indicator.id, period)
-    prev_period = service.previous_period(period)
-    previous = service.get_value(session, unit.id, indicator.id, prev_period) if prev_period else None
+    current, previous = (d.get(indicator.id) for d in _this_and_last_month(session, unit, period))
     return _field_response(request, _field_view(session, unit, period, indicator, current, previous,
-                                                ctx["read_only"]))
+                                                _read_only(session, principal, unit, period)))
 
 
 @router.post("/entry/{unit_code}/{period}/{code}")
@@ -396,8 +401,12 @@ def field_post(request: Request, session: SessionDep, principal: WebUser, form: 
     The answer is built before the commit, so once the figure is committed nothing is left that
     could fail and answer 500 (no further database work)."""
     program, unit = _load(session, principal, unit_code, period)
-    writable_unit(session, principal, unit_code)
-    indicator = _indicator(session, program, code)
+    if not principal.can_write(unit):  # what `writable_unit` says, without reading the unit again
+        writable_unit(session, principal, unit_code)
+    indicators = service.all_indicators(session, program)
+    indicator = next((i for i in indicators if i.code == code), None)
+    if indicator is None:
+        raise Problem(404, "Not Found", f"No indicator {code!r} in the program.")
     if not is_htmx(request):
         # Without JavaScript the field posts as part of the page.
         return _save_page(request, session, principal, unit_code, period, form)
@@ -424,7 +433,7 @@ def field_post(request: Request, session: SessionDep, principal: WebUser, form: 
         return _field_response(request, view, 422)
     saved = _field_view(session, unit, period, indicator, result.data_value, previous, False)
     saved.saved = True
-    ids = {i.id for i in service.entry_indicators(session, program, unit)}
+    ids = {i.id for i in indicators if rules.enters(i, unit.depth)}  # the level's, as entry_indicators
     filled = len(ids & set(service.values_for(session, unit.id, period)))
     session.expire_on_commit = False  # the answer shows the objects as committed, unreloaded
     session.commit()
