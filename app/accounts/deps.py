@@ -14,12 +14,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from app.accounts import sessions
 from app.accounts.models import ApiToken, User, UserSession
 from app.accounts.security import TOKEN_PREFIX, hash_api_token, new_csrf_token, same_token
-from app.core.db import SessionDep
+from app.core.db import SessionDep, is_busy, is_sqlite
 from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.time import utcnow
@@ -124,8 +125,16 @@ def _session_user(request: Request, session: SessionDep) -> tuple[UserSession, U
     if found is None:
         request.session.clear()
         return None
-    if sessions.touch(session, found[0], now):
-        session.commit()  # one small UPDATE, committed at once (nothing else is pending yet)
+    try:
+        if sessions.touch(session, found[0], now):
+            session.commit()  # one small UPDATE, committed at once (nothing else is pending yet)
+    except OperationalError as exc:
+        # SQLite: a reading request began deferred and cannot wait for a writer (its snapshot
+        # may be older than the writer's commit). "Seen recently" can wait for the next
+        # request; the page must not answer 503 for it.
+        if not (is_sqlite(session) and is_busy(exc)):
+            raise
+        session.rollback()
     return found
 
 

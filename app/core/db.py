@@ -306,6 +306,9 @@ def _is_busy(exc: BaseException) -> bool:
     return False
 
 
+is_busy = _is_busy
+
+
 def busy_message() -> str:
     from app.core.i18n import _
 
