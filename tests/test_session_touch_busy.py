@@ -39,7 +39,7 @@ def _seen(engine, row_id: int):  # noqa: ANN001, ANN202
 def test_read_with_a_stale_snapshot_keeps_its_session_and_skips_the_stamp(engine, stale_session):
     secret, row_id = stale_session
     before = _seen(engine, row_id)
-    request = SimpleNamespace(session={SESSION_KEY: secret})
+    request = SimpleNamespace(session={SESSION_KEY: secret}, method="GET")
     with Session(engine) as reader:
         reader.execute(text("SELECT count(*) FROM unit")).scalar_one()  # the read's snapshot
         with Session(engine) as writer:  # a writer commits after it
@@ -51,3 +51,21 @@ def test_read_with_a_stale_snapshot_keeps_its_session_and_skips_the_stamp(engine
     with Session(engine) as next_request:
         assert _session_user(request, next_request) is not None
     assert _seen(engine, row_id) != before  # the next request stamps it
+
+
+def test_write_request_keeps_the_stamp_in_its_own_transaction(engine, stale_session):
+    """A save's request holds SQLite's write lock from its first statement; stamping its session
+    must not commit (the save would then run without the lock and meet "database is locked")."""
+    from app.core.db import IMMEDIATE
+
+    secret, row_id = stale_session
+    before = _seen(engine, row_id)
+    request = SimpleNamespace(session={SESSION_KEY: secret}, method="POST")
+    with Session(engine) as save:
+        if engine.dialect.name == "sqlite":
+            save.connection(execution_options={IMMEDIATE: True})
+        assert _session_user(request, save) is not None
+        assert save.in_transaction() and save.connection().connection.dbapi_connection.in_transaction
+        assert _seen(engine, row_id) == before  # stamped inside the save's transaction, not yet committed
+        save.commit()
+    assert _seen(engine, row_id) != before

@@ -126,8 +126,10 @@ def _session_user(request: Request, session: SessionDep) -> tuple[UserSession, U
         request.session.clear()
         return None
     try:
-        if sessions.touch(session, found[0], now):
+        if sessions.touch(session, found[0], now) and request.method in SAFE_METHODS:
             session.commit()  # one small UPDATE, committed at once (nothing else is pending yet)
+        # A write request keeps it in its own transaction: committing here would end the
+        # transaction that holds SQLite's write lock, and the save would then begin without it.
     except OperationalError as exc:
         # SQLite: a reading request began deferred and cannot wait for a writer (its snapshot
         # may be older than the writer's commit). "Seen recently" can wait for the next

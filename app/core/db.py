@@ -276,7 +276,7 @@ async def writer_turn(request: Request) -> AsyncIterator[Ticket | None]:
         writer.release_ticket(ticket)
 
 
-def get_session(request: Request, ticket: Annotated[Ticket | None, Depends(writer_turn, scope="function")]
+def get_session(request: Request, ticket: Annotated[Ticket | None, Depends(writer_turn)]
                 ) -> Iterator[Session]:
     """The request's session. A request that may write begins with the write lock (SQLite)."""
     with Session(engine) as session:
@@ -290,13 +290,9 @@ def get_session(request: Request, ticket: Annotated[Ticket | None, Depends(write
 
 # At most WEB_THREADS requests hold a session at once (the others wait on the event loop, with
 # no thread and no connection): the dependencies and the route each take a thread of their own in
-# turn, so the thread limit alone did not bound the connections held between them, and under
-# load the pool ran dry (503 after DB_POOL_TIMEOUT). scope="function": the session (its
-# connection, an unused writer's turn) is given back when the route returns, not after the
-# response has been sent (FastAPI's default for `yield`). A response that reads the database
-# while it streams must open its own session.
-SessionDep = Annotated[Session, Depends(get_session, scope="function",
-                                        max_concurrency=settings.WEB_THREADS)]
+# turn, and the session lives until the response has been sent, so the thread limit alone did
+# not bound the connections held, and under load the pool ran dry (503 after DB_POOL_TIMEOUT).
+SessionDep = Annotated[Session, Depends(get_session, max_concurrency=settings.WEB_THREADS)]
 
 
 # --- Busy: 503 with Retry-After -------------------------------------------------------------
