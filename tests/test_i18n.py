@@ -68,3 +68,40 @@ def test_english_is_second_language():
         assert i18n.fmt_number(1234567) == "1,234,567"
     finally:
         i18n.set_language("vi")
+
+
+def test_fmt_number_writes_what_babel_writes():
+    """The direct formatter gives Babel's text (grouping, half-even rounding of the decimal
+    text, "-0") for ints, floats and Decimals, in both languages."""
+    import random
+    from decimal import Decimal
+
+    from babel.numbers import format_decimal
+
+    rng = random.Random(16)
+    values = [0, -0.0, 0.5, 1.5, 2.5, -0.4, 2.675, 99.95, -99.95, 1 / 3, 1e22, 123456789012345678,
+              Decimal("12.345"), Decimal("-0.005")]
+    values += [rng.randint(-10**9, 10**9) for _ in range(200)]
+    values += [round(rng.uniform(-1e6, 1e6), rng.randint(0, 4)) for _ in range(400)]
+    try:
+        for lang, locale in (("vi", "vi_VN"), ("en", "en_US")):
+            i18n.set_language(lang)
+            for v in values:
+                for digits in (0, 1, 2):
+                    fmt = "#,##0" if digits == 0 else "#,##0." + "0" * digits
+                    assert i18n.fmt_number(v, digits) == format_decimal(v, format=fmt, locale=locale), (lang, v, digits)
+    finally:
+        i18n.set_language("vi")
+
+
+def test_fmt_number_hand_worked_examples():
+    try:
+        i18n.set_language("vi")
+        assert i18n.fmt_number(12345678) == "12.345.678"
+        assert i18n.fmt_number(72.727, 1) == "72,7"
+        assert i18n.fmt_number(2.5) == "2"  # half-even, as Babel
+        assert i18n.fmt_number(-1234.55, 1) == "-1.234,6"
+        i18n.set_language("en")
+        assert i18n.fmt_number(12345678.25, 1) == "12,345,678.2"
+    finally:
+        i18n.set_language("vi")

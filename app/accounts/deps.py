@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from app.accounts import sessions
@@ -15,7 +16,7 @@ from app.accounts.principal import Principal
 from app.accounts.protection import PasswordChangeRequired, client_address
 from app.accounts.security import TOKEN_PREFIX, hash_api_token, new_csrf_token, same_token
 from app.accounts.service import must_change_password
-from app.core.db import SessionDep
+from app.core.db import SessionDep, is_busy, is_sqlite
 from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.time import utcnow
@@ -69,8 +70,18 @@ def _session_user(request: Request, session: SessionDep) -> tuple[UserSession, U
     if found is None:
         request.session.clear()
         return None
-    if sessions.touch(session, found[0], now):
-        session.commit()  # one small UPDATE, committed at once (nothing else is pending yet)
+    try:
+        if sessions.touch(session, found[0], now) and request.method in SAFE_METHODS:
+            session.commit()  # one small UPDATE, committed at once (nothing else is pending yet)
+        # A write request keeps it in its own transaction: committing here would end the
+        # transaction that holds SQLite's write lock, and the save would then begin without it.
+    except OperationalError as exc:
+        # SQLite: a reading request began deferred and cannot wait for a writer (its snapshot
+        # may be older than the writer's commit). "Seen recently" can wait for the next
+        # request; the page must not answer 503 for it.
+        if not (is_sqlite(session) and is_busy(exc)):
+            raise
+        session.rollback()
     return found
 
 

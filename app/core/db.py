@@ -34,6 +34,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
+from app.core import generation
 from app.core.config import settings
 
 SQLModel.metadata.naming_convention = {
@@ -127,10 +128,13 @@ def make_engine(url: str, *, lock_timeout: float | None = None) -> Engine:
             if conn is not None and conn.get_execution_options().get(STATEMENTS):
                 writer.give_back(conn.connection.dbapi_connection)
 
+        generation.install(eng)  # inside the writer's turn: stamps before COMMIT
         writer.watch(eng.dialect)
         eng.writer_turn = writer  # type: ignore[attr-defined]
         return eng
-    return create_engine(url, pool_pre_ping=True, **pool)
+    eng = create_engine(url, pool_pre_ping=True, **pool)
+    generation.install(eng)
+    return eng
 
 
 class Ticket:
@@ -284,7 +288,11 @@ def get_session(request: Request, ticket: Annotated[Ticket | None, Depends(write
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# At most WEB_THREADS requests hold a session at once (the others wait on the event loop, with
+# no thread and no connection): the dependencies and the route each take a thread of their own in
+# turn, and the session lives until the response has been sent, so the thread limit alone did
+# not bound the connections held, and under load the pool ran dry (503 after DB_POOL_TIMEOUT).
+SessionDep = Annotated[Session, Depends(get_session, max_concurrency=settings.WEB_THREADS)]
 
 
 # --- Busy: 503 with Retry-After -------------------------------------------------------------
@@ -300,6 +308,9 @@ def _is_busy(exc: BaseException) -> bool:
         code = getattr(exc.orig, "sqlstate", None)
         return code in ("40P01", "40001", "55P03")  # deadlock victim, serialization, lock timeout
     return False
+
+
+is_busy = _is_busy
 
 
 def busy_message() -> str:

@@ -22,12 +22,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from sqlalchemy import func, select as sa_select
 from sqlmodel import Session, select
 
 from app.accounts.deps import Principal, WebUser, verify_csrf
 from app.core.db import SessionDep
-from app.core.i18n import _, fmt_number, fmt_vnd, fmt_vnd_words
+from app.core import generation
+from app.core.i18n import _, current_language, fmt_number, fmt_vnd, fmt_vnd_words
 from app.core.problems import Problem
 from app.core.templates import templates
 from app.program.models import Indicator, Program, Target
@@ -40,6 +42,7 @@ from app.rollup.progress import IndicatorProgress, Judge, TargetProgress
 from app.rollup.types import Figure
 from app.units.deps import readable_unit
 from app.units.models import Unit, UnitLevel
+from app.units.names import unit_label
 from app.values.models import DataValue
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
@@ -364,14 +367,37 @@ def attach_trends(session: Session, unit: Unit, program: Program, period: Period
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard_home(request: Request, session: SessionDep, principal: WebUser,
                    period: str | None = None) -> HTMLResponse:
-    return _dashboard(request, session, principal, principal.unit, period)
+    stamp = generation.token(session)  # before anything the page shows
+    today = today_vn()
+    return _kept_page(request, "rollup/dashboard.html", stamp,
+                      ("dashboard", principal.unit.code, period, *_reader_key(principal, today)),
+                      lambda: _dashboard(session, principal, principal.unit, period, today))
 
 
 @router.get("/dashboard/{unit_code}", response_class=HTMLResponse)
 def dashboard_unit(unit_code: str, request: Request, session: SessionDep, principal: WebUser,
                    period: str | None = None) -> HTMLResponse:
-    unit = readable_unit(session, principal, unit_code)
-    return _dashboard(request, session, principal, unit, period)
+    stamp = generation.token(session)  # before anything the page shows
+    today = today_vn()
+    return _kept_page(request, "rollup/dashboard.html", stamp,
+                      ("dashboard", unit_code, period, *_reader_key(principal, today)),
+                      lambda: _dashboard(session, principal, readable_unit(session, principal, unit_code),
+                                         period, today))
+
+
+def _reader_key(principal: Principal, today: date) -> tuple:
+    """What a kept page depends on besides the figures' generation and the address: where the
+    reader sits (which units it may read, and so the breadcrumb), the day and the language."""
+    return (principal.unit.path, today, current_language())
+
+
+def _kept_page(request: Request, template: str, stamp: int | None, key: tuple,
+               build: Any) -> HTMLResponse:
+    """A dashboard page from its kept parts (title, the `dash` block), built once per figures'
+    generation and reader's place (`app.core.generation`); a 404 or 403 raised while building
+    is never kept. Only the session check and the base template run for each reader."""
+    title, dash = generation.pages.get_or_build(stamp, key, build)
+    return _page(request, template, {"title": title, "dash": Markup(dash)})
 
 
 @dataclass
@@ -394,18 +420,18 @@ def overview(session: Session, program: Program, unit: Unit, period: PeriodRange
     return Overview(period, None, views, progress, counts)
 
 
-def _dashboard(request: Request, session: Session, principal: Principal, unit: Unit,
-               raw_period: str | None) -> HTMLResponse:
+def _dashboard(session: Session, principal: Principal, unit: Unit, raw_period: str | None,
+               today: date) -> tuple[str, str]:
     program = _program(session, principal.unit)
     period, error = choose_period(session, program, unit, raw_period)
     ctx = _common(session, principal, unit, program, period, error)
-    today = today_vn()
     ov = overview(session, program, unit, period, today, ctx["levels"])
     attach_trends(session, unit, program, period, list(zip(ov.views, ov.progress, strict=True)), 132, 36)
     ctx.update(indicators=ov.views, counts=ov.counts, month_label=period_label(PeriodRange.month(period.end)),
                band=reporting.status(session, unit, period.end, today), missing_shown=MISSING_SHOWN,
                has_children=_has_children(session, unit))
-    return _page(request, "rollup/dashboard.html", ctx)
+    title = f"{_('Overview')} · {unit_label(unit)}"
+    return title, templates.env.get_template("rollup/_dashboard_dash.html").render(ctx)
 
 
 @router.get("/dashboard/{unit_code}/completeness", response_class=HTMLResponse)
@@ -550,6 +576,15 @@ def overview_xlsx(unit_code: str, session: SessionDep, principal: WebUser,
 @router.get("/dashboard/{unit_code}/{indicator_code}", response_class=HTMLResponse)
 def drill_page(unit_code: str, indicator_code: str, request: Request, session: SessionDep,
                principal: WebUser, period: str | None = None) -> HTMLResponse:
+    stamp = generation.token(session)  # before anything the page shows
+    today = today_vn()
+    return _kept_page(request, "rollup/drill.html", stamp,
+                      ("drill", unit_code, indicator_code, period, *_reader_key(principal, today)),
+                      lambda: _drill(session, principal, unit_code, indicator_code, period, today))
+
+
+def _drill(session: Session, principal: Principal, unit_code: str, indicator_code: str,
+           period: str | None, today: date) -> tuple[str, str]:
     unit = readable_unit(session, principal, unit_code)
     program = _program(session, principal.unit)
     indicator = session.exec(select(Indicator).where(Indicator.program_id == program.id,
@@ -559,7 +594,7 @@ def drill_page(unit_code: str, indicator_code: str, request: Request, session: S
     p, error = choose_period(session, program, unit, period)
     ctx = _common(session, principal, unit, program, p, error)
     result, rows = rollup.drill(session, unit, indicator, p, program)
-    judge = Judge(session, program, p, today_vn())
+    judge = Judge(session, program, p, today)
     levels = ctx["levels"]
     child_views = []
     for child, r in rows:
@@ -573,4 +608,5 @@ def drill_page(unit_code: str, indicator_code: str, request: Request, session: S
     ctx.update(indicator=indicator, view=view, rows=child_views,
                child_level=child_level.name if child_level else "",
                back_url=f"/dashboard/{unit.code}?period={p.key}")
-    return _page(request, "rollup/drill.html", ctx)
+    title = f"{indicator.short_name} · {unit_label(unit)}"
+    return title, templates.env.get_template("rollup/_drill_dash.html").render(ctx)

@@ -8,6 +8,7 @@ is invalid or in conflict, NOTHING is saved, the page comes back (422) with ever
 kept and the message beside each bad field, so the user corrects and posts once more. Fields
 the post does not carry are left as they are; an empty field clears its figure.
 """
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,17 +16,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2_fragments import render_block
+from markupsafe import Markup
 from starlette.datastructures import FormData
 from sqlmodel import Session, select
 
-from app.accounts.deps import Principal, WebUser, verify_csrf
+from app.accounts.deps import Principal, WebUser, csrf_token, verify_csrf
 from app.accounts.models import User
 from app.core.db import SessionDep
-from app.core.i18n import _, fmt_number
+from app.core import generation
+from app.core.i18n import _, current_language, fmt_number
 from app.core.problems import Problem
-from app.core.templates import is_htmx, render
+from app.core.templates import is_htmx, render, templates
 from app.program import rules
 from app.program.models import Indicator, Program
+from app.program.service import today_vn
 from app.units.deps import readable_unit, writable_unit
 from app.units.models import Unit
 from app.values import service
@@ -102,13 +107,11 @@ def _field_view(session: Session, unit: Unit, period: str, indicator: Indicator,
 
 
 def unit_label(session: Session, unit: Unit) -> str:
-    """ "Xã Xuân Long", "Thôn 1": the kind's name before the unit's own name."""
-    from app.units.models import UnitKind
+    """ "Xã Xuân Long", "Thôn 1": the kind's name before the unit's own name (kind names are
+    read once per process, see `app.units.names`)."""
+    from app.units.names import unit_label as label
 
-    kind = session.get(UnitKind, unit.kind)
-    if kind is None or unit.name.lower().startswith(kind.name.lower()):
-        return unit.name
-    return f"{kind.name} {unit.name}"
+    return label(unit, session)
 
 
 def _user_name(session: Session, user_id: int | None) -> str:
@@ -141,15 +144,32 @@ def _period_error(request: Request, exc: service.EntryError) -> HTMLResponse:
                                            "detail": exc.text()}, status_code=400)
 
 
+def _this_and_last_month(session: Session, unit: Unit, period: str
+                         ) -> tuple[dict[int, DataValue], dict[int, DataValue]]:
+    """The unit's figures of the month and of the month before, by indicator id (one read)."""
+    prev_period = service.previous_period(period)
+    rows = session.exec(select(DataValue).where(
+        DataValue.unit_id == unit.id, DataValue.period.in_([period, prev_period or period]))).all()
+    current = {dv.indicator_id: dv for dv in rows if dv.period == period}
+    previous = {dv.indicator_id: dv for dv in rows if dv.period == prev_period}
+    return current, previous
+
+
+def _read_only(session: Session, principal: Principal, unit: Unit, period: str) -> bool:
+    """The month's figures are read-only: submitted, or not the caller's to write."""
+    if not principal.can_write(unit):
+        return True
+    submission = service.get_submission(session, unit.id, period)
+    return submission is not None and submission.status == "submitted"
+
+
 def _page_context(session: Session, principal: Principal, program: Program, unit: Unit,
                   period: str, views: list[FieldView] | None = None) -> dict[str, Any]:
     submission = service.get_submission(session, unit.id, period)
     submitted = submission is not None and submission.status == "submitted"
     read_only = submitted or not principal.can_write(unit)
     if views is None:
-        current = service.values_for(session, unit.id, period)
-        prev_period = service.previous_period(period)
-        previous = service.values_for(session, unit.id, prev_period) if prev_period else {}
+        current, previous = _this_and_last_month(session, unit, period)
         views = [_field_view(session, unit, period, ind, current.get(ind.id), previous.get(ind.id),
                              read_only)
                  for ind in service.entry_indicators(session, program, unit)]
@@ -192,14 +212,46 @@ def entry_start(session: SessionDep, principal: WebUser, unit: str | None = None
 @router.get("/entry/{unit_code}/{period}")
 def entry_page(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
                period: str) -> Response:
+    """The month's form. Its title and content are kept per figures' generation and reader's
+    rights (`app.core.generation`): a reader pays the session check, the token and the base
+    template; the CSRF token, the one part of its own, is put in as it is served."""
+    stamp = generation.token(session)  # before anything the page shows
+    saved = request.query_params.get("saved") == "1"
+    user = principal.user
+    key = ("entry", unit_code, period, saved, principal.unit.path, principal.role,
+           bool(user and user.can_edit_below), today_vn(), current_language())
+    try:
+        title, content = generation.pages.get_or_build(
+            stamp, key, lambda: _entry_parts(session, principal, unit_code, period, saved))
+    except _PeriodRefused as refused:
+        return _period_error(request, refused.error)
+    token = csrf_token(request)
+    return render(request, "values/entry_kept.html",
+                  {"title": title, "content": Markup(content.replace(_CSRF_SLOT, token))})
+
+
+# Stands for the reader's CSRF token in a kept page; replaced as the page is served.
+_CSRF_SLOT = "csrf-" + secrets.token_hex(16)
+
+
+def _entry_parts(session: Session, principal: Principal, unit_code: str, period: str,
+                 saved: bool) -> tuple[str, str]:
     program, unit = _load(session, principal, unit_code, period)
     try:
         service.check_period(program, period)
     except service.EntryError as e:
-        return _period_error(request, e)
-    saved = request.query_params.get("saved") == "1"
-    return render(request, "values/entry.html",
-                  {**_page_context(session, principal, program, unit, period), "saved": saved})
+        raise _PeriodRefused(e) from None
+    ctx = {**_page_context(session, principal, program, unit, period), "saved": saved,
+           "request": None, "csrf_token": lambda _request: _CSRF_SLOT}
+    return (render_block(templates.env, "values/entry.html", "title", **ctx),
+            render_block(templates.env, "values/entry.html", "content", **ctx))
+
+
+class _PeriodRefused(Exception):
+    """A month the program does not have: answered 400 by the route, never kept."""
+
+    def __init__(self, error: service.EntryError) -> None:
+        self.error = error
 
 
 async def posted_form(request: Request) -> FormData:
@@ -339,12 +391,9 @@ def field_get(request: Request, session: SessionDep, principal: WebUser, unit_co
         service.check_figure(program, unit, indicator, period, service.Figure())
     except service.EntryError as e:
         return _period_error(request, e)
-    ctx = _page_context(session, principal, program, unit, period, views=[])
-    current = service.get_value(session, unit.id, indicator.id, period)
-    prev_period = service.previous_period(period)
-    previous = service.get_value(session, unit.id, indicator.id, prev_period) if prev_period else None
+    current, previous = (d.get(indicator.id) for d in _this_and_last_month(session, unit, period))
     return _field_response(request, _field_view(session, unit, period, indicator, current, previous,
-                                                ctx["read_only"]))
+                                                _read_only(session, principal, unit, period)))
 
 
 @router.post("/entry/{unit_code}/{period}/{code}")
@@ -355,8 +404,12 @@ def field_post(request: Request, session: SessionDep, principal: WebUser, form: 
     The answer is built before the commit, so once the figure is committed nothing is left that
     could fail and answer 500 (no further database work)."""
     program, unit = _load(session, principal, unit_code, period)
-    writable_unit(session, principal, unit_code)
-    indicator = _indicator(session, program, code)
+    if not principal.can_write(unit):  # what `writable_unit` says, without reading the unit again
+        writable_unit(session, principal, unit_code)
+    indicators = service.all_indicators(session, program)
+    indicator = next((i for i in indicators if i.code == code), None)
+    if indicator is None:
+        raise Problem(404, "Not Found", f"No indicator {code!r} in the program.")
     if not is_htmx(request):
         # Without JavaScript the field posts as part of the page.
         return _save_page(request, session, principal, unit_code, period, form)
@@ -383,7 +436,7 @@ def field_post(request: Request, session: SessionDep, principal: WebUser, form: 
         return _field_response(request, view, 422)
     saved = _field_view(session, unit, period, indicator, result.data_value, previous, False)
     saved.saved = True
-    ids = {i.id for i in service.entry_indicators(session, program, unit)}
+    ids = {i.id for i in indicators if rules.enters(i, unit.depth)}  # the level's, as entry_indicators
     filled = len(ids & set(service.values_for(session, unit.id, period)))
     session.expire_on_commit = False  # the answer shows the objects as committed, unreloaded
     session.commit()
