@@ -2,6 +2,8 @@
 # Install what is needed and run the whole test suite, on SQLite and then on PostgreSQL.
 #   TEST_PG_URL   PostgreSQL server for the second run (default: the local one, database test)
 #   ONLY=sqlite|postgres  run one of the two
+#   WORKERS               pytest processes per run (default 2: one per core; 1 runs in-process)
+# First the lint gate (ruff, rules in pyproject.toml), then the suite; any failure fails the command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh test
@@ -14,9 +16,14 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 PG_URL="${TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 status=0
+echo "== Lint (ruff)"
+.venv/bin/ruff check . || status=$?
+# Each worker makes its own database (tests/conftest.py); whole files stay on one worker.
+PARALLEL=()
+if [ "${WORKERS:-2}" != "1" ]; then PARALLEL=(-n "${WORKERS:-2}" --dist loadfile); fi
 if [ "${ONLY:-}" != "postgres" ]; then
   echo "== Test suite on SQLite"
-  TEST_DATABASE_URL="" .venv/bin/python -m pytest "$@" || status=$?
+  TEST_DATABASE_URL="" .venv/bin/python -m pytest "${PARALLEL[@]}" "$@" || status=$?
 fi
 if [ "${ONLY:-}" != "sqlite" ]; then
   if ! .venv/bin/python -c "import sys,psycopg; psycopg.connect(sys.argv[1].replace('+psycopg','')).close()" "$PG_URL" 2>/dev/null; then
@@ -26,6 +33,6 @@ if [ "${ONLY:-}" != "sqlite" ]; then
     fi
   fi
   echo "== Test suite on PostgreSQL"
-  TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest "$@" || status=$?
+  TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest "${PARALLEL[@]}" "$@" || status=$?
 fi
 exit $status

@@ -118,3 +118,15 @@ def login(app):
     yield _make
     for c in clients:
         c.close()
+
+
+# The quick lane (`pytest -m "not slow"`) leaves out what takes minutes and rarely breaks from
+# a small change: the browser, the API fuzzing, the access matrix and the migration upgrades.
+_SLOW_FILES = ("test_schemathesis.py", "test_access_matrix.py", "_migration.py", "test_two_instances.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.path.as_posix()
+        if "/tests/browser/" in path or path.endswith(_SLOW_FILES):
+            item.add_marker(pytest.mark.slow)
