@@ -67,8 +67,8 @@ def check(session: Session) -> list[Difference]:
     compare("rollup_unit_count", kept_counts, unit_counts(session), 2)
     terms = {t.id: (t.comparator, float(t.value)) for ts in computed.each_targets.values() for t in ts}
     kept_each = {(r[0], r[1], r[2], r[3]): (int(r[4]), int(r[5])) for r in session.execute(
-        sa_select(each_col.unit_id, each_col.target_id, each_col.period_start, each_col.period_end, each_col.with_data,
-                  each_col.meeting, each_col.comparator, each_col.value))
+        sa_select(each_col.unit_id, each_col.target_id, each_col.period_start, each_col.period_end,
+                  each_col.with_data, each_col.meeting, each_col.comparator, each_col.value))
         if terms.get(r[1]) == (r[6], float(r[7]))}
     expected_each = {(r["unit_id"], r["target_id"], r["period_start"], r["period_end"]):
                      (r["with_data"], r["meeting"]) for r in each_rows(computed)}

@@ -235,7 +235,8 @@ class EachJudging:
             return counts[(unit.id, depth)][0]
         if unit.id not in self._below:
             self._below[unit.id] = {d: n for d, n in self.session.execute(
-                sa_select(count_col.depth, count_col.units).where(count_col.unit_id == unit.id, count_col.period == self.period.end))}
+                sa_select(count_col.depth, count_col.units)
+                .where(count_col.unit_id == unit.id, count_col.period == self.period.end))}
         n = self._below[unit.id].get(depth)
         return n if n is not None else len(light_under(self.session, unit, depth, self.day, self.year))
 

@@ -2,6 +2,7 @@
 running it): own figures, subtree cells, unit counts, the fused first read of a page, the kept
 "each unit" counts and the grouped count that stands in for them.
 """
+
 from fractions import Fraction
 from typing import Any
 
@@ -19,31 +20,75 @@ cell_col = RollupCell.__table__.c
 count_col = RollupUnitCount.__table__.c
 _LISTS = {name: bindparam(name, expanding=True) for name in ("uids", "iids", "flows")}
 # Own figures (statements built once: building them per request costs more than running them).
-OWN_FLOWS = (sa_select(value_col.unit_id, value_col.indicator_id, func.sum(value_col.value), func.sum(value_col.numerator),
-                        func.sum(value_col.denominator), func.count())
-              .where(value_col.unit_id.in_(_LISTS["uids"]), value_col.indicator_id.in_(_LISTS["iids"]),
-                     value_col.period >= bindparam("start"), value_col.period <= bindparam("end"))
-              .group_by(value_col.unit_id, value_col.indicator_id))
-_STOCK_WHERE = (value_col.unit_id.in_(_LISTS["uids"]), value_col.indicator_id.in_(_LISTS["iids"]),
-                value_col.period >= bindparam("start"), value_col.period <= bindparam("end"))
-OWN_STOCKS_PG = (sa_select(value_col.unit_id, value_col.indicator_id, value_col.value, value_col.numerator, value_col.denominator)
-                  .where(*_STOCK_WHERE).distinct(value_col.unit_id, value_col.indicator_id)
-                  .order_by(value_col.unit_id, value_col.indicator_id, value_col.period.desc()))
+OWN_FLOWS = (
+    sa_select(
+        value_col.unit_id,
+        value_col.indicator_id,
+        func.sum(value_col.value),
+        func.sum(value_col.numerator),
+        func.sum(value_col.denominator),
+        func.count(),
+    )
+    .where(
+        value_col.unit_id.in_(_LISTS["uids"]),
+        value_col.indicator_id.in_(_LISTS["iids"]),
+        value_col.period >= bindparam("start"),
+        value_col.period <= bindparam("end"),
+    )
+    .group_by(value_col.unit_id, value_col.indicator_id)
+)
+_STOCK_WHERE = (
+    value_col.unit_id.in_(_LISTS["uids"]),
+    value_col.indicator_id.in_(_LISTS["iids"]),
+    value_col.period >= bindparam("start"),
+    value_col.period <= bindparam("end"),
+)
+OWN_STOCKS_PG = (
+    sa_select(
+        value_col.unit_id, value_col.indicator_id, value_col.value, value_col.numerator, value_col.denominator
+    )
+    .where(*_STOCK_WHERE)
+    .distinct(value_col.unit_id, value_col.indicator_id)
+    .order_by(value_col.unit_id, value_col.indicator_id, value_col.period.desc())
+)
 # SQLite: with MAX() the bare columns come from the row holding the maximum.
-OWN_STOCKS_SQLITE = (sa_select(value_col.unit_id, value_col.indicator_id, value_col.value, value_col.numerator,
-                                value_col.denominator, func.max(value_col.period))
-                      .where(*_STOCK_WHERE).group_by(value_col.unit_id, value_col.indicator_id))
+OWN_STOCKS_SQLITE = (
+    sa_select(
+        value_col.unit_id,
+        value_col.indicator_id,
+        value_col.value,
+        value_col.numerator,
+        value_col.denominator,
+        func.max(value_col.period),
+    )
+    .where(*_STOCK_WHERE)
+    .group_by(value_col.unit_id, value_col.indicator_id)
+)
 # Subtree figures: stocks at the period's last month, flows summed over its months.
-CELLS = (sa_select(cell_col.unit_id, cell_col.indicator_id, func.sum(cell_col.value_sum), func.sum(cell_col.num_sum),
-                    func.sum(cell_col.den_sum), func.sum(cell_col.reported_count))
-          .where(cell_col.unit_id.in_(_LISTS["uids"]), cell_col.indicator_id.in_(_LISTS["iids"]),
-                 or_(cell_col.period == bindparam("end"),
-                     cell_col.indicator_id.in_(_LISTS["flows"]) & (cell_col.period >= bindparam("start"))
-                     & (cell_col.period < bindparam("end"))))
-          .group_by(cell_col.unit_id, cell_col.indicator_id))
-COUNTS = sa_select(count_col.unit_id, count_col.depth, count_col.units, count_col.new_rural).where(count_col.unit_id.in_(_LISTS["uids"]),
-                                                                              count_col.period == bindparam("end"))
-
+CELLS = (
+    sa_select(
+        cell_col.unit_id,
+        cell_col.indicator_id,
+        func.sum(cell_col.value_sum),
+        func.sum(cell_col.num_sum),
+        func.sum(cell_col.den_sum),
+        func.sum(cell_col.reported_count),
+    )
+    .where(
+        cell_col.unit_id.in_(_LISTS["uids"]),
+        cell_col.indicator_id.in_(_LISTS["iids"]),
+        or_(
+            cell_col.period == bindparam("end"),
+            cell_col.indicator_id.in_(_LISTS["flows"])
+            & (cell_col.period >= bindparam("start"))
+            & (cell_col.period < bindparam("end")),
+        ),
+    )
+    .group_by(cell_col.unit_id, cell_col.indicator_id)
+)
+COUNTS = sa_select(count_col.unit_id, count_col.depth, count_col.units, count_col.new_rural).where(
+    count_col.unit_id.in_(_LISTS["uids"]), count_col.period == bindparam("end")
+)
 
 
 def fused_statement(dialect: str):
@@ -55,33 +100,100 @@ def fused_statement(dialect: str):
         return q
     uids, fl, st = (bindparam(n, expanding=True) for n in ("own_uids", "own_flows", "own_stocks"))
     cuids = bindparam("cell_uids", expanding=True)
-    flows = (sa_select(literal("f").label("k"), value_col.unit_id, value_col.indicator_id, func.sum(value_col.value),
-                       func.sum(value_col.numerator), func.sum(value_col.denominator), func.count())
-             .where(value_col.unit_id.in_(uids), value_col.indicator_id.in_(fl),
-                    value_col.period >= bindparam("start"), value_col.period <= bindparam("end"))
-             .group_by(value_col.unit_id, value_col.indicator_id))
-    where = (value_col.unit_id.in_(uids), value_col.indicator_id.in_(st), value_col.period >= bindparam("ystart"),
-             value_col.period <= bindparam("end"))
+    flows = (
+        sa_select(
+            literal("f").label("k"),
+            value_col.unit_id,
+            value_col.indicator_id,
+            func.sum(value_col.value),
+            func.sum(value_col.numerator),
+            func.sum(value_col.denominator),
+            func.count(),
+        )
+        .where(
+            value_col.unit_id.in_(uids),
+            value_col.indicator_id.in_(fl),
+            value_col.period >= bindparam("start"),
+            value_col.period <= bindparam("end"),
+        )
+        .group_by(value_col.unit_id, value_col.indicator_id)
+    )
+    where = (
+        value_col.unit_id.in_(uids),
+        value_col.indicator_id.in_(st),
+        value_col.period >= bindparam("ystart"),
+        value_col.period <= bindparam("end"),
+    )
     if dialect == "postgresql":
-        latest = (sa_select(value_col.unit_id, value_col.indicator_id, value_col.value, value_col.numerator, value_col.denominator)
-                  .where(*where).distinct(value_col.unit_id, value_col.indicator_id)
-                  .order_by(value_col.unit_id, value_col.indicator_id, value_col.period.desc()).subquery())
+        latest = (
+            sa_select(
+                value_col.unit_id,
+                value_col.indicator_id,
+                value_col.value,
+                value_col.numerator,
+                value_col.denominator,
+            )
+            .where(*where)
+            .distinct(value_col.unit_id, value_col.indicator_id)
+            .order_by(value_col.unit_id, value_col.indicator_id, value_col.period.desc())
+            .subquery()
+        )
     else:  # SQLite: with MAX() the bare columns come from the row holding the maximum
-        latest = (sa_select(value_col.unit_id, value_col.indicator_id, value_col.value, value_col.numerator, value_col.denominator,
-                            func.max(value_col.period).label("p"))
-                  .where(*where).group_by(value_col.unit_id, value_col.indicator_id).subquery())
-    stocks = sa_select(literal("s"), latest.c.unit_id, latest.c.indicator_id, latest.c.value,
-                       latest.c.numerator, latest.c.denominator, literal(1))
-    cells = (sa_select(literal("c"), cell_col.unit_id, cell_col.indicator_id, func.sum(cell_col.value_sum),
-                       func.sum(cell_col.num_sum), func.sum(cell_col.den_sum), func.sum(cell_col.reported_count))
-             .where(cell_col.unit_id.in_(cuids), cell_col.indicator_id.in_(bindparam("cell_iids", expanding=True)),
-                    or_(cell_col.period == bindparam("end"),
-                        cell_col.indicator_id.in_(bindparam("cell_flows", expanding=True))
-                        & (cell_col.period >= bindparam("start")) & (cell_col.period < bindparam("end"))))
-             .group_by(cell_col.unit_id, cell_col.indicator_id))
-    counts = sa_select(literal("n"), count_col.unit_id, count_col.depth, count_col.units, count_col.new_rural, literal(0),
-                       literal(0)).where(count_col.unit_id.in_(bindparam("count_uids", expanding=True)),
-                                         count_col.period == bindparam("end"))
+        latest = (
+            sa_select(
+                value_col.unit_id,
+                value_col.indicator_id,
+                value_col.value,
+                value_col.numerator,
+                value_col.denominator,
+                func.max(value_col.period).label("p"),
+            )
+            .where(*where)
+            .group_by(value_col.unit_id, value_col.indicator_id)
+            .subquery()
+        )
+    stocks = sa_select(
+        literal("s"),
+        latest.c.unit_id,
+        latest.c.indicator_id,
+        latest.c.value,
+        latest.c.numerator,
+        latest.c.denominator,
+        literal(1),
+    )
+    cells = (
+        sa_select(
+            literal("c"),
+            cell_col.unit_id,
+            cell_col.indicator_id,
+            func.sum(cell_col.value_sum),
+            func.sum(cell_col.num_sum),
+            func.sum(cell_col.den_sum),
+            func.sum(cell_col.reported_count),
+        )
+        .where(
+            cell_col.unit_id.in_(cuids),
+            cell_col.indicator_id.in_(bindparam("cell_iids", expanding=True)),
+            or_(
+                cell_col.period == bindparam("end"),
+                cell_col.indicator_id.in_(bindparam("cell_flows", expanding=True))
+                & (cell_col.period >= bindparam("start"))
+                & (cell_col.period < bindparam("end")),
+            ),
+        )
+        .group_by(cell_col.unit_id, cell_col.indicator_id)
+    )
+    counts = sa_select(
+        literal("n"),
+        count_col.unit_id,
+        count_col.depth,
+        count_col.units,
+        count_col.new_rural,
+        literal(0),
+        literal(0),
+    ).where(
+        count_col.unit_id.in_(bindparam("count_uids", expanding=True)), count_col.period == bindparam("end")
+    )
     q = _FUSED[dialect] = union_all(flows, stocks, cells, counts)
     return q
 
@@ -89,35 +201,62 @@ def fused_statement(dialect: str):
 _FUSED: dict[str, Any] = {}
 
 
-
 each_col = RollupEach.__table__.c
-EACH_TERMS = (sa_select(each_col.unit_id, each_col.target_id, each_col.indicator_id, each_col.depth, each_col.comparator,
-                          each_col.value, each_col.period_start).distinct()
-               .where(each_col.unit_id.in_(bindparam("roots", expanding=True)),
-                      each_col.indicator_id.in_(bindparam("iids", expanding=True)),
-                      # the whole-year span: one row per target and year
-                      each_col.period_start.in_(bindparam("starts", expanding=True)),
-                      each_col.period_end.in_(bindparam("ends", expanding=True))))
+EACH_TERMS = (
+    sa_select(
+        each_col.unit_id,
+        each_col.target_id,
+        each_col.indicator_id,
+        each_col.depth,
+        each_col.comparator,
+        each_col.value,
+        each_col.period_start,
+    )
+    .distinct()
+    .where(
+        each_col.unit_id.in_(bindparam("roots", expanding=True)),
+        each_col.indicator_id.in_(bindparam("iids", expanding=True)),
+        # the whole-year span: one row per target and year
+        each_col.period_start.in_(bindparam("starts", expanding=True)),
+        each_col.period_end.in_(bindparam("ends", expanding=True)),
+    )
+)
 EACH_UPDATE = (
     RollupEach.__table__.update()
-    .where(each_col.unit_id == bindparam("u"), each_col.target_id == bindparam("tid"),
-           each_col.period_start == bindparam("ps"), each_col.period_end == bindparam("pe"),
-           each_col.comparator == bindparam("cmp"), each_col.value == bindparam("val"))
-    .values(with_data=each_col.with_data + bindparam("dw"), meeting=each_col.meeting + bindparam("dm")))
+    .where(
+        each_col.unit_id == bindparam("u"),
+        each_col.target_id == bindparam("tid"),
+        each_col.period_start == bindparam("ps"),
+        each_col.period_end == bindparam("pe"),
+        each_col.comparator == bindparam("cmp"),
+        each_col.value == bindparam("val"),
+    )
+    .values(with_data=each_col.with_data + bindparam("dw"), meeting=each_col.meeting + bindparam("dm"))
+)
 
 
-
-EACH_READ = (
-    sa_select(RollupEach.__table__.c.unit_id, RollupEach.__table__.c.target_id,
-              RollupEach.__table__.c.indicator_id, RollupEach.__table__.c.depth,
-              RollupEach.__table__.c.comparator, RollupEach.__table__.c.value,
-              RollupEach.__table__.c.with_data, RollupEach.__table__.c.meeting)
-    .where(RollupEach.__table__.c.target_id.in_(bindparam("tids", expanding=True)),
-           RollupEach.__table__.c.period_start == bindparam("ps"),
-           RollupEach.__table__.c.period_end == bindparam("pe"),
-           RollupEach.__table__.c.unit_id.in_(
-               sa_select(Unit.__table__.c.id).where(or_(Unit.__table__.c.parent_id == bindparam("scope_id"),
-                                                        Unit.__table__.c.id == bindparam("scope_id"))))))
+EACH_READ = sa_select(
+    RollupEach.__table__.c.unit_id,
+    RollupEach.__table__.c.target_id,
+    RollupEach.__table__.c.indicator_id,
+    RollupEach.__table__.c.depth,
+    RollupEach.__table__.c.comparator,
+    RollupEach.__table__.c.value,
+    RollupEach.__table__.c.with_data,
+    RollupEach.__table__.c.meeting,
+).where(
+    RollupEach.__table__.c.target_id.in_(bindparam("tids", expanding=True)),
+    RollupEach.__table__.c.period_start == bindparam("ps"),
+    RollupEach.__table__.c.period_end == bindparam("pe"),
+    RollupEach.__table__.c.unit_id.in_(
+        sa_select(Unit.__table__.c.id).where(
+            or_(
+                Unit.__table__.c.parent_id == bindparam("scope_id"),
+                Unit.__table__.c.id == bindparam("scope_id"),
+            )
+        )
+    ),
+)
 _EACH_STATEMENTS: dict[tuple, Any] = {}
 
 
@@ -145,21 +284,29 @@ def each_count_statement(steps: int, shape: tuple[tuple[int, str, Fraction], ...
     periods = [end, bindparam("prev")] if span else [end]
     sign = case((ro.period == end, 1), else_=-1) if span else literal(1)
     iids = sorted({x[0] for x in shape})
-    frm = frm.join(RollupOwn.__table__, (ro.unit_id == u0.c.id) & ro.indicator_id.in_(iids)
-                   & ro.period.in_(periods))
-    per_unit = (sa_select(cur.c.id.label("anc"), ro.indicator_id.label("iid"),
-                          func.sum(sign * ro.value_sum).label("s"))
-                .select_from(frm)
-                .where(u0.c.depth == bindparam("depth"), cur.c.parent_id == bindparam("scope_id"),
-                       in_force_clause(bindparam("day"), u0.c))
-                .group_by(u0.c.id, cur.c.id, ro.indicator_id)
-                .having(func.sum(sign * ro.reported_count) > 0).subquery())
+    frm = frm.join(
+        RollupOwn.__table__, (ro.unit_id == u0.c.id) & ro.indicator_id.in_(iids) & ro.period.in_(periods)
+    )
+    per_unit = (
+        sa_select(
+            cur.c.id.label("anc"), ro.indicator_id.label("iid"), func.sum(sign * ro.value_sum).label("s")
+        )
+        .select_from(frm)
+        .where(
+            u0.c.depth == bindparam("depth"),
+            cur.c.parent_id == bindparam("scope_id"),
+            in_force_clause(bindparam("day"), u0.c),
+        )
+        .group_by(u0.c.id, cur.c.id, ro.indicator_id)
+        .having(func.sum(sign * ro.reported_count) > 0)
+        .subquery()
+    )
     cols = []
     for iid, comparator, v in shape:
         cond = holds(comparator, per_unit.c.s * v.denominator, v.numerator)  # the comparator table
         cols.append(func.sum(case(((per_unit.c.iid == iid) & cond, 1), else_=0)))
-    q = (sa_select(per_unit.c.anc, per_unit.c.iid, func.count(), *cols)
-         .group_by(per_unit.c.anc, per_unit.c.iid))
+    q = sa_select(per_unit.c.anc, per_unit.c.iid, func.count(), *cols).group_by(
+        per_unit.c.anc, per_unit.c.iid
+    )
     _EACH_STATEMENTS[key] = q
     return q
-
