@@ -25,7 +25,6 @@ class TargetFacts:
         self.frac_high = Fraction(t.value_high) if t.value_high is not None else self.frac
 
 
-
 class Terms:
     """A kept target's comparator and threshold (a `rollup_each` row's terms), as `meets` reads them."""
 

@@ -30,7 +30,6 @@ def raw_rollup(session: Session, unit: Unit, period: PeriodRange, program: Progr
     return results[unit.id], [(c, results[c.id]) for c in children]
 
 
-
 class RawContext(ReadContext):
     """The straightforward design: subtree figures summed from raw `data_value` at read time."""
 

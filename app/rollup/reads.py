@@ -60,7 +60,6 @@ def breakdown(session: Session, unit: Unit, indicator: Indicator, period: Period
     return [(c, results[c.id][0]) for c in children]
 
 
-
 def drill(session: Session, unit: Unit, indicator: Indicator, period: PeriodRange,
           program: Program | None = None) -> tuple[IndicatorResult, list[tuple[Unit, IndicatorResult]]]:
     """One indicator at `unit` and broken down by its child units, in one pass."""
@@ -283,8 +282,6 @@ class ReadContext(EachJudging):
             else:
                 failing.append(u.id)
         return self._summary(pairs[0][0], len(pairs), meeting, failing, any_data)
-
-
 
 
 class CellContext(ReadContext):

@@ -198,7 +198,6 @@ def rebuild_unit_counts(session: Session) -> None:
         for (u, d, p), c in unit_counts(session).items()))
 
 
-
 def bulk_insert(session: Session, table, rows: Iterable[dict]) -> None:
     batch: list[dict] = []
     for row in rows:
@@ -208,7 +207,6 @@ def bulk_insert(session: Session, table, rows: Iterable[dict]) -> None:
             batch = []
     if batch:
         session.execute(insert(table), batch)
-
 
 
 def each_rows(computed: Recomputed) -> Iterable[dict]:

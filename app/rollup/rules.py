@@ -112,7 +112,6 @@ def cumulative(monthly: dict[str, tuple[int, int, int]], year: int
     return out
 
 
-
 @dataclass
 class Sums:
     """Accumulated effective figures of one unit (or many) for one indicator over a period."""

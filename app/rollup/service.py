@@ -47,7 +47,7 @@ before and after and updates only the spans whose verdict changed, in all its an
 once. The rows carry the target's terms (comparator, threshold): a target edited or added since
 the last `rebuild` is counted by the grouped query above until the next one.
 
-A page's first read is one round trip (`_fused_statement`): the own figures of the unit and its
+A page's first read is one round trip (`statements.fused_statement`): the own figures of the unit and its
 children, their cells and their unit counts, as one UNION ALL. Statements that are costly to
 build (the grouped count) are built once per shape and reused with parameters.
 

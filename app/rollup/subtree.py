@@ -20,7 +20,6 @@ def children_of(session: Session, unit: Unit, period: PeriodRange | str) -> list
                              .order_by(Unit.sort_order, Unit.name, Unit.id)).all())
 
 
-
 class LazyUnits(list):
     """`TargetResult.units_failing` for many units: the Unit rows are read on first use, so a
     page that shows only "7/9" does not pay for loading 170 communes. Use it while the session
@@ -108,7 +107,6 @@ def light_under(session: Session, unit: Unit, depth: int, day, year: int
     else:
         q = q.where(u.path.startswith(unit.path), u.depth == depth)
     return [(r[0], r[1], r[2]) for r in sorted(session.execute(q), key=lambda r: r[3])]
-
 
 
 def count_expected(session: Session, unit: Unit, ind: Indicator, day, year: int) -> int:
