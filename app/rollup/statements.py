@@ -96,106 +96,54 @@ def fused_statement(dialect: str):
     summed, stocks' latest month), their subtree cells and their unit counts, as rows
     (kind, unit, indicator or depth, a, b, c, d). Built once per dialect."""
     q = _FUSED.get(dialect)
-    if q is not None:
-        return q
-    uids, fl, st = (bindparam(n, expanding=True) for n in ("own_uids", "own_flows", "own_stocks"))
-    cuids = bindparam("cell_uids", expanding=True)
-    flows = (
-        sa_select(
-            literal("f").label("k"),
-            value_col.unit_id,
-            value_col.indicator_id,
-            func.sum(value_col.value),
-            func.sum(value_col.numerator),
-            func.sum(value_col.denominator),
-            func.count(),
-        )
-        .where(
-            value_col.unit_id.in_(uids),
-            value_col.indicator_id.in_(fl),
-            value_col.period >= bindparam("start"),
-            value_col.period <= bindparam("end"),
-        )
-        .group_by(value_col.unit_id, value_col.indicator_id)
-    )
-    where = (
-        value_col.unit_id.in_(uids),
-        value_col.indicator_id.in_(st),
-        value_col.period >= bindparam("ystart"),
-        value_col.period <= bindparam("end"),
-    )
-    if dialect == "postgresql":
-        latest = (
-            sa_select(
-                value_col.unit_id,
-                value_col.indicator_id,
-                value_col.value,
-                value_col.numerator,
-                value_col.denominator,
-            )
-            .where(*where)
-            .distinct(value_col.unit_id, value_col.indicator_id)
-            .order_by(value_col.unit_id, value_col.indicator_id, value_col.period.desc())
-            .subquery()
-        )
-    else:  # SQLite: with MAX() the bare columns come from the row holding the maximum
-        latest = (
-            sa_select(
-                value_col.unit_id,
-                value_col.indicator_id,
-                value_col.value,
-                value_col.numerator,
-                value_col.denominator,
-                func.max(value_col.period).label("p"),
-            )
-            .where(*where)
-            .group_by(value_col.unit_id, value_col.indicator_id)
-            .subquery()
-        )
-    stocks = sa_select(
-        literal("s"),
-        latest.c.unit_id,
-        latest.c.indicator_id,
-        latest.c.value,
-        latest.c.numerator,
-        latest.c.denominator,
-        literal(1),
-    )
-    cells = (
-        sa_select(
-            literal("c"),
-            cell_col.unit_id,
-            cell_col.indicator_id,
-            func.sum(cell_col.value_sum),
-            func.sum(cell_col.num_sum),
-            func.sum(cell_col.den_sum),
-            func.sum(cell_col.reported_count),
-        )
-        .where(
-            cell_col.unit_id.in_(cuids),
-            cell_col.indicator_id.in_(bindparam("cell_iids", expanding=True)),
-            or_(
-                cell_col.period == bindparam("end"),
-                cell_col.indicator_id.in_(bindparam("cell_flows", expanding=True))
-                & (cell_col.period >= bindparam("start"))
-                & (cell_col.period < bindparam("end")),
-            ),
-        )
-        .group_by(cell_col.unit_id, cell_col.indicator_id)
-    )
-    counts = sa_select(
-        literal("n"),
-        count_col.unit_id,
-        count_col.depth,
-        count_col.units,
-        count_col.new_rural,
-        literal(0),
-        literal(0),
-    ).where(
-        count_col.unit_id.in_(bindparam("count_uids", expanding=True)), count_col.period == bindparam("end")
-    )
-    q = _FUSED[dialect] = union_all(flows, stocks, cells, counts)
+    if q is None:
+        q = _FUSED[dialect] = union_all(_fused_flows(), _fused_stocks(dialect), _fused_cells(), _fused_counts())
     return q
+
+
+def _fused_flows():
+    v = value_col
+    return (sa_select(literal("f").label("k"), v.unit_id, v.indicator_id, func.sum(v.value),
+                      func.sum(v.numerator), func.sum(v.denominator), func.count())
+            .where(v.unit_id.in_(bindparam("own_uids", expanding=True)),
+                   v.indicator_id.in_(bindparam("own_flows", expanding=True)),
+                   v.period >= bindparam("start"), v.period <= bindparam("end"))
+            .group_by(v.unit_id, v.indicator_id))
+
+
+def _fused_stocks(dialect: str):
+    v = value_col
+    where = (v.unit_id.in_(bindparam("own_uids", expanding=True)),
+             v.indicator_id.in_(bindparam("own_stocks", expanding=True)),
+             v.period >= bindparam("ystart"), v.period <= bindparam("end"))
+    if dialect == "postgresql":
+        latest = (sa_select(v.unit_id, v.indicator_id, v.value, v.numerator, v.denominator)
+                  .where(*where).distinct(v.unit_id, v.indicator_id)
+                  .order_by(v.unit_id, v.indicator_id, v.period.desc()).subquery())
+    else:  # SQLite: with MAX() the bare columns come from the row holding the maximum
+        latest = (sa_select(v.unit_id, v.indicator_id, v.value, v.numerator, v.denominator,
+                            func.max(v.period).label("p"))
+                  .where(*where).group_by(v.unit_id, v.indicator_id).subquery())
+    c = latest.c
+    return sa_select(literal("s"), c.unit_id, c.indicator_id, c.value, c.numerator, c.denominator, literal(1))
+
+
+def _fused_cells():
+    c = cell_col
+    return (sa_select(literal("c"), c.unit_id, c.indicator_id, func.sum(c.value_sum), func.sum(c.num_sum),
+                      func.sum(c.den_sum), func.sum(c.reported_count))
+            .where(c.unit_id.in_(bindparam("cell_uids", expanding=True)),
+                   c.indicator_id.in_(bindparam("cell_iids", expanding=True)),
+                   or_(c.period == bindparam("end"),
+                       c.indicator_id.in_(bindparam("cell_flows", expanding=True))
+                       & (c.period >= bindparam("start")) & (c.period < bindparam("end"))))
+            .group_by(c.unit_id, c.indicator_id))
+
+
+def _fused_counts():
+    c = count_col
+    return (sa_select(literal("n"), c.unit_id, c.depth, c.units, c.new_rural, literal(0), literal(0))
+            .where(c.unit_id.in_(bindparam("count_uids", expanding=True)), c.period == bindparam("end")))
 
 
 _FUSED: dict[str, Any] = {}
