@@ -118,11 +118,12 @@ def test_cli_import_units_bad_file_exits_1_and_lists_errors(tmp_path: Path):
 
 def test_import_units_real_villages_become_the_share_denominator(db: Session, tmp_path: Path):
     from app.program.periods import PeriodRange
+    from app.program.service import current_program
     from app.rollup.service import rollup
 
     commune = db.exec(select(Unit).where(Unit.code == "04720")).one()
     f = _csv(tmp_path, "04720-T01,Thôn Khe Lụa,thon,04720,120,510\n04720-T02,Thôn Đồng Tâm,thon,04720,95,400\n")
     assert import_units(db, f, replace_demo=True).ok
-    ct04 = next(r for r in rollup(db, commune, PeriodRange.parse("2023-03")) if r.indicator.code == "CT04")
+    ct04 = next(r for r in rollup(db, commune, PeriodRange.parse("2023-03"), current_program(db)) if r.indicator.code == "CT04")
     # Two real villages replace the demo ones: both should report, neither has answered yet.
     assert (ct04.subtree.expected, ct04.subtree.reported) == (2, 0)

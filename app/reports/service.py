@@ -62,7 +62,7 @@ class MonthlyReport:
 def monthly_report(session: Session, unit: Unit, period: str, program: Program | None = None,
                    issued_on: date | None = None) -> MonthlyReport:
     """Everything the monthly report for `unit` and the month `period` ("YYYY-MM") shows."""
-    program = program or rollup_service.current_program(session)
+    program = program or tasks.current_program(session)
     month_range = PeriodRange.month(period)  # ValueError on a bad month
     if month_range.year != program.year:
         raise ValueError(f"{period} is outside the {program.year} program")

@@ -1,8 +1,8 @@
 """Set-wise upkeep of the kept roll-up for a batch of changed figures (imports, entry pages).
 
-The rules are those of `app.rollup.service` (its module docstring: effective figures, cell
-owners, cumulative own rows, "each" counts, locks); this module applies them to many changes at
-once without per-row overhead:
+The rules are those of `app.rollup.rules` and `app.rollup.each` (in words: the docstring of
+`app.rollup.service`: effective figures, cell owners, cumulative own rows, "each" counts,
+locks); this module applies them to many changes at once without per-row overhead:
 
 - every (unit, indicator) fact the rules need (entry depths, cell owners, whether the unit
   counts toward the indicator) is worked out once per unit and indicator, not once per change;
@@ -17,14 +17,23 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.rollup import service as s
+from app.rollup.each import update_each
 from app.rollup.models import RollupCell, RollupOwn
+from app.rollup.rules import CHUNK, IndicatorFacts, counts_toward, cumulative, owners_from, triple
+from app.rollup.types import ValueChange
+from app.units.models import Unit
+from app.units.time import new_rural_of
+from app.values.models import DataValue
 
 _ZERO = (0, 0, 0, 0)
 _MONTHS: dict[int, tuple[str, ...]] = {}
+Quad = tuple[int, int, int, int]
+Triple = tuple[int, int, int]
+GroupKey = tuple[int, int, int]  # (unit, indicator, year)
 
 
 def _months(year: int) -> tuple[str, ...]:
@@ -34,87 +43,116 @@ def _months(year: int) -> tuple[str, ...]:
     return months
 
 
-def apply_changes(session: Session, changes: Iterable["s.ValueChange"]) -> None:
+def _zeros4() -> list[int]:
+    return [0, 0, 0, 0]
+
+
+def _add(acc: list[int], d: Iterable[int]) -> None:
+    for k, x in enumerate(d):
+        acc[k] += x
+
+
+def _delta(a: Triple | None, b: Triple | None) -> Quad:
+    """After − before of one effective figure, with the change in "units reporting"."""
+    return ((a[0] if a else 0) - (b[0] if b else 0), (a[1] if a else 0) - (b[1] if b else 0),
+            (a[2] if a else 0) - (b[2] if b else 0), (a is not None) - (b is not None))
+
+
+def apply_changes(session: Session, changes: Iterable[ValueChange]) -> None:
     """`service.on_values_changed`: bring every kept table up to date after the changes."""
-    units: dict[int, tuple[int, str, Any]] = {}  # id → depth, path, Unit
-    inds: dict[int, s._Ind] = {}
-    # (unit, ind, year) → counts toward, owners (new-rural status is per year)
-    feeds: dict[tuple[int, int, int], tuple[bool, tuple[int, ...]]] = {}
-    groups: dict[tuple[int, int, int], dict[str, tuple[int, int, int] | None]] = {}
-    changes = list(changes)
-    nr_of = s.new_rural_of(session, {(ch.unit.id, int(ch.period[:4])) for ch in changes
-                                     if ch.indicator.share_filter == "new_rural"})
-    for ch in changes:
-        unit, ind = ch.unit, ch.indicator
-        uid, iid, year = unit.id, ind.id, int(ch.period[:4])
-        u = units.get(uid)
-        if u is None:
-            u = units[uid] = (unit.depth, unit.path, unit)
-        pi = inds.get(iid)
-        if pi is None:
-            pi = inds[iid] = s._Ind(ind)
-        f = feeds.get((uid, iid, year))
-        if f is None:
-            counts = s._counts_toward(pi, u[0], nr_of.get((uid, year)))
-            f = feeds[(uid, iid, year)] = (counts, tuple(s._owners_from(u[1], u[0], pi)) if counts else ())
-        if not f[1] and pi.time_rollup != "flow":
-            continue
-        old = groups.setdefault((uid, iid, year), {})
-        if ch.period not in old:
-            old[ch.period] = s._triple(ch.old)  # the first change holds the true "before"
-    if not groups:
+    batch = _Batch()
+    batch.collect(session, list(changes))
+    if not batch.groups:
         return
     session.flush()
-    after = s._read_rows(session, groups)
-    # Summed per chain of owners first (the villages of a commune share one), then spread.
-    chained: dict[tuple[tuple[int, ...], int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    own_deltas: dict[tuple[int, int, str], tuple[int, int, int, int]] = {}
-    each_changes: list[tuple[Any, int, int, dict, dict]] = []
-    for (uid, iid, year), old in groups.items():
-        pi = inds[iid]
-        rows_after = after.get((uid, iid, year), {})
-        owners = feeds[(uid, iid, year)][1]
-        if pi.time_rollup == "flow":
-            monthly: dict[str, tuple[int, int, int, int]] = {}
+    after = read_rows(session, batch.groups)
+    for key, old in batch.groups.items():
+        rows_after = after.get(key, {})
+        if batch.inds[key[1]].time_rollup == "flow":
+            batch.flow(key, old, rows_after)
+        else:
+            batch.stock(key, old, rows_after)
+    upsert(session, RollupCell.__table__, batch.spread())
+    upsert(session, RollupOwn.__table__, batch.own_deltas)
+    update_each(session, batch.each_changes)
+
+
+class _Batch:
+    """The changes of one batch, grouped per (unit, indicator, year), and their deltas."""
+
+    def __init__(self) -> None:
+        self.units: dict[int, tuple[int, str, Any]] = {}  # id → depth, path, Unit
+        self.inds: dict[int, IndicatorFacts] = {}
+        # (unit, ind, year) → counts toward, owners (new-rural status is per year)
+        self.feeds: dict[GroupKey, tuple[bool, tuple[int, ...]]] = {}
+        self.groups: dict[GroupKey, dict[str, Triple | None]] = {}  # the changed months' "before"
+        # Summed per chain of owners first (the villages of a commune share one), then spread.
+        self.chained: dict[tuple[tuple[int, ...], int, str], list[int]] = defaultdict(_zeros4)
+        self.own_deltas: dict[tuple[int, int, str], Quad] = {}
+        self.each_changes: list[tuple[Unit, int, int, dict, dict]] = []
+
+    def collect(self, session: Session, changes: list[ValueChange]) -> None:
+        """Group the changes; the first change of a month holds the true "before"."""
+        nr_of = new_rural_of(session, {(ch.unit.id, int(ch.period[:4])) for ch in changes
+                                       if ch.indicator.share_filter == "new_rural"})
+        for ch in changes:
+            unit, ind = ch.unit, ch.indicator
+            uid, iid, year = unit.id, ind.id, int(ch.period[:4])
+            u = self.units.get(uid)
+            if u is None:
+                u = self.units[uid] = (unit.depth, unit.path, unit)
+            facts = self.inds.get(iid)
+            if facts is None:
+                facts = self.inds[iid] = IndicatorFacts(ind)
+            f = self.feeds.get((uid, iid, year))
+            if f is None:
+                counts = counts_toward(facts, u[0], nr_of.get((uid, year)))
+                owners = tuple(owners_from(u[1], u[0], facts)) if counts else ()
+                f = self.feeds[(uid, iid, year)] = (counts, owners)
+            if not f[1] and facts.time_rollup != "flow":
+                continue
+            old = self.groups.setdefault((uid, iid, year), {})
+            if ch.period not in old:
+                old[ch.period] = triple(ch.old)
+
+    def flow(self, key: GroupKey, old: dict[str, Triple | None], rows_after: dict[str, Triple]) -> None:
+        """A flow's cells change only in the changed months; its cumulative own rows by the
+        running sum of the monthly deltas from the first changed month."""
+        uid, iid, year = key
+        monthly: dict[str, Quad] = {}
+        for per, b in old.items():
+            d = _delta(rows_after.get(per), b)
+            if d != _ZERO:
+                monthly[per] = d
+        if not monthly:
+            return
+        run = _ZERO
+        for per in _months(year)[min(int(p[5:7]) for p in monthly) - 1:]:
+            d = monthly.get(per)
+            if d is not None:
+                run = (run[0] + d[0], run[1] + d[1], run[2] + d[2], run[3] + d[3])
+            if run != _ZERO:
+                self.own_deltas[(uid, iid, per)] = run
+        if self.inds[iid].measure in ("count", "amount") and self.units[uid][0] > 0:
+            # "Each unit of a level" counts: the unit judged on every span, before and after.
+            rows_before = dict(rows_after)
             for per, b in old.items():
-                a = rows_after.get(per)
-                d = ((a[0] if a else 0) - (b[0] if b else 0), (a[1] if a else 0) - (b[1] if b else 0),
-                     (a[2] if a else 0) - (b[2] if b else 0), (a is not None) - (b is not None))
-                if d != _ZERO:
-                    monthly[per] = d
-            if not monthly:
-                continue
-            # Cumulative own rows change by the running sum of the monthly deltas.
-            first = min(int(p[5:7]) for p in monthly)
-            run = _ZERO
-            for m in range(first, 13):
-                per = f"{year}-{m:02d}"
-                d = monthly.get(per)
-                if d is not None:
-                    run = (run[0] + d[0], run[1] + d[1], run[2] + d[2], run[3] + d[3])
-                if run != _ZERO:
-                    own_deltas[(uid, iid, per)] = run
-            if pi.measure in ("count", "amount") and units[uid][0] > 0:
-                # "Each unit of a level" counts: the unit judged on every span, before and after.
-                rows_before = dict(rows_after)
-                for per, b in old.items():
-                    if b is None:
-                        rows_before.pop(per, None)
-                    else:
-                        rows_before[per] = b
-                each_changes.append((units[uid][2], iid, year, s._cumulative(rows_after, year),
-                                     s._cumulative(rows_before, year)))
-            if not owners:
-                continue
+                if b is None:
+                    rows_before.pop(per, None)
+                else:
+                    rows_before[per] = b
+            self.each_changes.append((self.units[uid][2], iid, year, cumulative(rows_after, year),
+                                      cumulative(rows_before, year)))
+        owners = self.feeds[key][1]
+        if owners:
             for per, d in monthly.items():
-                acc = chained[(owners, iid, per)]
-                acc[0] += d[0]
-                acc[1] += d[1]
-                acc[2] += d[2]
-                acc[3] += d[3]
-            continue
-        # A stock: each month carries the latest entry at or before it forward (`_monthly`),
-        # after the changes and before them (the changed months put back to their old rows).
+                _add(self.chained[(owners, iid, per)], d)
+
+    def stock(self, key: GroupKey, old: dict[str, Triple | None], rows_after: dict[str, Triple]) -> None:
+        """Each month carries the latest entry at or before it forward (`rules.monthly`), after
+        the changes and before them (the changed months put back to their old rows)."""
+        _uid, iid, year = key
+        owners = self.feeds[key][1]
         la = lb = None
         for per in _months(year):
             ra = rows_after.get(per)
@@ -128,29 +166,40 @@ def apply_changes(session: Session, changes: Iterable["s.ValueChange"]) -> None:
                 lb = ra
             if la is lb or la == lb:
                 continue
-            d = ((la[0] if la else 0) - (lb[0] if lb else 0), (la[1] if la else 0) - (lb[1] if lb else 0),
-                 (la[2] if la else 0) - (lb[2] if lb else 0), (la is not None) - (lb is not None))
-            if d == _ZERO:
-                continue
-            acc = chained[(owners, iid, per)]
-            acc[0] += d[0]
-            acc[1] += d[1]
-            acc[2] += d[2]
-            acc[3] += d[3]
-    deltas: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for (chain, iid, per), d in chained.items():
-        for owner in chain:
-            acc = deltas[(owner, iid, per)]
-            acc[0] += d[0]
-            acc[1] += d[1]
-            acc[2] += d[2]
-            acc[3] += d[3]
-    upsert(session, RollupCell.__table__, deltas)
-    upsert(session, RollupOwn.__table__, own_deltas)
-    s._update_each(session, each_changes)
+            d = _delta(la, lb)
+            if d != _ZERO:
+                _add(self.chained[(owners, iid, per)], d)
+
+    def spread(self) -> dict[tuple[int, int, str], list[int]]:
+        """The chained deltas added to every owner of the chain: one delta per kept cell."""
+        deltas: dict[tuple[int, int, str], list[int]] = defaultdict(_zeros4)
+        for (chain, iid, per), d in self.chained.items():
+            for owner in chain:
+                _add(deltas[(owner, iid, per)], d)
+        return deltas
 
 
-def upsert(session: Session, table, deltas: dict[tuple[int, int, str], Any]) -> None:  # noqa: ANN001
+def read_rows(session: Session, groups: dict[GroupKey, dict]) -> dict[GroupKey, dict[str, Triple]]:
+    """The `data_value` rows of the batch's (unit, indicator, year) groups, after the changes."""
+    unit_ids = sorted({k[0] for k in groups})
+    ind_ids = sorted({k[1] for k in groups})
+    years = sorted({k[2] for k in groups})
+    out: dict[tuple[int, int, int], dict[str, tuple[int, int, int]]] = defaultdict(dict)
+    for i in range(0, len(unit_ids), CHUNK):
+        chunk = unit_ids[i:i + CHUNK]
+        q = sa_select(DataValue.unit_id, DataValue.indicator_id, DataValue.period, DataValue.value,
+                      DataValue.numerator, DataValue.denominator).where(
+            DataValue.unit_id.in_(chunk) if len(chunk) > 1 else DataValue.unit_id == chunk[0],
+            DataValue.indicator_id.in_(ind_ids) if len(ind_ids) > 1 else DataValue.indicator_id == ind_ids[0],
+            DataValue.period >= f"{years[0]}-01", DataValue.period <= f"{years[-1]}-12")
+        for uid, iid, per, v, n, d in session.execute(q):
+            key = (uid, iid, int(per[:4]))
+            if key in groups:
+                out[key][per] = (v or 0, n or 0, d or 0)
+    return out
+
+
+def upsert(session: Session, table, deltas: dict[tuple[int, int, str], Any]) -> None:
     """Add the deltas to the kept rows (created when absent), in (unit, indicator, period) order:
     one statement on PostgreSQL, one executemany on SQLite."""
     rows = [(k[0], k[1], k[2], d[0], d[1], d[2], d[3]) for k, d in sorted(deltas.items())
@@ -166,7 +215,7 @@ def upsert(session: Session, table, deltas: dict[tuple[int, int, str], Any]) -> 
     cols = "(unit_id, indicator_id, period, value_sum, num_sum, den_sum, reported_count)"
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(
-            f"INSERT INTO {name} {cols} SELECT u, i, p, v, n, d, r FROM unnest("
+            f"INSERT INTO {name} {cols} SELECT u, i, p, v, n, d, r FROM unnest("  # noqa: S608 - our table, bound values
             "CAST(:u AS integer[]), CAST(:i AS integer[]), CAST(:p AS varchar[]), CAST(:v AS bigint[]), "
             "CAST(:n AS bigint[]), CAST(:d AS bigint[]), CAST(:r AS integer[])) WITH ORDINALITY "
             f"AS t(u, i, p, v, n, d, r, ord) ORDER BY ord {conflict}"),
@@ -175,4 +224,4 @@ def upsert(session: Session, table, deltas: dict[tuple[int, int, str], Any]) -> 
              "r": [r[6] for r in rows]})
     else:
         session.connection().exec_driver_sql(
-            f"INSERT INTO {name} {cols} VALUES (?, ?, ?, ?, ?, ?, ?) {conflict}", rows)
+            f"INSERT INTO {name} {cols} VALUES (?, ?, ?, ?, ?, ?, ?) {conflict}", rows)  # noqa: S608 - our table

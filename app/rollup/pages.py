@@ -23,20 +23,24 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
-from sqlalchemy import func, select as sa_select
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from app.accounts.deps import Principal, WebUser, verify_csrf
-from app.core.db import SessionDep
 from app.core import generation
-from app.core.i18n import _, current_language, fmt_number, fmt_vnd, fmt_vnd_words
+from app.core.db import SessionDep
+from app.core.i18n import _, current_language, fmt_datetime, fmt_number, fmt_vnd, fmt_vnd_words
 from app.core.problems import Problem
 from app.core.templates import templates
+from app.core.time import utcnow
 from app.program.models import Indicator, Program, Target
 from app.program.periods import PeriodRange
 from app.program.service import current_program, today_vn
 from app.reports import export
-from app.rollup import on_track, reporting, scorecard as scorecard_mod, service as rollup, trends
+from app.rollup import on_track, reporting, trends
+from app.rollup import scorecard as scorecard_mod
+from app.rollup import service as rollup
 from app.rollup.models import RollupCell
 from app.rollup.progress import IndicatorProgress, Judge, TargetProgress
 from app.rollup.types import Figure
@@ -306,10 +310,9 @@ def _ancestors(session: Session, principal: Principal, unit: Unit) -> list[Unit]
 
 
 def _page(request: Request, template: str, ctx: dict[str, Any]) -> HTMLResponse:
-    """Full page, or only the `dash` block for an htmx click (not for boosted or history loads)."""
+    """Full page, or only the `dash` block for an htmx click (not for a history restore)."""
     h = request.headers
-    partial = h.get("HX-Request") == "true" and h.get("HX-Boosted") != "true" \
-        and h.get("HX-History-Restore-Request") != "true"
+    partial = h.get("HX-Request") == "true" and h.get("HX-History-Restore-Request") != "true"
     ctx = {"request": request, **ctx}
     resp = templates.TemplateResponse(request, template, ctx, block_name="dash" if partial else None)
     resp.headers["Vary"] = "HX-Request"
@@ -397,7 +400,7 @@ def _kept_page(request: Request, template: str, stamp: int | None, key: tuple,
     generation and reader's place (`app.core.generation`); a 404 or 403 raised while building
     is never kept. Only the session check and the base template run for each reader."""
     title, dash = generation.pages.get_or_build(stamp, key, build)
-    return _page(request, template, {"title": title, "dash": Markup(dash)})
+    return _page(request, template, {"title": title, "dash": Markup(dash)})  # noqa: S704 - our template's output
 
 
 @dataclass
@@ -486,9 +489,6 @@ def scorecard_page(unit_code: str, request: Request, session: SessionDep, princi
 
 
 def _stamp(kind: str, unit: Unit, p: PeriodRange) -> list[tuple[str, str]]:
-    from app.core.i18n import fmt_datetime
-    from app.core.time import utcnow
-
     return [(_("Export"), kind), (_("Unit"), f"{unit.name} ({unit.code})"), (_("Period"), period_label(p)),
             (_("Exported at"), fmt_datetime(utcnow()))]
 

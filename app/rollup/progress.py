@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from sqlalchemy import and_, bindparam, func, select as sa_select
+from sqlalchemy import and_, bindparam, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from app.program.models import Indicator, Program, Target, Task, TaskIndicator

@@ -9,11 +9,11 @@ module adds the due day and the late count (one grouped query on `period_submiss
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select as sa_select
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from app.core.config import settings
-from app.program.service import month_end
 from app.rollup import service as rollup
 from app.units.models import Unit, UnitLevel
 from app.units.time import in_force_clause, month_last_day
@@ -31,7 +31,7 @@ def due_date(month: str, level_key: str | None) -> date:
     or that month's last day when it is shorter (day 31 in a 30-day month)."""
     y, m = int(month[:4]), int(month[5:7])
     y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    last = month_end(y, m).day
+    last = month_last_day(f"{y}-{m:02d}").day
     return date(y, m, min(reporting_day(level_key), last))
 
 

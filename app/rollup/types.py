@@ -1,5 +1,6 @@
 """What the roll-up engine answers: shared by the dashboard, the report, the API and exports."""
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.program.models import Indicator, Target
 from app.units.models import Unit
@@ -56,3 +57,14 @@ class IndicatorResult:
         if NO_DATA in statuses or not statuses:
             return NO_DATA
         return MET
+
+
+@dataclass
+class ValueChange:
+    """One figure changed: `old`/`new` are snapshots ({value, numerator, denominator}) or None."""
+
+    unit: Unit
+    indicator: Indicator
+    period: str
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
