@@ -18,9 +18,10 @@ PG_URL="${TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 status=0
 echo "== Lint (ruff)"
 .venv/bin/ruff check . || status=$?
-# Each worker makes its own database (tests/conftest.py); whole files stay on one worker.
+# Each worker makes its own database (tests/conftest.py). Not --dist loadfile: it folds
+# schemathesis' 36 API operations into one test item.
 PARALLEL=()
-if [ "${WORKERS:-2}" != "1" ]; then PARALLEL=(-n "${WORKERS:-2}" --dist loadfile); fi
+if [ "${WORKERS:-2}" != "1" ]; then PARALLEL=(-n "${WORKERS:-2}"); fi
 if [ "${ONLY:-}" != "postgres" ]; then
   echo "== Test suite on SQLite"
   TEST_DATABASE_URL="" .venv/bin/python -m pytest "${PARALLEL[@]}" "$@" || status=$?
