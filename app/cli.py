@@ -70,7 +70,7 @@ def backup(engine: Engine, file: Path) -> None:
         return
     if shutil.which("pg_dump") is None:
         raise RuntimeError("pg_dump is not installed (Debian: apt-get install postgresql-client)")
-    subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(file),
+    subprocess.run(["pg_dump", "--format=custom",  # noqa: S603, S607 - fixed arguments, pg_dump from PATH "--no-owner", "--file", str(file),
                     "--dbname", _libpq_url(engine)], check=True)
 
 
@@ -98,7 +98,7 @@ def restore(engine: Engine, file: Path) -> None:
     if shutil.which("pg_restore") is None:
         raise RuntimeError("pg_restore is not installed (Debian: apt-get install postgresql-client)")
     engine.dispose()
-    subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+    subprocess.run(["pg_restore", "--clean",  # noqa: S603, S607 - fixed arguments, pg_restore from PATH "--if-exists", "--no-owner", "--single-transaction",
                     "--exit-on-error", "--dbname", _libpq_url(engine), str(file)], check=True)
 
 

@@ -85,7 +85,8 @@ def child(kind: str, fmt: str, secret: str) -> None:
         header = ["Mã đơn vị", "Đơn vị", "Mã chỉ tiêu", "Chỉ tiêu", "Tháng", "Giá trị", "Tử số", "Mẫu số",
                   "Ghi chú", "Phiên bản", "Cập nhật", "Nhập qua"]
         before = _current_rss_mb()
-        path = tempfile.mktemp(suffix="." + fmt)
+        with tempfile.NamedTemporaryFile(suffix="." + fmt, delete=False) as handle:
+            path = handle.name
         t, c = time.perf_counter(), time.process_time()
         if fmt == "xlsx":
             wb = Workbook(write_only=True)

@@ -276,7 +276,7 @@ class App:
                "--no-access-log"]
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=open(self.log, "wb"),
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=open(self.log, "wb"),  # noqa: SIM115 - the server keeps it
                                      stderr=subprocess.STDOUT, start_new_session=True)
         import httpx
 

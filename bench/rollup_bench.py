@@ -336,9 +336,9 @@ def run_case(db: Database, info: dict, *, view_codes: list[str], repeat: int, ra
             u = unit(code)
             label = f"{db.label} · {u.name} ({code})"
             results.append((label, "roll-up of the unit (18 indicators, what the page reads)",
-                            measure(lambda: rollup.rollup(s, u, period, program), repeat)))
-            fast = measure(lambda: rollup.dashboard(s, u, period, program), repeat)
-            slow = measure(lambda: rollup.raw_rollup(s, u, period, program, with_children=raw_children),
+                            measure(lambda u=u: rollup.rollup(s, u, period, program), repeat)))
+            fast = measure(lambda u=u: rollup.dashboard(s, u, period, program), repeat)
+            slow = measure(lambda u=u: rollup.raw_rollup(s, u, period, program, with_children=raw_children),
                            raw_repeat, warmup=0 if not raw_children else 1)
             results.append((label, "dashboard roll-up (18 indicators + children)", fast))
             results.append((label, "  p95 / median of the dashboard roll-up (wall; CPU)",
@@ -399,7 +399,7 @@ def run_case(db: Database, info: dict, *, view_codes: list[str], repeat: int, ra
                     print(f"page {url}: {r.status_code} {r.headers.get('location')}", flush=True)
                     continue
                 results.append((f"{db.label} · {code}", "whole dashboard page (GET, template)",
-                                measure(lambda: c.get(url), repeat)))
+                                measure(lambda url=url: c.get(url), repeat)))
     finally:
         app.dependency_overrides.clear()
 

@@ -107,7 +107,7 @@ def tree_rows(*, villages: bool = True, known: set[str] | None = None,
 def _demo_villages(commune: str, kind: str) -> list[dict[str, str]]:
     n = 8 + int(commune) % 3
     v_kind, label = ("to-dan-pho", "Tổ dân phố") if kind == "phuong" else ("thon", "Thôn")
-    rng = random.Random(int(commune) + 2025)
+    rng = random.Random(int(commune) + 2025)  # noqa: S311 - demo village sizes, not a secret
     out = []
     for i in range(1, n + 1):
         households = rng.randint(60, 260)

@@ -133,10 +133,12 @@ def downgrade() -> None:
     op.add_column('unit', sa.Column('front_led', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column('unit', sa.Column('households', sa.BigInteger(), nullable=True))
     op.add_column('unit', sa.Column('population', sa.BigInteger(), nullable=True))
+    def year(v):  # noqa: ANN001, ANN202
+        return None if v is None else int(str(v)[:4])
+
     for uid, vf, vt in conn.execute(sa.text("SELECT id, valid_from, valid_to FROM unit")).all():
         if vf is None and vt is None:
             continue
-        year = (lambda v: None if v is None else int(str(v)[:4]))
         conn.execute(sa.text("UPDATE unit SET valid_from_year = :f, valid_to_year = :t WHERE id = :id"),
                      {"id": uid, "f": year(vf), "t": year(vt)})
     first = {}

@@ -107,13 +107,13 @@ def test_enter_month_commune_and_villages_from_phone(page_as):
     # The roll-ups for June: the commune's dashboard (as the cadre) and the province's (as a
     # province user: the province is outside a commune user's scope).
     province = page_as("tinh.xem")
-    for unit, page in (("04720", page), ("15", province)):
-        page.goto(f"/dashboard/{unit}?period={MONTH}")
-        page.screenshot(path=f"/tmp/entry-phone-dashboard-{unit}.png", full_page=True)
-        assert "12.500.000 đ" in _row(page, "CT15")
-        assert re.search(r"(?<![\d.,])2(?![\d.,])", _row(page, "CT17"))
-        assert re.search(r"(?<![\d.,])5(?![\d.,])", _row(page, "CT07"))
-        assert "73,7 %" in _row(page, "CT11")
+    for unit, reader in (("04720", page), ("15", province)):
+        reader.goto(f"/dashboard/{unit}?period={MONTH}")
+        reader.screenshot(path=f"/tmp/entry-phone-dashboard-{unit}.png", full_page=True)
+        assert "12.500.000 đ" in _row(reader, "CT15")
+        assert re.search(r"(?<![\d.,])2(?![\d.,])", _row(reader, "CT17"))
+        assert re.search(r"(?<![\d.,])5(?![\d.,])", _row(reader, "CT07"))
+        assert "73,7 %" in _row(reader, "CT11")
 
 
 def _row(page, code: str) -> str:  # noqa: ANN001
