@@ -68,13 +68,14 @@ def child(db: str) -> None:
     import app.models  # noqa: F401
     from app.accounts.models import ApiToken
     from app.accounts.security import new_api_token
+    from app.audit.models import AuditLog
     from app.core.db import engine
     from app.core.migrate import upgrade_to_head
     from app.main import app
     from app.rollup.models import RollupCell
     from app.seed.run import seed
     from app.units.models import Unit
-    from app.values.models import AuditLog, DataValue, IdempotencyRecord
+    from app.values.models import DataValue, IdempotencyRecord
 
     upgrade_to_head(engine)
     with Session(engine) as s:

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.audit.models import AuditLog
 from app.units.models import Unit
-from app.values.models import AuditLog, DataValue, PeriodSubmission
+from app.values.models import DataValue, PeriodSubmission
 
 HX = {"HX-Request": "true"}
 COMMUNE = "04720"

@@ -10,12 +10,13 @@ import re
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.audit.models import AuditLog
 from app.core.templates import STATIC_DIR, static_url
 from app.program.models import Indicator
 from app.units.models import Unit
 from app.units.names import unit_label
 from app.values import checks
-from app.values.models import AuditLog, DataValue, PeriodSubmission
+from app.values.models import DataValue, PeriodSubmission
 
 HX = {"HX-Request": "true"}
 COMMUNE = "04720"

@@ -10,21 +10,20 @@ the post does not carry are left as they are; an empty field clears its figure.
 """
 import secrets
 from dataclasses import dataclass
-from typing import Any
-
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2_fragments import render_block
 from markupsafe import Markup
-from starlette.datastructures import FormData
 from sqlmodel import Session, select
+from starlette.datastructures import FormData
 
 from app.accounts.deps import Principal, WebUser, csrf_token, verify_csrf
 from app.accounts.models import User
-from app.core.db import SessionDep
+from app.audit import service as audit_service
 from app.core import generation
+from app.core.db import SessionDep
 from app.core.i18n import _, current_language, fmt_number
 from app.core.problems import Problem
 from app.core.templates import is_htmx, render, templates
@@ -449,7 +448,7 @@ def field_history(request: Request, session: SessionDep, principal: WebUser, uni
     """Who changed this figure, when, old → new, via web, API or import."""
     program, unit = _load(session, principal, unit_code, period)
     indicator = _indicator(session, program, code)
-    rows = service.history(session, unit.id, indicator.id, period)
+    rows = audit_service.history(session, unit.id, indicator.id, period)
     ctx = {"unit": unit, "period": period, "indicator": indicator, "rows": rows,
            "text": lambda snap: service.figure_text(indicator, snap)}
     return render(request, "values/history.html", ctx, block="history")

@@ -12,7 +12,6 @@ of one figure are serialised: the second answers a conflict instead of overwriti
 transaction takes all its locks in one call (`save_fields`, `submit_period`, imports), which
 keeps the order of locks the same everywhere.
 """
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,13 +20,14 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.accounts.deps import Principal
+from app.audit.service import audit
 from app.core.i18n import _
 from app.core.time import utcnow
 from app.program import rules
 from app.program.models import Indicator, Program
 from app.rollup import service as rollup
 from app.units.models import Unit
-from app.values.models import AuditLog, DataValue, PeriodSubmission
+from app.values.models import DataValue, PeriodSubmission
 
 
 class EntryError(Exception):
@@ -223,19 +223,6 @@ def get_value(session: Session, unit_id: int, indicator_id: int, period: str) ->
 def is_submitted(session: Session, unit_id: int, period: str) -> bool:
     return (session.exec(select(PeriodSubmission.status).where(
         PeriodSubmission.unit_id == unit_id, PeriodSubmission.period == period)).first() == "submitted")
-
-
-def audit(session: Session, principal: Principal | None, via: str, entity: str, entity_id: int | None,
-          action: str, old: Any, new: Any, **where: Any) -> None:
-    session.add(AuditLog(
-        at=utcnow(),
-        user_id=principal.user_id if principal else None,
-        token_id=principal.token_id if principal else None,
-        via=via, entity=entity, entity_id=entity_id, action=action,
-        old=None if old is None else json.dumps(old, ensure_ascii=False, default=str),
-        new=None if new is None else json.dumps(new, ensure_ascii=False, default=str),
-        **where,
-    ))
 
 
 def _value_changed(session: Session, unit: Unit, indicator: Indicator, period: str,
@@ -516,33 +503,6 @@ def save_fields(session: Session, principal: Principal, program: Program, unit: 
     if ok and changes:
         rollup.on_values_changed(session, changes)
     return ok
-
-
-@dataclass
-class HistoryRow:
-    at: Any
-    who: str
-    via: str
-    action: str
-    old: dict[str, Any] | None
-    new: dict[str, Any] | None
-
-
-def history(session: Session, unit_id: int, indicator_id: int, period: str) -> list[HistoryRow]:
-    """The audit rows of one figure, newest first, with the name of who made each change."""
-    from app.accounts.models import ApiToken, User
-
-    rows = session.exec(
-        select(AuditLog, User.full_name, ApiToken.name)
-        .join(User, AuditLog.user_id == User.id, isouter=True)  # type: ignore[arg-type]
-        .join(ApiToken, AuditLog.token_id == ApiToken.id, isouter=True)  # type: ignore[arg-type]
-        .where(AuditLog.entity == "data_value", AuditLog.unit_id == unit_id,
-               AuditLog.indicator_id == indicator_id, AuditLog.period == period)
-        .order_by(AuditLog.at.desc(), AuditLog.id.desc())  # type: ignore[attr-defined]
-    ).all()
-    return [HistoryRow(a.at, user_name or token_name or "—", a.via, a.action,
-                       json.loads(a.old) if a.old else None, json.loads(a.new) if a.new else None)
-            for a, user_name, token_name in rows]
 
 
 def figure_text(indicator: Indicator, snap: dict[str, Any] | None) -> str:
