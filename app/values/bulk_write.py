@@ -1,7 +1,7 @@
 """Set-wise writes of an import batch: one statement per table and kind of change.
 
 `app.values.bulk` decides, row by row in Python, what each figure does (the rules of
-`service.decide_save`); this module writes the outcome of the whole batch at once:
+`rules.decide_save`); this module writes the outcome of the whole batch at once:
 
 - PostgreSQL: `INSERT … SELECT FROM unnest(arrays)` (new figures, returning their ids, then
   their audit rows), `UPDATE … FROM unnest(arrays)` (changed figures), `DELETE … = ANY(array)`
@@ -29,7 +29,7 @@ Key = tuple[int, int, str]  # (unit id, indicator id, period)
 
 @dataclass
 class Writes:
-    """A batch's outcome, in batch order. Snapshots are `service.snapshot` dicts."""
+    """A batch's outcome, in batch order. Snapshots are `rules.snapshot` dicts."""
 
     created: list[tuple[Key, dict[str, Any]]] = field(default_factory=list)  # key, new
     updated: list[tuple[Key, int, dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # key, id, old, new
