@@ -208,17 +208,12 @@ def test_the_only_long_modules_left_are_the_known_ones():
 
 
 KNOWN_LONG_FUNCTIONS = {  # module.function, shortened in the later phase
-    "app.api.data_values.import_data_values",
     "app.cli.main",
-    "app.core.db.make_engine",
-    "app.core.generation.install",
     "app.rollup.batch.apply_changes",
     "app.rollup.service._recompute",
     "app.seed.demo.seed_demo_values",
     "app.units.importer._check_row",
     "app.values.bulk._import_values",
-    "app.values.bulk_write.write",
-    "app.values.service.save_value",
 }
 
 

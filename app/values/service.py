@@ -13,7 +13,7 @@ transaction takes all its locks in one call (`save_fields`, `submit_period`, imp
 keeps the order of locks the same everywhere.
 """
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlmodel import Session
 
@@ -91,35 +91,40 @@ def save_value(
                          (lambda: is_submitted(session, unit.id, period)) if submitted is None else submitted)
     old = snapshot(current)
     where = {"unit_id": unit.id, "indicator_id": indicator.id, "period": period}
-    if action == "deleted":
-        assert current is not None
+    if action == "deleted" and current is not None:  # "deleted" is only ever said of a stored row
         session.delete(current)
         _value_changed(session, unit, indicator, period, old, None, changes)
         audit(session, principal, via, "data_value", current.id, "delete", old, None, **where)
         return SaveResult(None, "deleted")
     if action == "unchanged":
         return SaveResult(current, "unchanged")
-    now = utcnow()
-    if current is None:
-        # Timestamps given: SQLModel then skips its slow default-factory path (matters for imports).
-        current = DataValue(unit_id=unit.id, indicator_id=indicator.id, period=period,
-                            created_at=now, updated_at=now, version=1)
-        action = "created"
-    else:
-        current.version += 1
-        action = "updated"
-    current.value, current.numerator, current.denominator = fig.value, fig.numerator, fig.denominator
-    if fig.comment is not None:
-        current.comment = fig.comment
-    current.updated_at, current.updated_by_id, current.updated_via = now, principal.user_id, via
+    created = current is None
+    current = _written(current, unit, indicator, period, fig, principal, via)
     session.add(current)
     if flush:
         session.flush()
     new = snapshot(current)
     _value_changed(session, unit, indicator, period, old, new, changes)
-    audit(session, principal, via, "data_value", current.id, "create" if action == "created" else "update",
+    audit(session, principal, via, "data_value", current.id, "create" if created else "update",
           old, new, **where)
     return SaveResult(current, action)
+
+
+def _written(current: DataValue | None, unit: Unit, indicator: Indicator, period: str, fig: Figure,
+             principal: Principal, via: str) -> DataValue:
+    """The stored row with `fig` written over it (a new row at version 1, else the version up)."""
+    now = utcnow()
+    if current is None:
+        # Timestamps given: SQLModel then skips its slow default-factory path (matters for imports).
+        current = DataValue(unit_id=unit.id, indicator_id=indicator.id, period=period,
+                            created_at=now, updated_at=now, version=1)
+    else:
+        current.version += 1
+    current.value, current.numerator, current.denominator = fig.value, fig.numerator, fig.denominator
+    if fig.comment is not None:
+        current.comment = fig.comment
+    current.updated_at, current.updated_by_id, current.updated_via = now, principal.user_id, via
+    return current
 
 
 def submit_period(session: Session, principal: Principal, program: Program, unit: Unit,
@@ -216,9 +221,8 @@ def save_fields(session: Session, principal: Principal, program: Program, unit: 
         return False
     changes: list[Any] = []  # one roll-up pass for the page: rows are written in key order
     for f in fields:
-        assert f.figure is not None
         try:
-            save_value(session, principal, program, unit, f.indicator, period, f.figure,
+            save_value(session, principal, program, unit, f.indicator, period, cast(Figure, f.figure),
                        expected_version=f.expected_version, via=via, submitted=False, changes=changes)
         except Conflict as c:
             f.conflict, ok = c.current, False
