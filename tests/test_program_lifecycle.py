@@ -18,7 +18,8 @@ from app.rollup import service as rollup
 from app.rollup.models import RollupEach
 from app.rollup.types import MET, NOT_MET
 from app.units.models import Unit
-from app.values.service import Figure, program_for, save_value
+from app.values.queries import program_for
+from app.values.service import Figure, save_value
 
 
 def _unit(db: Session, code: str) -> Unit:

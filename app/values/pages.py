@@ -27,7 +27,7 @@ from app.core.db import SessionDep
 from app.core.i18n import _, current_language, fmt_number
 from app.core.problems import Problem
 from app.core.templates import is_htmx, render, templates
-from app.program import rules
+from app.program import display, rules
 from app.program.models import Indicator, Program
 from app.program.service import today_vn
 from app.units.deps import readable_unit, writable_unit
@@ -73,7 +73,7 @@ class FieldView:
 
     @property
     def previous_text(self) -> str:
-        return service.figure_text(self.indicator, snapshot(self.previous))
+        return display.entered_text(self.indicator, snapshot(self.previous))
 
     @property
     def percent_text(self) -> str | None:
@@ -132,10 +132,10 @@ def _mark_conflict(session: Session, view: FieldView, mine: Figure | None,
                    theirs: DataValue) -> None:
     """Show both figures; the field keeps my typed figure and now carries their version."""
     view.current, view.version = theirs, theirs.version
-    view.conflict_text = service.figure_text(view.indicator, snapshot(theirs))
+    view.conflict_text = display.entered_text(view.indicator, snapshot(theirs))
     view.conflict_who = _user_name(session, theirs.updated_by_id)
     view.conflict_at = theirs.updated_at
-    view.mine_text = service.figure_text(view.indicator, None if mine is None else {
+    view.mine_text = display.entered_text(view.indicator, None if mine is None else {
         "value": mine.value, "numerator": mine.numerator, "denominator": mine.denominator})
 
 
@@ -460,5 +460,5 @@ def field_history(request: Request, session: SessionDep, principal: WebUser, uni
     indicator = _indicator(session, program, code)
     rows = audit_service.history(session, unit.id, indicator.id, period)
     ctx = {"unit": unit, "period": period, "indicator": indicator, "rows": rows,
-           "text": lambda snap: service.figure_text(indicator, snap)}
+           "text": lambda snap: display.entered_text(indicator, snap)}
     return render(request, "values/history.html", ctx, block="history")

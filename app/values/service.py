@@ -19,7 +19,6 @@ from sqlmodel import Session
 
 from app.accounts.principal import Principal
 from app.audit.service import audit
-from app.core.i18n import _
 from app.core.time import utcnow
 from app.program.models import Indicator, Program
 from app.rollup import service as rollup
@@ -231,25 +230,3 @@ def save_fields(session: Session, principal: Principal, program: Program, unit: 
     if ok and changes:
         rollup.on_values_changed(session, changes)
     return ok
-
-
-def figure_text(indicator: Indicator, snap: dict[str, Any] | None) -> str:
-    """A stored figure as a person reads it: "45/50 (90,0 %)", "Có", "10.000.000 đ", "12"."""
-    from app.core.i18n import fmt_number, fmt_percent, fmt_vnd
-
-    if snap is None:
-        return "—"
-    if indicator.measure == "ratio":
-        num, den = snap.get("numerator"), snap.get("denominator")
-        if num is None or den is None:
-            return "—"
-        pct = f" ({fmt_percent(num / den)})" if den else ""
-        return f"{fmt_number(num)}/{fmt_number(den)}{pct}"
-    value = snap.get("value")
-    if value is None:
-        return "—"
-    if indicator.measure == "yes_no":
-        return _("Yes") if value else _("No")
-    if indicator.measure == "amount":
-        return fmt_vnd(value)
-    return fmt_number(value)
