@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.accounts.deps import Principal, WebUser, verify_csrf
 from app.core.db import SessionDep
@@ -21,6 +21,7 @@ from app.program import service as tasks
 from app.program.display import QUARTER_NUMERALS, figure_text
 from app.program.models import Indicator, Program, Task
 from app.program.periods import PeriodRange
+from app.units import tree
 from app.units.deps import readable_unit, unit_by_code
 from app.units.models import Unit
 
@@ -117,8 +118,7 @@ def tasks_page(request: Request, session: SessionDep, principal: WebUser,
     plan_choices: list[Unit] = []
     progress = []
     if principal.can_read(root):
-        plan_choices = [root] + list(session.exec(select(Unit).where(Unit.parent_id == root.id)
-                                                  .order_by(Unit.sort_order, Unit.name)).all())
+        plan_choices = [root] + tree.children(session, root)
     else:
         plan_choices = tasks.plans_above(session, program, principal.unit)
     if plan_unit.id == root.id and principal.can_read(root):

@@ -13,6 +13,7 @@ from app.core.errors import InputError
 from app.core.time import today_vn, utcnow
 from app.program.models import Indicator, Program, Task, TaskIndicator, TaskNote
 from app.program.periods import quarter_of
+from app.units import tree
 from app.units.models import Unit
 
 
@@ -440,12 +441,11 @@ class PlanProgress:
 
 def plans_progress(session: Session, program: Program, parent: Unit, on: date) -> list[PlanProgress]:
     """One row per unit just below `parent` (the province's districts): its plan's progress."""
-    units = list(session.exec(select(Unit).where(Unit.parent_id == parent.id)
-                              .order_by(Unit.sort_order, Unit.name, Unit.id)).all())
+    units = tree.children(session, parent)
     rows = session.exec(select(Task.plan_unit_id, Task.quarter, Task.due_month, Task.status, Task.done_on)
                         .join(Unit, Unit.id == Task.plan_unit_id)
                         .where(Task.program_id == program.id, Task.parent_id.is_(None),
-                               Unit.parent_id == parent.id)).all()
+                               tree.children_clause(parent))).all()
     acc: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for plan_unit_id, quarter, due_month, status, done_on in rows:
         a = acc[plan_unit_id]

@@ -14,7 +14,7 @@ level (or today, when that day is still to come).
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.core.config import settings
 from app.core.time import today_vn
@@ -25,6 +25,7 @@ from app.rollup import reporting
 from app.rollup import service as rollup_service
 from app.rollup.progress import IndicatorProgress, Judge
 from app.rollup.types import IndicatorResult
+from app.units import tree
 from app.units.models import Unit, UnitKind, UnitLevel
 
 
@@ -123,8 +124,6 @@ def _open_in(quarter: int, due_month: int | None, month: int) -> bool:
 
 def report_units(session: Session, root: Unit) -> list[Unit]:
     """The units a user can report on from the picker: their own and the level just below."""
-    below = list(session.exec(select(Unit).where(Unit.parent_id == root.id)
-                              .order_by(Unit.sort_order, Unit.name, Unit.id)).all())
-    return [root] + below
+    return [root] + tree.children(session, root)
 
 

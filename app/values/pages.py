@@ -30,8 +30,10 @@ from app.core.templates import is_htmx, render, templates
 from app.program import display, rules
 from app.program.models import Indicator, Program
 from app.program.service import today_vn
+from app.units import tree
 from app.units.deps import readable_unit, writable_unit
 from app.units.models import Unit
+from app.units.time import month_last_day
 from app.values import queries, service
 from app.values.models import DataValue
 from app.values.rules import (
@@ -183,10 +185,7 @@ def _page_context(session: Session, principal: Principal, program: Program, unit
                              read_only)
                  for ind in queries.entry_indicators(session, program, unit)]
     parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
-    from app.units.time import in_force_clause, month_last_day
-
-    child = session.exec(select(Unit).where(Unit.parent_id == unit.id, in_force_clause(month_last_day(period)))
-                         .limit(1)).first()
+    child = next(iter(tree.children(session, unit, month_last_day(period), limit=1)), None)
     has_villages = child is not None and principal.can_write(child)
     return {
         "unit": unit, "period": period, "program": program, "fields": views,

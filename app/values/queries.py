@@ -8,8 +8,9 @@ from sqlmodel import Session, select
 from app.program import rules
 from app.program.models import Indicator, Program
 from app.program.service import current_program
+from app.units import tree
 from app.units.models import Unit
-from app.units.time import in_force_clause, month_last_day
+from app.units.time import month_last_day
 from app.values.models import DataValue, PeriodSubmission
 
 
@@ -89,8 +90,7 @@ class VillageState:
 
 def village_states(session: Session, program: Program, commune: Unit, period: str) -> list[VillageState]:
     """The commune's villages with how many of their indicators are filled for the month."""
-    villages = session.exec(select(Unit).where(Unit.parent_id == commune.id, in_force_clause(month_last_day(period)))
-                            .order_by(Unit.sort_order, Unit.name)).all()
+    villages = tree.children(session, commune, month_last_day(period))
     if not villages:
         return []
     ids = [v.id for v in villages]

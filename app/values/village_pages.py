@@ -24,9 +24,11 @@ from app.core.problems import Problem
 from app.core.templates import env, is_htmx, render
 from app.program import rules
 from app.program.models import Indicator, Program
+from app.units import tree
 from app.units.deps import readable_unit, writable_unit
 from app.units.models import Unit
 from app.units.names import unit_label
+from app.units.time import month_last_day
 from app.values import queries, service
 from app.values.models import DataValue
 from app.values.pages import FieldView, PostedForm, _inputs_from, _mark_conflict, _period_error
@@ -108,11 +110,7 @@ def _values_by_unit(session: Session, unit_ids: list[int], period: str | None
 def build_grid(session: Session, principal: Principal, program: Program, commune: Unit,
                period: str) -> Grid:
     """The commune's villages in order, each with a cell per village-level indicator."""
-    from app.units.time import in_force_clause, month_last_day
-
-    villages = list(session.exec(select(Unit).where(Unit.parent_id == commune.id,
-                                                    in_force_clause(month_last_day(period)))
-                                 .order_by(Unit.sort_order, Unit.name)).all())  # type: ignore[arg-type]
+    villages = tree.children(session, commune, month_last_day(period))
     if not villages:
         return Grid([])
     indicators = queries.entry_indicators(session, program, villages[0])
