@@ -134,7 +134,7 @@ def rows_from_csv(text: str) -> list[ImportRow]:
         if not cells or all(c.strip() == "" for c in cells):
             continue
 
-        def cell(name: str) -> str | None:
+        def cell(name: str, cells: list[str] = cells) -> str | None:
             i = pos.get(name)
             return cells[i].strip() if i is not None and i < len(cells) else None
 
@@ -311,7 +311,7 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
             action = decide_save(unit, row.period, fig, current, row.version,
                                          (unit.id, row.period) in pre.submitted)
         except Conflict:
-            assert current is not None
+            assert current is not None  # noqa: S101 -- a conflict is only ever over a stored row (for the type checker)
             result.rejected.append(Rejection(
                 i, row.line, row.org_unit, row.data_element, row.period, "conflict",
                 f"The figure changed since version {row.version} was read: it is now version "

@@ -235,7 +235,7 @@ def entry_page(request: Request, session: SessionDep, principal: WebUser, unit_c
         return _period_error(request, refused.error)
     token = csrf_token(request)
     return render(request, "values/entry_kept.html",
-                  {"title": title, "content": Markup(content.replace(_CSRF_SLOT, token))})
+                  {"title": title, "content": Markup(content.replace(_CSRF_SLOT, token))})  # noqa: S704 -- our own rendered page, kept
 
 
 # Stands for the reader's CSRF token in a kept page; replaced as the page is served.
@@ -285,7 +285,7 @@ def _save_page(request: Request, session: Session, principal: Principal, unit_co
     codes = {i.code for i in indicators}
     page_errors: list[str] = []
     # A figure for an indicator this level does not enter: refuse the page, say why.
-    posted = {k.split(".", 1)[0] for k in form.keys() if "." in k}
+    posted = {k.split(".", 1)[0] for k in form if "." in k}
     by_code = {i.code: i for i in queries.all_indicators(session, program)}
     for code in sorted(posted - codes):
         if code in by_code:
@@ -359,7 +359,7 @@ def reopen(request: Request, session: SessionDep, principal: WebUser, unit_code:
     try:
         service.reopen_period(session, principal, program, unit, period)
     except PermissionError:
-        raise Problem(403, _("Not allowed"), _("Only the level above can reopen a submitted month."))
+        raise Problem(403, _("Not allowed"), _("Only the level above can reopen a submitted month.")) from None
     except EntryError as e:
         session.rollback()
         return _period_error(request, e)

@@ -49,7 +49,7 @@ class Prefixed:
     def __contains__(self, key: object) -> bool:
         return key in self._data
 
-    def keys(self):  # noqa: ANN201
+    def keys(self):
         return self._data.keys()
 
 
@@ -186,7 +186,7 @@ def _save_grid(request: Request, session: Session, principal: Principal, unit_co
     ok, page_errors = True, []
     for row in grid.rows:
         prefix = f"{row.village.code}."
-        if not any(k.startswith(prefix) for k in form.keys()):
+        if not any(k.startswith(prefix) for k in form):
             continue
         if not row.writable:
             raise Problem(403, "Forbidden", f"You may read unit {row.village.code!r} but not change its data.")
@@ -205,7 +205,7 @@ def _save_grid(request: Request, session: Session, principal: Principal, unit_co
     by_village = {r.village.id: r for r in grid.rows}
     for row, fields in posted:
         shown = by_village[row.village.id]
-        for cell, f in zip(shown.cells, fields):
+        for cell, f in zip(shown.cells, fields, strict=True):  # both follow grid.indicators
             if f.present:
                 cell.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
                 if f.expected_version is not None:
