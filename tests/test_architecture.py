@@ -208,11 +208,9 @@ def test_the_only_long_modules_left_are_the_known_ones():
 
 
 KNOWN_LONG_FUNCTIONS = {  # module.function, shortened in the later phase
-    "app.cli.main",
     "app.rollup.batch.apply_changes",
     "app.rollup.service._recompute",
     "app.seed.demo.seed_demo_values",
-    "app.units.importer._check_row",
     "app.values.bulk._import_values",
 }
 

@@ -267,6 +267,14 @@ def _check_row(session: Session, line: int, row: dict[str, str], kinds: dict, by
         if v and (not v.isdigit()):
             err(f"Line {line}: {col_name} must be a whole number ≥ 0, not {row[col_name]!r}.")
     plan = _Plan(line=line, row=row, code=code)
+    _read_validity_and_sources(plan, line, row, day, effective, in_force_on_day, err)
+    _decide_action(plan, line, name, kind, parent, day, effective, in_force_on_day, ending, err)
+    return plan
+
+
+def _read_validity_and_sources(plan: "_Plan", line: int, row: dict[str, str], day: date, effective: date | None,
+                               in_force_on_day, err) -> None:
+    """The row's end of validity, its kind of change and the former units it comes from."""
     vt = row.get("valid_to", "").strip()
     if vt:
         plan.valid_to = _parse_day(vt)
@@ -290,6 +298,13 @@ def _check_row(session: Session, line: int, row: dict[str, str], kinds: dict, by
                 f"{effective - timedelta(days=1):%d/%m/%Y}.")
         else:
             plan.sources.append(former)
+
+
+def _decide_action(plan: "_Plan", line: int, name: str, kind: str, parent: str, day: date,
+                   effective: date | None, in_force_on_day, ending: dict[int, date], err) -> None:
+    """Update, correct or version the unit in force with this code; or, for a new one, check
+    its code clashes with no unit whose validity overlaps."""
+    code = plan.code
     existing = in_force_on_day(code)
     if existing is not None:
         plan.existing = existing
@@ -321,7 +336,6 @@ def _check_row(session: Session, line: int, row: dict[str, str], kinds: dict, by
                     f"{f'{o_to:%d/%m/%Y}' if o_to else 'still'}), and validity ranges of one code may "
                     f"not overlap; end that unit first (--retire) or use the day after it ends.")
                 break
-    return plan
 
 
 def _check_parent(plan: _Plan, kinds: dict, by_code: dict, day: date, in_force_on_day, session: Session,
