@@ -2,7 +2,7 @@
 target's sign the same way (`app.program.display`)."""
 import pytest
 
-from app.core.i18n import set_language
+from app.core.i18n import current_language, set_language
 from app.core.templates import env
 from app.program import display
 from app.program.models import Indicator, Target
@@ -11,9 +11,10 @@ from app.rollup.types import Figure, TargetResult
 
 @pytest.fixture(autouse=True)
 def vietnamese():
+    before = current_language()
     set_language("vi")
     yield
-    set_language("en")
+    set_language(before)  # the language lives in a context variable: leave it as found
 
 
 def test_the_xlsx_and_the_page_say_no_data_alike():
