@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 
-def rollup_check(engine: Engine, *, limit: int = 50, out=None) -> int:  # noqa: ANN001
+def rollup_check(engine: Engine, *, limit: int = 50, out=None) -> int:
     """Print the differences between the kept roll-up and a rebuild; return how many."""
     from app.rollup.service import check
 
@@ -70,8 +70,9 @@ def backup(engine: Engine, file: Path) -> None:
         return
     if shutil.which("pg_dump") is None:
         raise RuntimeError("pg_dump is not installed (Debian: apt-get install postgresql-client)")
-    subprocess.run(["pg_dump", "--format=custom",  # noqa: S603, S607 - fixed arguments, pg_dump from PATH "--no-owner", "--file", str(file),
-                    "--dbname", _libpq_url(engine)], check=True)
+    subprocess.run(  # noqa: S603 -- fixed arguments; the tool found on PATH above
+        ["pg_dump", "--format=custom", "--no-owner", "--file", str(file),  # noqa: S607 -- idem
+         "--dbname", _libpq_url(engine)], check=True)
 
 
 def is_empty(engine: Engine) -> bool:
@@ -98,11 +99,12 @@ def restore(engine: Engine, file: Path) -> None:
     if shutil.which("pg_restore") is None:
         raise RuntimeError("pg_restore is not installed (Debian: apt-get install postgresql-client)")
     engine.dispose()
-    subprocess.run(["pg_restore", "--clean",  # noqa: S603, S607 - fixed arguments, pg_restore from PATH "--if-exists", "--no-owner", "--single-transaction",
-                    "--exit-on-error", "--dbname", _libpq_url(engine), str(file)], check=True)
+    subprocess.run(  # noqa: S603 -- fixed arguments; the tool found on PATH above
+        ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",  # noqa: S607 -- idem
+         "--exit-on-error", "--dbname", _libpq_url(engine), str(file)], check=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,8 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     res = sub.add_parser("restore", help="restore a backup FILE into an empty database")
     res.add_argument("file", type=Path)
     res.add_argument("--force", action="store_true", help="replace a database that holds data")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     from app.core.config import ROOT, settings
     from app.core.db import engine
     from app.core.migrate import upgrade_to_head
@@ -144,17 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Backup written to {args.file}.")
         return 0
     if args.command == "restore":
-        if not args.file.is_file():
-            print(f"No such file: {args.file}", file=sys.stderr)
-            return 2
-        if not args.force and not is_empty(engine):
-            print("The database already holds data; restore into an empty database, or add --force "
-                  "to replace it.", file=sys.stderr)
-            return 1
-        restore(engine, args.file)
-        upgrade_to_head(engine)
-        print(f"Restored from {args.file}.")
-        return 1 if rollup_check(engine) else 0
+        return _restore(engine, args)
     upgrade_to_head(engine)
     if args.command == "migrate":
         print("Database is at the latest migration.")
@@ -166,28 +161,61 @@ def main(argv: list[str] | None = None) -> int:
         print("Roll-up rebuilt from raw values.")
         return 0
     if args.command == "seed":
-        from app.seed.run import seed
-
-        with Session(engine) as session:
-            seed(session, demo_users=not args.no_demo_users and settings.SEED_DEMO_USERS,
-                 demo_values=not args.no_demo_values and settings.SEED_DEMO_VALUES,
-                 demo_2026=settings.SEED_DEMO_2026)
-        print("Seeded.")
-        return 0
+        return _seed(engine, args)
     if args.command == "load-laocai-2025":
-        from app.units.laocai_2025 import load_laocai_2025
+        return _load_laocai(engine, args)
+    return _import_units(engine, args)
 
-        with Session(engine) as session:
-            report = load_laocai_2025(session, villages=not args.no_villages)
-            if not report.ok:
-                session.rollback()
-                print(f"Nothing loaded: {len(report.errors)} error(s).", file=sys.stderr)
-                for e in report.errors:
-                    print("  " + e, file=sys.stderr)
-                return 1
-            session.commit()
-        print(f"Loaded the 2025 Lào Cai tree: {report.created} units created, {report.updated} updated.")
-        return 0
+
+def _restore(engine: Engine, args: argparse.Namespace) -> int:
+    from app.core.migrate import upgrade_to_head
+
+    if not args.file.is_file():
+        print(f"No such file: {args.file}", file=sys.stderr)
+        return 2
+    if not args.force and not is_empty(engine):
+        print("The database already holds data; restore into an empty database, or add --force "
+              "to replace it.", file=sys.stderr)
+        return 1
+    restore(engine, args.file)
+    upgrade_to_head(engine)
+    print(f"Restored from {args.file}.")
+    return 1 if rollup_check(engine) else 0
+
+
+def _seed(engine: Engine, args: argparse.Namespace) -> int:
+    from app.core.config import settings
+    from app.seed.run import seed
+
+    with Session(engine) as session:
+        seed(session, demo_users=not args.no_demo_users and settings.SEED_DEMO_USERS,
+             demo_values=not args.no_demo_values and settings.SEED_DEMO_VALUES,
+             demo_2026=settings.SEED_DEMO_2026)
+    print("Seeded.")
+    return 0
+
+
+def _refused(what: str, errors: list[str]) -> int:
+    print(f"Nothing {what}: {len(errors)} error(s).", file=sys.stderr)
+    for e in errors:
+        print("  " + e, file=sys.stderr)
+    return 1
+
+
+def _load_laocai(engine: Engine, args: argparse.Namespace) -> int:
+    from app.units.laocai_2025 import load_laocai_2025
+
+    with Session(engine) as session:
+        report = load_laocai_2025(session, villages=not args.no_villages)
+        if not report.ok:
+            session.rollback()
+            return _refused("loaded", report.errors)
+        session.commit()
+    print(f"Loaded the 2025 Lào Cai tree: {report.created} units created, {report.updated} updated.")
+    return 0
+
+
+def _import_units(engine: Engine, args: argparse.Namespace) -> int:
     from app.units.importer import import_units
 
     if not args.file.is_file():
@@ -198,10 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                               year=args.year, retire=args.retire)
         if not report.ok:
             session.rollback()
-            print(f"Nothing imported: {len(report.errors)} error(s).", file=sys.stderr)
-            for e in report.errors:
-                print("  " + e, file=sys.stderr)
-            return 1
+            return _refused("imported", report.errors)
         session.commit()
     print(f"Imported: {report.created} created, {report.updated} updated, "
           f"{report.removed_demo} demo units removed.")

@@ -65,16 +65,17 @@ def child(db: str) -> None:
     from sqlalchemy import delete, func
     from sqlmodel import Session, select
 
-    import app.models  # noqa: F401
+    import app.models
     from app.accounts.models import ApiToken
     from app.accounts.security import new_api_token
+    from app.audit.models import AuditLog
     from app.core.db import engine
     from app.core.migrate import upgrade_to_head
     from app.main import app
     from app.rollup.models import RollupCell
     from app.seed.run import seed
     from app.units.models import Unit
-    from app.values.models import AuditLog, DataValue, IdempotencyRecord
+    from app.values.models import DataValue, IdempotencyRecord
 
     upgrade_to_head(engine)
     with Session(engine) as s:
@@ -132,7 +133,7 @@ def child(db: str) -> None:
                       "cpu": {k: round(v, 3) for k, v in cpu.items()}}))
 
 
-def _floor(db: str, engine, villages: list[str]) -> tuple[float, float]:  # noqa: ANN001
+def _floor(db: str, engine, villages: list[str]) -> tuple[float, float]:
     """Insert the batch's rows and audit rows straight into the tables (no app), commit; median of 3."""
     from datetime import UTC, datetime
 

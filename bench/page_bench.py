@@ -87,8 +87,8 @@ class Server:
         port = free_port()
         self.proc = subprocess.Popen([UVICORN, "app.main:app", "--host", "127.0.0.1", "--port", str(port),
                                       "--proxy-headers"], cwd=ROOT, env=self.env,
-                                     stdout=open(self.tmp / "server.log", "wb"),  # noqa: SIM115 - the server keeps it stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     stdout=open(self.tmp / "server.log", "wb"),  # noqa: SIM115 - the server keeps it
+                                     stderr=subprocess.STDOUT, start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         for _ in range(600):
             try:

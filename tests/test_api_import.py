@@ -2,8 +2,9 @@
 import pytest
 from sqlmodel import select
 
+from app.audit.models import AuditLog
 from app.units.models import Unit
-from app.values.models import AuditLog, PeriodSubmission
+from app.values.models import PeriodSubmission
 from tests.api_support import assert_problem, bearer, count_values, make_token, stored
 
 URL = "/api/v1/data-values"

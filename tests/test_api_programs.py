@@ -7,8 +7,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from app.audit.models import AuditLog
 from app.program.models import Indicator, Program
-from app.values.models import AuditLog
 from tests.api_support import assert_problem, bearer, make_token
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

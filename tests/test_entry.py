@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.audit.models import AuditLog
 from app.units.models import Unit
-from app.values.models import AuditLog, DataValue, PeriodSubmission
+from app.values.models import DataValue, PeriodSubmission
 
 HX = {"HX-Request": "true"}
 COMMUNE = "04720"
@@ -421,7 +422,7 @@ def test_show_entry_page_viewer_read_only(login):
 
 
 def test_open_entry_all_months_submitted_gives_december(login, db):
-    from app.values import service
+    from app.values import queries
 
     c = login("xa.nhaplieu")
     for m in range(1, 13):
@@ -429,7 +430,7 @@ def test_open_entry_all_months_submitted_gives_december(login, db):
     r = c.get("/entry")
     assert r.status_code == 303
     assert r.headers["location"] == "/entry/04720/2023-12"
-    assert service.previous_period("2023-01") is None and service.previous_period("2023-12") == "2023-11"
+    assert queries.previous_period("2023-01") is None and queries.previous_period("2023-12") == "2023-11"
 
 
 def test_show_field_history_names_api_and_import(login, db):

@@ -10,12 +10,13 @@ import re
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.audit.models import AuditLog
 from app.core.templates import STATIC_DIR, static_url
 from app.program.models import Indicator
 from app.units.models import Unit
 from app.units.names import unit_label
 from app.values import checks
-from app.values.models import AuditLog, DataValue, PeriodSubmission
+from app.values.models import DataValue, PeriodSubmission
 
 HX = {"HX-Request": "true"}
 COMMUNE = "04720"
@@ -291,3 +292,14 @@ def test_keep_last_month_offered_for_stock_only(login):
     assert 'class="keep-last" hidden data-keep="{&#34;denominator&#34;: &#34;71&#34;' in cell
     yes_no = re.search(r'id="f-v04720-07-CT08".*?</fieldset>', page, re.S).group(0)
     assert "keep-last" not in yes_no
+
+
+def test_an_entry_error_is_an_input_error_with_a_code():
+    """One shape of refused input: pages and the API treat an EntryError like any InputError,
+    and the API still gets its stable code; a message may hold a {code} placeholder."""
+    from app.core.errors import InputError
+    from app.values.rules import EntryError
+
+    e = EntryError("not_number", "“{raw}” is not a number ({code}).", "value", raw="x1", code="CT17")
+    assert isinstance(e, InputError)
+    assert (e.code, e.field, str(e)) == ("not_number", "value", "“x1” is not a number (CT17).")

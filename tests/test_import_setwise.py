@@ -9,11 +9,12 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from app.accounts.deps import Principal
+from app.audit.models import AuditLog
 from app.program.models import Indicator, Program
 from app.rollup import service as rollup
 from app.units.models import Unit
 from app.values import bulk
-from app.values.models import AuditLog, DataValue
+from app.values.models import DataValue
 from app.values.service import Figure, save_value
 
 

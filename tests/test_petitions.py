@@ -5,11 +5,19 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import func, select
 
+from app.audit.models import AuditLog
 from app.petitions import service as svc
 from app.petitions.models import Petition, PetitionItem, PetitionSummary
-from app.values.models import AuditLog
-from tests.petition_support import SECRET_CONTACT, SECRET_NAME, council_session, field, hear, principal, \
-    sibling_commune, unit
+from tests.petition_support import (
+    SECRET_CONTACT,
+    SECRET_NAME,
+    council_session,
+    field,
+    hear,
+    principal,
+    sibling_commune,
+    unit,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40

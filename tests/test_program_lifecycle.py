@@ -8,6 +8,7 @@ from sqlmodel import Session, func, select
 
 from app.accounts.deps import Principal
 from app.accounts.models import User
+from app.audit.models import AuditLog
 from app.program import lifecycle
 from app.program.lifecycle import ProgramError, ProgramInvalid
 from app.program.models import Indicator, Program, Target, Task, TaskIndicator
@@ -17,8 +18,8 @@ from app.rollup import service as rollup
 from app.rollup.models import RollupEach
 from app.rollup.types import MET, NOT_MET
 from app.units.models import Unit
-from app.values.models import AuditLog
-from app.values.service import Figure, program_for, save_value
+from app.values.queries import program_for
+from app.values.service import Figure, save_value
 
 
 def _unit(db: Session, code: str) -> Unit:

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from app.accounts.deps import Principal
 from app.accounts.models import User
 from app.core.i18n import set_language
+from app.program import display
 from app.program import service as tasks
 from app.program.models import Indicator, Program, Task
 from app.program.periods import PeriodRange
@@ -85,7 +86,7 @@ def test_report_page_shows_rollup_figures(login, db: Session, figures):
     for code, res in expected.items():
         row = re.search(rf'<tr data-code="{code}">.*?<td class="num fig"[^>]*>(.*?)</td>', r.text, re.S)
         assert row, code
-        assert row.group(1).strip() == reports.figure_text(res.indicator, res.subtree), code
+        assert row.group(1).strip() == display.figure_text(res.indicator, res.subtree), code
     assert "15 nhà" in r.text  # CT12: 8 + 4 + 3
     assert "1.250.000.000 đ" in r.text  # CT15
 

@@ -13,8 +13,9 @@ from app.rollup import service as rollup
 from app.rollup.models import RollupCell, RollupEach, RollupOwn
 from app.units.models import Unit
 from app.values.models import DataValue
+from app.values.rules import snapshot
 from app.values.service import Figure as Entry
-from app.values.service import save_value, snapshot
+from app.values.service import save_value
 
 PERIODS = ["2023-01", "2023-03", "2023-Q1", "2023-Q2", "2023-01..2023-05", "2023"]
 

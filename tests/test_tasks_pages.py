@@ -3,9 +3,9 @@ import re
 
 from sqlmodel import Session, select
 
+from app.audit.models import AuditLog
 from app.program.models import Task, TaskNote
 from app.units.models import Unit
-from app.values.models import AuditLog
 
 
 def _task(db: Session, quarter: int, number: int, plan: str = "15") -> Task:

@@ -7,10 +7,10 @@ from sqlmodel import Session, select
 
 from app.accounts.deps import Principal
 from app.accounts.models import User
+from app.audit.models import AuditLog
 from app.program import service as tasks
 from app.program.models import Program, Task, TaskIndicator
 from app.units.models import Unit
-from app.values.models import AuditLog
 
 
 def _program(db: Session) -> Program:

@@ -25,11 +25,11 @@ from app.api.common import (
     problems,
     scope_root,
 )
+from app.audit.models import AuditLog
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.program.models import Indicator
 from app.units.models import Unit
-from app.values.models import AuditLog
 
 router = APIRouter(tags=["audit"], dependencies=API_AUTH)
 

@@ -4,16 +4,30 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.accounts.deps import ApiCaller, Principal
 from app.api.common import (
-    API_AUTH, CODE_PATTERN, PERIOD_PATTERN, PROBLEM_SCHEMA, AllowAllMethodsRoute, IndicatorParam,
-    Page, PagingDep, SubtreeParam, UnitParam, in_subtree, inline_schema, page, period_bounds, problems,
-    scope_root, filter_unit_indicator_period,
+    API_AUTH,
+    CODE_PATTERN,
+    PERIOD_PATTERN,
+    PROBLEM_SCHEMA,
+    AllowAllMethodsRoute,
+    IndicatorParam,
+    Page,
+    PagingDep,
+    SubtreeParam,
+    UnitParam,
+    filter_unit_indicator_period,
+    in_subtree,
+    inline_schema,
+    page,
+    period_bounds,
+    problems,
+    scope_root,
 )
 from app.core.db import SessionDep, begin_write
 from app.core.problems import Problem, problem_response
@@ -263,6 +277,40 @@ def _summary(result: bulk.ImportResult) -> dict[str, Any]:
                   for r in result.rejected]).model_dump(exclude_none=False)
 
 
+def _replayed(session: Session, owner: str, key: str | None, digest: str) -> JSONResponse | None:
+    """The stored answer to a retried batch (same Idempotency-Key, same body), else None;
+    the key reused with another body is refused."""
+    if key is None:
+        return None
+    record = session.exec(select(IdempotencyRecord).where(
+        IdempotencyRecord.owner == owner, IdempotencyRecord.key == key)).first()
+    if record is None:
+        return None
+    if record.request_hash != digest:
+        raise Problem(422, "Idempotency-Key reused",
+                      "This Idempotency-Key was already used with a different body; use a new "
+                      "key for a new batch.")
+    return JSONResponse(json.loads(record.response), status_code=record.status_code,
+                        headers={"Idempotent-Replayed": "true"})
+
+
+def _refused(result: Any, summary: dict[str, Any], path: str) -> Response | None:
+    """The problem answer of a batch that writes nothing (409 when every refusal is a conflict)."""
+    n = len(result.rejected)
+    extra = {k: v for k, v in summary.items() if k != "status"}
+    if result.conflicts_only:
+        return problem_response(409, "Conflict",
+                                f"{n} of {result.total} figures changed since the versions you sent "
+                                "were read; nothing was imported. Each row in `rejected` (code "
+                                "`conflict`) carries the figure as stored now in `current`: read, "
+                                "reconcile and send the whole batch again.", path, **extra)
+    if result.rejected:
+        return problem_response(422, "Import rejected",
+                                f"{n} of {result.total} rows were rejected; nothing was imported. Fix the "
+                                "rows listed in `rejected` and send the whole batch again.", path, **extra)
+    return None
+
+
 @router.post(
     "/data-values", response_model=ImportSummary, summary="Import a batch of figures (all or nothing)",
     responses={200: {"headers": {"Idempotent-Replayed": {
@@ -297,16 +345,9 @@ def import_data_values(
     media = content_type.split(";")[0].strip().lower()
     digest = hashlib.sha256(f"{dry_run}|{media}|".encode() + body).hexdigest()
     owner = _owner(principal)
-    if idempotency_key is not None:
-        record = session.exec(select(IdempotencyRecord).where(
-            IdempotencyRecord.owner == owner, IdempotencyRecord.key == idempotency_key)).first()
-        if record is not None:
-            if record.request_hash != digest:
-                raise Problem(422, "Idempotency-Key reused",
-                              "This Idempotency-Key was already used with a different body; use a new "
-                              "key for a new batch.")
-            return JSONResponse(json.loads(record.response), status_code=record.status_code,
-                                headers={"Idempotent-Replayed": "true"})
+    replay = _replayed(session, owner, idempotency_key, digest)
+    if replay is not None:
+        return replay
     rows, comment, via = _parse_body(content_type, body)
     try:
         result = bulk.import_values(session, principal, rows, via=via, dry_run=dry_run, comment=comment)
@@ -314,22 +355,10 @@ def import_data_values(
         session.rollback()
         raise _concurrent_write() from None
     summary = _summary(result)
-    if result.conflicts_only and not dry_run:
+    refused = _refused(result, summary, request.url.path) if not dry_run else None
+    if refused is not None:
         session.rollback()
-        n = len(result.rejected)
-        return problem_response(409, "Conflict",
-                                f"{n} of {result.total} figures changed since the versions you sent "
-                                "were read; nothing was imported. Each row in `rejected` (code "
-                                "`conflict`) carries the figure as stored now in `current`: read, "
-                                "reconcile and send the whole batch again.",
-                                request.url.path, **{k: v for k, v in summary.items() if k != "status"})
-    if result.rejected and not dry_run:
-        session.rollback()
-        n = len(result.rejected)
-        return problem_response(422, "Import rejected",
-                                f"{n} of {result.total} rows were rejected; nothing was imported. Fix the "
-                                "rows listed in `rejected` and send the whole batch again.",
-                                request.url.path, **{k: v for k, v in summary.items() if k != "status"})
+        return refused
     if idempotency_key is not None and not dry_run:
         session.add(IdempotencyRecord(owner=owner, key=idempotency_key, request_hash=digest, status_code=200,
                                       response=json.dumps(summary, ensure_ascii=False)))

@@ -66,6 +66,66 @@ def pool_size() -> int:
     return settings.WEB_THREADS + 2
 
 
+def _sqlite_pragmas_on_connect(eng: Engine, *, in_memory: bool) -> None:
+    """Every new SQLite connection: foreign keys on, WAL (files), and SQLAlchemy's own BEGIN."""
+
+    @event.listens_for(eng, "connect")
+    def _sqlite_pragmas(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        if not in_memory:
+            # Setting the journal mode takes a lock (a new connection would wait for the
+            # writer of the moment): set it only when the file is not in WAL mode yet.
+            if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+        # pysqlite's own transaction handling breaks SAVEPOINTs (a released savepoint
+        # commits): let SQLAlchemy issue BEGIN itself (the documented SQLAlchemy recipe).
+        dbapi_conn.isolation_level = None
+
+
+def _sqlite_writer_turns(eng: Engine, writer: "_WriterTurn") -> None:
+    """One writer at a time: a writing transaction (BEGIN IMMEDIATE) or a writing statement
+    outside a transaction waits for the writer's turn, and gives it back when done."""
+
+    @event.listens_for(eng, "begin")
+    def _sqlite_begin(conn):
+        options = conn.get_execution_options()
+        if options.get(STATEMENTS):
+            return  # no transaction: each statement commits on its own (see STATEMENT_PATHS)
+        if not options.get(IMMEDIATE):
+            conn.exec_driver_sql("BEGIN")
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        ticket = options.get(TURN)
+        if ticket is not None and ticket.owner == "request":
+            writer.adopt(ticket, dbapi_conn)  # the request already waited for it
+        else:
+            writer.take(dbapi_conn)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writer.give_back(dbapi_conn)
+            raise
+
+    @event.listens_for(eng, "before_cursor_execute")
+    def _turn_for_a_write(conn, _cursor, statement, *_args):
+        if conn.get_execution_options().get(STATEMENTS) and not _reads(statement):
+            writer.take(conn.connection.dbapi_connection)
+
+    @event.listens_for(eng, "after_cursor_execute")
+    def _write_done(conn, *_args):
+        if conn.get_execution_options().get(STATEMENTS):
+            writer.give_back(conn.connection.dbapi_connection)
+
+    @event.listens_for(eng, "handle_error")
+    def _write_failed(context):
+        conn = context.connection
+        if conn is not None and conn.get_execution_options().get(STATEMENTS):
+            writer.give_back(conn.connection.dbapi_connection)
+
+
 def make_engine(url: str, *, lock_timeout: float | None = None) -> Engine:
     """An engine with SQLite tuned for one writer and many readers."""
     timeout = settings.SQLITE_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
@@ -74,60 +134,9 @@ def make_engine(url: str, *, lock_timeout: float | None = None) -> Engine:
         if ":memory:" in url:
             pool = {}
         eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": timeout}, **pool)
-
-        @event.listens_for(eng, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            if ":memory:" not in url:
-                # Setting the journal mode takes a lock (a new connection would wait for the
-                # writer of the moment): set it only when the file is not in WAL mode yet.
-                if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                    cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-            # pysqlite's own transaction handling breaks SAVEPOINTs (a released savepoint
-            # commits): let SQLAlchemy issue BEGIN itself (the documented SQLAlchemy recipe).
-            dbapi_conn.isolation_level = None
-
+        _sqlite_pragmas_on_connect(eng, in_memory=":memory:" in url)
         writer = _WriterTurn(timeout)
-
-        @event.listens_for(eng, "begin")
-        def _sqlite_begin(conn):  # noqa: ANN001
-            options = conn.get_execution_options()
-            if options.get(STATEMENTS):
-                return  # no transaction: each statement commits on its own (see STATEMENT_PATHS)
-            if not options.get(IMMEDIATE):
-                conn.exec_driver_sql("BEGIN")
-                return
-            dbapi_conn = conn.connection.dbapi_connection
-            ticket = options.get(TURN)
-            if ticket is not None and ticket.owner == "request":
-                writer.adopt(ticket, dbapi_conn)  # the request already waited for it
-            else:
-                writer.take(dbapi_conn)
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            except BaseException:
-                writer.give_back(dbapi_conn)
-                raise
-
-        @event.listens_for(eng, "before_cursor_execute")
-        def _turn_for_a_write(conn, _cursor, statement, *_args):  # noqa: ANN001, ANN002
-            if conn.get_execution_options().get(STATEMENTS) and not _reads(statement):
-                writer.take(conn.connection.dbapi_connection)
-
-        @event.listens_for(eng, "after_cursor_execute")
-        def _write_done(conn, *_args):  # noqa: ANN001, ANN002
-            if conn.get_execution_options().get(STATEMENTS):
-                writer.give_back(conn.connection.dbapi_connection)
-
-        @event.listens_for(eng, "handle_error")
-        def _write_failed(context):  # noqa: ANN001
-            conn = context.connection
-            if conn is not None and conn.get_execution_options().get(STATEMENTS):
-                writer.give_back(conn.connection.dbapi_connection)
-
+        _sqlite_writer_turns(eng, writer)
         generation.install(eng)  # inside the writer's turn: stamps before COMMIT
         writer.watch(eng.dialect)
         eng.writer_turn = writer  # type: ignore[attr-defined]
@@ -174,7 +183,7 @@ class _WriterTurn:
 
         return sa_exc.OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
 
-    def take(self, dbapi_conn) -> None:  # noqa: ANN001
+    def take(self, dbapi_conn) -> None:
         """Wait in this thread for the turn (sign-in's UPDATE, `begin_write`, scripts)."""
         with self.count_lock:
             if self.waiting_in_threads >= max(1, settings.WEB_THREADS // 2):
@@ -200,7 +209,7 @@ class _WriterTurn:
             raise self._busy()
         return Ticket()
 
-    def adopt(self, ticket: Ticket, dbapi_conn) -> None:  # noqa: ANN001
+    def adopt(self, ticket: Ticket, dbapi_conn) -> None:
         ticket.owner = "connection"
         self.holder = self._id(dbapi_conn)
 
@@ -210,21 +219,21 @@ class _WriterTurn:
             self.lock.release()
 
     @staticmethod
-    def _id(conn) -> int:  # noqa: ANN001
+    def _id(conn) -> int:
         """The DBAPI connection's id, whether given bare or through the pool's proxy."""
         return id(getattr(conn, "dbapi_connection", None) or conn)
 
-    def give_back(self, dbapi_conn) -> None:  # noqa: ANN001
+    def give_back(self, dbapi_conn) -> None:
         if self.holder is not None and self.holder == self._id(dbapi_conn):
             self.holder = None
             self.lock.release()
 
-    def watch(self, dialect) -> None:  # noqa: ANN001
+    def watch(self, dialect) -> None:
         """Give the turn back after every COMMIT or ROLLBACK (pool resets included)."""
         for name in ("do_commit", "do_rollback"):
             original = getattr(dialect, name)
 
-            def ended(dbapi_conn, _original=original) -> None:  # noqa: ANN001
+            def ended(dbapi_conn, _original=original) -> None:
                 try:
                     _original(dbapi_conn)
                 finally:
@@ -324,7 +333,7 @@ def install(app: FastAPI) -> None:
     """Answer "database busy" with 503 + Retry-After (problem+json under /api/, a page elsewhere)."""
     from app.core.problems import Problem
 
-    async def _busy(request: Request, exc: Exception):  # noqa: ANN202
+    async def _busy(request: Request, exc: Exception):
         if not _is_busy(exc):
             raise exc
         logging.getLogger("app.db").warning("503 busy: %s %s: %s", request.method, request.url.path,

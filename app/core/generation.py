@@ -83,61 +83,38 @@ def is_write(statement: str) -> bool:
 
 def install(engine: Engine) -> None:
     """Stamp every committed write of this engine with a new token (see the module docstring)."""
-    stamp = f"UPDATE {TABLE} SET token = {{}} WHERE id = 1"  # noqa: S608 - a constant table, an int token
-
     @event.listens_for(engine, "before_cursor_execute")
-    def _seen(conn, _cursor, statement, *_args):  # noqa: ANN001, ANN002
+    def _seen(conn, _cursor, statement, *_args):
         if is_write(statement):
             key = _raw_id(conn)
             _dirty.add(key)
             if statement.lstrip()[:6].upper().startswith(_DDL):
                 _ddl.add(key)
 
-    def _table_exists(cursor, key: int) -> bool:  # noqa: ANN001
-        if key in _ddl or not engine.figures_generation:  # type: ignore[attr-defined]
-            cursor.execute(_check(engine))
-            row = cursor.fetchone()
-            engine.figures_generation = bool(row and row[0])  # type: ignore[attr-defined]
-        return engine.figures_generation  # type: ignore[attr-defined]
-
-    def _stamp(dbapi_conn) -> None:  # noqa: ANN001
-        dbapi_conn = _unwrap(dbapi_conn)
-        key = id(dbapi_conn)
-        if key not in _dirty:
-            return
-        cursor = dbapi_conn.cursor()
-        try:
-            if _table_exists(cursor, key):
-                cursor.execute(stamp.format(new_token()))
-        finally:
-            cursor.close()
-        _dirty.discard(key)
-        _ddl.discard(key)
-
     @event.listens_for(engine, "after_cursor_execute")
-    def _autocommitted(conn, *_args):  # noqa: ANN001, ANN002
+    def _autocommitted(conn, *_args):
         # A write outside a transaction (sign-in's statements on SQLite) committed on its own:
         # stamp it at once, as its own statement.
         dbapi_conn = conn.connection.dbapi_connection
         if id(dbapi_conn) in _dirty and not _in_transaction(dbapi_conn):
-            _stamp(dbapi_conn)
+            _stamp(engine, dbapi_conn)
 
     dialect = engine.dialect
     commit, rollback, release = dialect.do_commit, dialect.do_rollback, dialect.do_release_savepoint
 
-    def do_commit(dbapi_conn) -> None:  # noqa: ANN001
-        _stamp(dbapi_conn)
+    def do_commit(dbapi_conn) -> None:
+        _stamp(engine, dbapi_conn)
         commit(dbapi_conn)
 
-    def do_rollback(dbapi_conn) -> None:  # noqa: ANN001
+    def do_rollback(dbapi_conn) -> None:
         try:
             rollback(dbapi_conn)
         finally:
             _dirty.discard(id(_unwrap(dbapi_conn)))
             _ddl.discard(id(_unwrap(dbapi_conn)))
 
-    def do_release_savepoint(connection, name) -> None:  # noqa: ANN001
-        _stamp(connection.connection.dbapi_connection)
+    def do_release_savepoint(connection, name) -> None:
+        _stamp(engine, connection.connection.dbapi_connection)
         release(connection, name)
 
     dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
@@ -145,12 +122,39 @@ def install(engine: Engine) -> None:
     engine.figures_generation = False  # type: ignore[attr-defined]  # True once the table is seen
 
 
-def _unwrap(conn):  # noqa: ANN001, ANN202
+_STAMP = f"UPDATE {TABLE} SET token = {{}} WHERE id = 1"  # noqa: S608 -- TABLE is this module's constant
+
+
+def _table_exists(engine: Engine, cursor, key: int) -> bool:
+    if key in _ddl or not engine.figures_generation:  # type: ignore[attr-defined]
+        cursor.execute(_check(engine))
+        row = cursor.fetchone()
+        engine.figures_generation = bool(row and row[0])  # type: ignore[attr-defined]
+    return engine.figures_generation  # type: ignore[attr-defined]
+
+
+def _stamp(engine: Engine, dbapi_conn) -> None:
+    """A new token in the generation row, if this connection wrote (before its COMMIT)."""
+    dbapi_conn = _unwrap(dbapi_conn)
+    key = id(dbapi_conn)
+    if key not in _dirty:
+        return
+    cursor = dbapi_conn.cursor()
+    try:
+        if _table_exists(engine, cursor, key):
+            cursor.execute(_STAMP.format(new_token()))
+    finally:
+        cursor.close()
+    _dirty.discard(key)
+    _ddl.discard(key)
+
+
+def _unwrap(conn):
     """The DBAPI connection itself, whether given bare or through the pool's proxy."""
     return getattr(conn, "dbapi_connection", None) or conn
 
 
-def _in_transaction(dbapi_conn) -> bool:  # noqa: ANN001
+def _in_transaction(dbapi_conn) -> bool:
     autocommit = getattr(dbapi_conn, "autocommit", None)
     if autocommit is True:  # psycopg in autocommit mode
         return False
@@ -159,7 +163,7 @@ def _in_transaction(dbapi_conn) -> bool:  # noqa: ANN001
 
 def _check(engine: Engine) -> str:
     if engine.dialect.name == "sqlite":
-        return f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}'"  # noqa: S608 - constant
+        return f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{TABLE}'"  # noqa: S608 -- a constant
     return f"SELECT to_regclass('{TABLE}') IS NOT NULL"
 
 
@@ -177,7 +181,7 @@ def token(session: Session) -> int | None:
     return conn.execute(_SELECT).scalar_one_or_none()
 
 
-_SELECT = text(f"SELECT token FROM {TABLE} WHERE id = 1")  # noqa: S608 - a constant table name
+_SELECT = text(f"SELECT token FROM {TABLE} WHERE id = 1")  # noqa: S608 -- TABLE is a constant
 
 
 class PageCache:

@@ -30,6 +30,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from app.accounts.principal import Principal
+from app.audit.service import audit
 from app.core.config import settings
 from app.core.i18n import _
 from app.core.time import today_vn
@@ -66,7 +67,6 @@ from app.petitions.rules import (
     sees_personal,
 )
 from app.units.models import Unit
-from app.values.service import audit
 
 # The front door: callers say `svc.<name>`. The words and who-may rules are in
 # `app.petitions.rules`, the counts and lists of figures in `app.petitions.figures`.

@@ -1,6 +1,6 @@
 """Who may change a program (the province's administrators, never a token), and what follows
 a change of its targets or indicators: on a published program, the kept roll-up rebuilt in the
-same transaction. (Every change is also audited, with `app.values.service.audit`.)"""
+same transaction. (Every change is also audited, with `app.audit.service.audit`.)"""
 from sqlmodel import Session, col, select
 
 from app.accounts.principal import Principal

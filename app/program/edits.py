@@ -12,6 +12,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from app.accounts.principal import Principal
+from app.audit.service import audit
 from app.program.changes import (
     has_figures,
     refresh_rollup,
@@ -39,7 +40,6 @@ from app.program.spec import (
     tree_of,
 )
 from app.units.models import Unit
-from app.values.service import audit
 
 PROGRAM_FIELDS = ("title", "theme", "motto", "source")
 

@@ -28,6 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.accounts.principal import Principal
+from app.audit.models import AuditLog
+from app.audit.service import audit
 from app.core.i18n import _
 from app.program.changes import (
     all_programs,
@@ -72,8 +74,7 @@ from app.program.spec import (
 )
 from app.rollup.service import rebuild_unit_counts
 from app.units.models import Unit, UnitYear
-from app.values.models import AuditLog, DataValue
-from app.values.service import audit
+from app.values.models import DataValue
 
 # The front door: callers say `lifecycle.<name>` for every step of a program's life. The parts
 # live in `spec` (the description and its words), `checks` (every error at once), `changes`

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.accounts.deps import Principal, WebUser, verify_csrf
 from app.core.db import SessionDep
@@ -18,14 +18,16 @@ from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.templates import render
 from app.program import service as tasks
+from app.program.display import QUARTER_NUMERALS, figure_text
 from app.program.models import Indicator, Program, Task
 from app.program.periods import PeriodRange
+from app.units import tree
 from app.units.deps import readable_unit, unit_by_code
 from app.units.models import Unit
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-QUARTERS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+QUARTERS = QUARTER_NUMERALS
 
 
 def _error_status(request: Request, status: int) -> int:
@@ -103,9 +105,7 @@ def _month_choices(program: Program) -> list[str]:
 
 @router.get("/tasks")
 def tasks_page(request: Request, session: SessionDep, principal: WebUser,
-               plan: str | None = None, month: str | None = None):  # noqa: ANN201
-    from app.reports.service import figure_text
-
+               plan: str | None = None, month: str | None = None):
     program = _program(session, principal.unit)
     plan_unit = _followed_plan(session, principal, plan) if plan else tasks.default_plan(
         session, program, principal.unit)
@@ -118,8 +118,7 @@ def tasks_page(request: Request, session: SessionDep, principal: WebUser,
     plan_choices: list[Unit] = []
     progress = []
     if principal.can_read(root):
-        plan_choices = [root] + list(session.exec(select(Unit).where(Unit.parent_id == root.id)
-                                                  .order_by(Unit.sort_order, Unit.name)).all())
+        plan_choices = [root] + tree.children(session, root)
     else:
         plan_choices = tasks.plans_above(session, program, principal.unit)
     if plan_unit.id == root.id and principal.can_read(root):
@@ -142,8 +141,6 @@ def tasks_page(request: Request, session: SessionDep, principal: WebUser,
 
 def _task_context(session: Session, principal: Principal, task: Task, plan_unit: Unit,
                   **extra: object) -> dict[str, object]:
-    from app.reports.service import figure_text
-
     program = session.get(Program, task.program_id)
     as_of = tasks.today_vn()
     view = tasks.task_view(session, program, task, as_of)
@@ -167,7 +164,7 @@ def _task_context(session: Session, principal: Principal, task: Task, plan_unit:
 
 
 @router.get("/tasks/{task_id:int}")
-def task_page(request: Request, session: SessionDep, principal: WebUser, task_id: int):  # noqa: ANN201
+def task_page(request: Request, session: SessionDep, principal: WebUser, task_id: int):
     task, plan_unit = _task_in_scope(session, principal, task_id)
     return render(request, "program/task.html", _task_context(session, principal, task, plan_unit))
 
@@ -253,7 +250,7 @@ def _plan_unit_for_writing(session: Session, principal: Principal, code: str | N
 
 @router.get("/tasks/new")
 def new_task_form(request: Request, session: SessionDep, principal: WebUser,
-                  plan: str | None = None):  # noqa: ANN201
+                  plan: str | None = None):
     program = _program(session, principal.unit)
     plan_unit = _plan_unit_for_writing(session, principal, plan)
     return render(request, "program/new_task.html", _new_context(session, program, plan_unit))
@@ -299,7 +296,7 @@ def new_task(request: Request, session: SessionDep, principal: WebUser,
 
 @router.get("/tasks/plan")
 def plan_form(request: Request, session: SessionDep, principal: WebUser,
-              unit: str | None = None):  # noqa: ANN201
+              unit: str | None = None):
     program = _program(session, principal.unit)
     plan_unit = _plan_unit_for_writing(session, principal, unit)
     if not tasks.is_district_plan(program, plan_unit):

@@ -8,10 +8,12 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from app.accounts.principal import Principal
+from app.audit.service import audit
 from app.core.errors import InputError
 from app.core.time import today_vn, utcnow
 from app.program.models import Indicator, Program, Task, TaskIndicator, TaskNote
 from app.program.periods import quarter_of
+from app.units import tree
 from app.units.models import Unit
 
 
@@ -235,8 +237,6 @@ def set_status(session: Session, principal: Principal, task: Task, status: str,
     Raises PermissionError (not an editor of the lead unit), StaleTask (someone changed it since
     `expected_version`) or TaskError (bad status or date).
     """
-    from app.values.service import audit
-
     lead = session.get(Unit, task.lead_unit_id)
     if lead is None or not can_edit_task(principal, lead):
         raise PermissionError(task.id)
@@ -273,8 +273,6 @@ def set_status(session: Session, principal: Principal, task: Task, status: str,
 def add_note(session: Session, principal: Principal, task: Task, noted_on: date | None, text: str,
              *, today: date | None = None, via: str = "web") -> TaskNote:
     """A dated progress note. Audited; does not commit. Raises PermissionError or TaskError."""
-    from app.values.service import audit
-
     lead = session.get(Unit, task.lead_unit_id)
     if lead is None or not can_edit_task(principal, lead):
         raise PermissionError(task.id)
@@ -311,8 +309,6 @@ def add_task(session: Session, principal: Principal, program: Program, plan_unit
              indicator_ids: list[int] | None = None, today: date | None = None,
              via: str = "web") -> Task:
     """A task added mid-year (section III), with its reason and date. Audited; does not commit."""
-    from app.values.service import audit
-
     if not can_plan(principal, plan_unit):
         raise PermissionError(plan_unit.code)
     title, text, reason = (title or "").strip(), (text or "").strip(), (reason or "").strip()
@@ -385,8 +381,6 @@ def adopt_tasks(session: Session, principal: Principal, program: Program, plan_u
     The copies are led by the unit and followed separately from the originals. Tasks already
     taken on are skipped, so choosing again changes nothing. Audited; does not commit.
     """
-    from app.values.service import audit
-
     if not is_district_plan(program, plan_unit):
         raise TaskError("not_district", "Only a unit just below the province builds its plan from the "
                         "province's.", "unit")
@@ -447,12 +441,11 @@ class PlanProgress:
 
 def plans_progress(session: Session, program: Program, parent: Unit, on: date) -> list[PlanProgress]:
     """One row per unit just below `parent` (the province's districts): its plan's progress."""
-    units = list(session.exec(select(Unit).where(Unit.parent_id == parent.id)
-                              .order_by(Unit.sort_order, Unit.name, Unit.id)).all())
+    units = tree.children(session, parent)
     rows = session.exec(select(Task.plan_unit_id, Task.quarter, Task.due_month, Task.status, Task.done_on)
                         .join(Unit, Unit.id == Task.plan_unit_id)
                         .where(Task.program_id == program.id, Task.parent_id.is_(None),
-                               Unit.parent_id == parent.id)).all()
+                               tree.children_clause(parent))).all()
     acc: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for plan_unit_id, quarter, due_month, status, done_on in rows:
         a = acc[plan_unit_id]

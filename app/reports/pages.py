@@ -10,18 +10,19 @@ from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.templates import render
+from app.program import display
 from app.program import service as tasks
 from app.program.periods import PeriodRange
 from app.reports import service
 from app.reports.xlsx import workbook
-from app.rollup.pages import LEGEND, STATUS_WORDS, default_period
+from app.rollup.pages import LEGEND, default_period
 from app.units.deps import readable_unit
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _program(session: SessionDep, unit=None):  # noqa: ANN001
+def _program(session: SessionDep, unit=None):
     try:
         return tasks.current_program(session, unit)
     except LookupError:
@@ -74,9 +75,9 @@ def report_page(request: Request, session: SessionDep, principal: WebUser, unit_
                 period: str):
     report = _report(session, principal, unit_code, period)
     return render(request, "reports/monthly.html", {
-        "r": report, "figure_text": service.figure_text, "target_text": service.target_text,
-        "actual_text": service.actual_text, "place": _place(report), "legend": _(LEGEND),
-        "status_words": {k: _(v) for k, v in STATUS_WORDS.items()},
+        "r": report, "figure_text": display.figure_text, "target_text": display.target_text,
+        "actual_text": display.actual_text, "place": _place(report), "legend": _(LEGEND),
+        "status_words": display.status_words(),
     })
 
 

@@ -14,19 +14,18 @@ level (or today, when that day is still to come).
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.core.config import settings
-from app.core.i18n import _, fmt_number, fmt_percent, fmt_vnd
 from app.core.time import today_vn
 from app.program import service as tasks
-from app.program.models import Indicator, Program
+from app.program.models import Program
 from app.program.periods import PeriodRange
-from app.program.rules import PERCENT_MEASURES
 from app.rollup import reporting
 from app.rollup import service as rollup_service
 from app.rollup.progress import IndicatorProgress, Judge
-from app.rollup.types import Figure, IndicatorResult, TargetResult
+from app.rollup.types import IndicatorResult
+from app.units import tree
 from app.units.models import Unit, UnitKind, UnitLevel
 
 
@@ -125,51 +124,6 @@ def _open_in(quarter: int, due_month: int | None, month: int) -> bool:
 
 def report_units(session: Session, root: Unit) -> list[Unit]:
     """The units a user can report on from the picker: their own and the level just below."""
-    below = list(session.exec(select(Unit).where(Unit.parent_id == root.id)
-                              .order_by(Unit.sort_order, Unit.name, Unit.id)).all())
-    return [root] + below
+    return [root] + tree.children(session, root)
 
 
-# --- how a figure reads -------------------------------------------------------------------
-
-def figure_text(indicator: Indicator, fig: Figure | None) -> str:
-    """"90,5 %" (with "181/200" for ratios and shares), "12 nhà", "3.250.000.000 đ", "—"."""
-    if fig is None or fig.value is None:
-        return "—"
-    if indicator.measure in PERCENT_MEASURES:
-        text = fmt_percent(fig.value)
-        if fig.numerator is not None and fig.denominator is not None:
-            text += f" ({fmt_number(fig.numerator)}/{fmt_number(fig.denominator)})"
-        return text
-    if indicator.measure == "amount":
-        return fmt_vnd(int(fig.value))
-    label = f" {indicator.value_label}" if indicator.value_label else ""
-    return f"{fmt_number(fig.value)}{label}"
-
-
-def actual_text(indicator: Indicator, tr: TargetResult) -> str:
-    """What the target compared: a percentage, a reduction, a count or an amount."""
-    if tr.actual is None:
-        return "—"
-    if tr.target.scope == "each" and tr.units_total is not None:
-        return f"{tr.units_meeting}/{tr.units_total}"
-    if tr.target.on == "reduction_pct" or indicator.measure in PERCENT_MEASURES:
-        return f"{fmt_number(tr.actual, 1)} %"
-    if indicator.measure == "amount":
-        return fmt_vnd(int(tr.actual))
-    return fmt_number(tr.actual)
-
-
-def target_text(indicator: Indicator, tr: TargetResult) -> str:
-    """The target as a comparison: "≥ 95 %", "> 90 %", "10–15 % (giảm)", "≥ 3 (mỗi đơn vị)"."""
-    t = tr.target
-    signs = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
-    pct = t.on == "reduction_pct" or indicator.measure in PERCENT_MEASURES
-    def num(x: float) -> str:
-        if indicator.measure == "amount" and not pct:
-            return fmt_vnd(int(x))
-        return fmt_number(x, 0 if float(x).is_integer() else 1) + (" %" if pct else "")
-    if t.comparator == "range":
-        text = f"{num(t.value)} – {num(t.value_high or t.value)}"
-        return _("reduction of {text}", text=text) if t.on == "reduction_pct" else text
-    return f"{signs.get(t.comparator, t.comparator)} {num(t.value)}"

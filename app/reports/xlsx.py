@@ -12,16 +12,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from app.core.i18n import _
 from app.core.spreadsheet import safe_row
+from app.program.display import quarter_numeral, status_word, target_text
 from app.program.rules import PERCENT_MEASURES
-from app.reports.service import MonthlyReport, target_text
-from app.rollup.on_track import BEHIND, MET, NO_DATA, NOT_MET, ON_TRACK
+from app.reports.service import MonthlyReport
+from app.rollup.on_track import NO_DATA
 
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 SHEET_INDICATORS = "Chỉ tiêu"
 SHEET_TASKS = "Nhiệm vụ"
 SHEET_COMPLETENESS = "Tiến độ báo cáo"
-STATUS_WORDS = {MET: "Met", NOT_MET: "Not met", ON_TRACK: "On track", BEHIND: "Behind schedule",
-                NO_DATA: "No data"}
 TASK_WORDS = {"done": "Done", "overdue": "Overdue", "in_progress": "Under way", "not_started": "Not yet started"}
 INDICATOR_HEADER = ["STT", "Mã", "Chỉ tiêu", "Kết quả lũy kế", "Tử số", "Mẫu số", "Đơn vị đã báo cáo",
                     "Đơn vị phải báo cáo", "Mục tiêu", "Nội dung mục tiêu", "Kết quả so sánh",
@@ -55,10 +53,10 @@ def _indicators_sheet(ws: Worksheet, report: MonthlyReport) -> None:
         for tp in rows:
             tr = tp.result if tp is not None else None
             if tp is None:
-                ws.append(safe_row(base + [None, None, None, None, None, _(STATUS_WORDS[NO_DATA])]))
+                ws.append(safe_row(base + [None, None, None, None, None, status_word(NO_DATA)]))
             else:
                 ws.append(safe_row(base + [target_text(ind, tr), tr.target.label, tr.actual, tr.units_meeting,
-                                           tr.units_total, _(STATUS_WORDS[tp.verdict])]))
+                                           tr.units_total, status_word(tp.verdict)]))
             r = ws.max_row
             if pct:
                 ws.cell(r, 4).number_format = "0.0%"
@@ -79,8 +77,8 @@ def _tasks_sheet(wt: Worksheet, report: MonthlyReport) -> None:
     for name, views in sections:
         for v in views:
             t = v.task
-            wt.append(safe_row([name, ROMAN[t.quarter], v.label, t.title, t.lead_department or v.lead.name,
-                       t.due_note or (f"Tháng {t.due_month}" if t.due_month else f"Quý {ROMAN[t.quarter]}"),
+            wt.append(safe_row([name, quarter_numeral(t.quarter), v.label, t.title, t.lead_department or v.lead.name,
+                       t.due_note or (f"Tháng {t.due_month}" if t.due_month else f"Quý {quarter_numeral(t.quarter)}"),
                        _(TASK_WORDS[v.state]), t.done_on.strftime("%d/%m/%Y") if t.done_on else None,
                        "Bổ sung" if t.is_addition else None, t.addition_reason]))
     _widths(wt, [26, 6, 8, 60, 26, 14, 14, 16, 10, 40])

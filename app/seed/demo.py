@@ -4,11 +4,12 @@ Demo only: a production start refuses SEED_DEMO_USERS.
 """
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app.accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from app.accounts.models import User
 from app.accounts.security import hash_password
+from app.units import tree
 from app.units.models import Unit
 from app.units.time import unit_by_code_on
 
@@ -62,7 +63,7 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
                               .order_by(Unit.depth, Unit.id)).all())
     attrs = year_attributes(session, 2023)
 
-    def attr(u: Unit, name: str):  # noqa: ANN202
+    def attr(u: Unit, name: str):
         a = attrs.get(u.id)
         return getattr(a, name) if a is not None else None
 
@@ -242,7 +243,7 @@ def seed_demo_2026(session: Session, *, users: bool, values: bool, months: int =
         if not report.ok:
             raise RuntimeError("loading the 2025 Lào Cai tree failed: " + "; ".join(report.errors[:5]))
         province = unit_by_code_on(session, "15", date(DEMO_YEAR, 1, 1))
-    communes = list(session.exec(select(Unit).where(Unit.parent_id == province.id).order_by(Unit.code)).all())
+    communes = sorted(tree.children(session, province), key=lambda u: u.code)
     rng = random.Random(DEMO_YEAR)
     rural = [c for c in communes if c.kind == "xa"]
     picked = rng.sample(rural, min(len(rural), NEW_RURAL_2026 + EXPECTED_2026))
@@ -292,7 +293,7 @@ def _seed_users(session: Session, users: list, day: date) -> None:
     session.flush()
 
 
-def _demo_values_2026(session: Session, program, months: int) -> None:  # noqa: ANN001
+def _demo_values_2026(session: Session, program, months: int) -> None:
     """Plausible figures for January–March 2026 for every indicator at its entry levels, drawn with
     a fixed seed (demo only), entered early in the following month."""
     import random
@@ -303,14 +304,13 @@ def _demo_values_2026(session: Session, program, months: int) -> None:  # noqa: 
     from app.core.time import utcnow
     from app.program import rules
     from app.program.models import Indicator
-    from app.units.time import in_force_clause, year_attributes
+    from app.units.time import year_attributes
     from app.values.models import DataValue
 
     rng = random.Random(DEMO_YEAR + 1)
     day = date(DEMO_YEAR, 1, 31)
     root = session.get(Unit, program.root_unit_id)
-    units = list(session.exec(select(Unit).where(col(Unit.path).startswith(root.path), in_force_clause(day))
-                              .order_by(Unit.depth, Unit.id)).all())
+    units = sorted(tree.subtree(session, root, day), key=lambda u: (u.depth, u.id))
     attrs = year_attributes(session, DEMO_YEAR)
     now = utcnow()
     rows = []

@@ -11,6 +11,7 @@ from importlib import resources
 
 from sqlmodel import Session, select
 
+from app.units import tree
 from app.units.models import Unit, UnitKind, UnitLevel, UnitYear
 
 PROVINCE_CODE = "15"
@@ -46,7 +47,7 @@ def _load(name: str) -> dict:
     return json.loads(data.read_text(encoding="utf-8"))
 
 
-def _add(session: Session, parent: Unit | None, **fields) -> Unit:  # noqa: ANN003
+def _add(session: Session, parent: Unit | None, **fields) -> Unit:
     unit = Unit(parent_id=parent.id if parent else None, path="", **fields)
     session.add(unit)
     session.flush()
@@ -120,7 +121,7 @@ def _add_demo_villages(session: Session, commune: Unit) -> None:
         session.add(Unit(code=f"{commune.code}-{i:02d}", name=f"{label} {i}", kind=kind, depth=3,
                          parent_id=commune.id, path="", sort_order=i, is_demo=True))
     session.flush()
-    for v in session.exec(select(Unit).where(Unit.parent_id == commune.id).order_by(Unit.sort_order)):
+    for v in tree.children(session, commune):
         v.path = f"{commune.path}{v.id}/"
         households, population = sizes[v.sort_order - 1]
         session.add(UnitYear(unit_id=v.id, year=ATTRIBUTES_YEAR, households=households, population=population))

@@ -41,8 +41,9 @@ from pathlib import Path
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from app.rollup import service as rollup
+from app.units import tree
 from app.units.models import SUCCESSOR_KINDS, Unit, UnitKind, UnitSuccessor, UnitYear
-from app.units.time import in_force_clause, is_in_force, overlaps, set_year_attributes, unit_by_code_on
+from app.units.time import is_in_force, overlaps, set_year_attributes, unit_by_code_on
 
 CODE_PATTERN = re.compile(r"^[0-9A-Za-z]+(?:[-._][0-9A-Za-z]+)*$")
 MAX_CODE_LENGTH = 32
@@ -212,8 +213,7 @@ def import_rows(session: Session, rows: list[tuple[int, dict[str, str]]], *, rep
         if root is None:
             err(f"Retiring {code}: no unit with that code is in force on {before:%d/%m/%Y}.")
             continue
-        retiring += [u for u in session.exec(select(Unit).where(
-            col(Unit.path).startswith(root.path), in_force_clause(before))).all()]
+        retiring += tree.subtree(session, root, before)
     retired_ids = {u.id for u in retiring}
 
     in_force_on_day = _Index(session, day, retired_ids)
@@ -241,7 +241,7 @@ def import_rows(session: Session, rows: list[tuple[int, dict[str, str]]], *, rep
 
 
 def _check_row(session: Session, line: int, row: dict[str, str], kinds: dict, by_code: dict, day: date,
-               effective: date | None, in_force_on_day, report: ImportReport,  # noqa: ANN001
+               effective: date | None, in_force_on_day, report: ImportReport,
                ending: dict[int, date]) -> "_Plan | None":
     err = report.errors.append
     code, name, kind, parent = (row.get(c, "").strip() for c in COLUMNS)
@@ -267,6 +267,14 @@ def _check_row(session: Session, line: int, row: dict[str, str], kinds: dict, by
         if v and (not v.isdigit()):
             err(f"Line {line}: {col_name} must be a whole number ≥ 0, not {row[col_name]!r}.")
     plan = _Plan(line=line, row=row, code=code)
+    _read_validity_and_sources(plan, line, row, day, effective, in_force_on_day, err)
+    _decide_action(plan, line, name, kind, parent, day, effective, in_force_on_day, ending, err)
+    return plan
+
+
+def _read_validity_and_sources(plan: "_Plan", line: int, row: dict[str, str], day: date, effective: date | None,
+                               in_force_on_day, err) -> None:
+    """The row's end of validity, its kind of change and the former units it comes from."""
     vt = row.get("valid_to", "").strip()
     if vt:
         plan.valid_to = _parse_day(vt)
@@ -290,6 +298,13 @@ def _check_row(session: Session, line: int, row: dict[str, str], kinds: dict, by
                 f"{effective - timedelta(days=1):%d/%m/%Y}.")
         else:
             plan.sources.append(former)
+
+
+def _decide_action(plan: "_Plan", line: int, name: str, kind: str, parent: str, day: date,
+                   effective: date | None, in_force_on_day, ending: dict[int, date], err) -> None:
+    """Update, correct or version the unit in force with this code; or, for a new one, check
+    its code clashes with no unit whose validity overlaps."""
+    code = plan.code
     existing = in_force_on_day(code)
     if existing is not None:
         plan.existing = existing
@@ -321,11 +336,10 @@ def _check_row(session: Session, line: int, row: dict[str, str], kinds: dict, by
                     f"{f'{o_to:%d/%m/%Y}' if o_to else 'still'}), and validity ranges of one code may "
                     f"not overlap; end that unit first (--retire) or use the day after it ends.")
                 break
-    return plan
 
 
 def _check_parent(plan: _Plan, kinds: dict, by_code: dict, day: date, in_force_on_day, session: Session,
-                  report: ImportReport) -> None:  # noqa: ANN001
+                  report: ImportReport) -> None:
     err = report.errors.append
     row, line = plan.row, plan.line
     kind, parent = row.get("kind", "").strip(), row.get("parent_code", "").strip()
@@ -381,7 +395,7 @@ def _check_cycles(plans: list[_Plan], by_code: dict, report: ImportReport) -> No
 
 
 def _apply(session: Session, plans: list[_Plan], kinds: dict, by_code: dict, report: ImportReport,
-           replace_demo: bool, day: date, effective: date | None, year: int, in_force_on_day,  # noqa: ANN001
+           replace_demo: bool, day: date, effective: date | None, year: int, in_force_on_day,
            rebuild: bool = True) -> None:
     parents_with_real_villages: set[int] = set()
     made: dict[str, Unit] = {}
@@ -469,7 +483,7 @@ def _after_write(session: Session, plan: _Plan, unit: Unit, parent: Unit | None,
 def _carry_forward(session: Session, old: Unit, new: Unit, day: date, report: ImportReport) -> None:
     """The units in force below a unit that got a new version follow it: each gets a new version
     under the new parent from `day` (same code, name, kind), linked "renamed"."""
-    for child in session.exec(select(Unit).where(Unit.parent_id == old.id, in_force_clause(day))).all():
+    for child in tree.children(session, old, day):
         copy = Unit(code=child.code, name=child.name, kind=child.kind, depth=child.depth, parent_id=new.id,
                     path="", sort_order=child.sort_order, is_demo=child.is_demo, valid_from=day,
                     valid_to=child.valid_to)

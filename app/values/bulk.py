@@ -1,7 +1,7 @@
 """Batch import of figures (API dataValueSets, CSV files): all-or-nothing, idempotent, set-wise.
 
-Every row is judged by the same rules as the entry forms (`service.check_save` and
-`service.decide_save`, the rules `service.save_value` applies to one figure), in Python, over
+Every row is judged by the same rules as the entry forms (`check_save` and
+`decide_save`, the rules `service.save_value` applies to one figure), in Python, over
 what the batch needs loaded in a few queries first (units, indicators, the stored figures as
 plain rows, submitted months). Only when no row is rejected (and not on a dry run) is anything
 written, set-wise (`app.values.bulk_write`: one statement per table and kind of change, audit
@@ -34,8 +34,9 @@ from app.program import rules
 from app.program.models import Indicator, Program
 from app.rollup import service as rollup
 from app.units.models import Unit
-from app.values import bulk_write, service
+from app.values import bulk_write
 from app.values.models import DataValue, PeriodSubmission
+from app.values.rules import Conflict, EntryError, check_save, decide_save, parse_figure
 
 CSV_COLUMNS = ("orgUnit", "dataElement", "period", "value", "numerator", "denominator", "comment",
                "version")
@@ -133,7 +134,7 @@ def rows_from_csv(text: str) -> list[ImportRow]:
         if not cells or all(c.strip() == "" for c in cells):
             continue
 
-        def cell(name: str) -> str | None:
+        def cell(name: str, cells: list[str] = cells) -> str | None:
             i = pos.get(name)
             return cells[i].strip() if i is not None and i < len(cells) else None
 
@@ -188,19 +189,19 @@ def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, s
                    PeriodSubmission.period.in_(periods))).all())
 
 
-def _shape_error(indicator: Indicator, row: ImportRow) -> service.EntryError | None:
+def _shape_error(indicator: Indicator, row: ImportRow) -> EntryError | None:
     """A figure sent in the fields of another kind of indicator (rather than silently dropped)."""
     if indicator.measure == "ratio" and row.value not in (None, ""):
-        return service.EntryError("wrong_fields", f"{indicator.code} is a ratio: send numerator and "
+        return EntryError("wrong_fields", f"{indicator.code} is a ratio: send numerator and "
                                   "denominator, not value.", "value")
     if indicator.measure != "ratio" and (row.numerator not in (None, "") or row.denominator not in (None, "")):
-        return service.EntryError("wrong_fields", f"{indicator.code} is a {indicator.measure}: send value, "
+        return EntryError("wrong_fields", f"{indicator.code} is a {indicator.measure}: send value, "
                                   "not numerator/denominator.", "numerator")
     return None
 
 
 def _snapshot(current: Row | None) -> dict[str, Any] | None:
-    """`service.snapshot` of a stored row."""
+    """`snapshot` of a stored row."""
     if current is None:
         return None
     return {"value": current.value, "numerator": current.numerator, "denominator": current.denominator,
@@ -305,19 +306,19 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
                 raise bad_shape
             raw = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
                    "comment": row.comment or comment}
-            fig = service.parse_figure(indicator, raw)
-            service.check_save(principal, program, unit, indicator, row.period, fig)
-            action = service.decide_save(unit, row.period, fig, current, row.version,
+            fig = parse_figure(indicator, raw)
+            check_save(principal, program, unit, indicator, row.period, fig)
+            action = decide_save(unit, row.period, fig, current, row.version,
                                          (unit.id, row.period) in pre.submitted)
-        except service.Conflict:
-            assert current is not None
+        except Conflict:
+            assert current is not None  # noqa: S101 -- a conflict is only ever over a stored row (for the type checker)
             result.rejected.append(Rejection(
                 i, row.line, row.org_unit, row.data_element, row.period, "conflict",
                 f"The figure changed since version {row.version} was read: it is now version "
                 f"{current.version}. Read it again and send the batch again.", None,
                 session.get(DataValue, current.id, populate_existing=True)))
             continue
-        except service.EntryError as e:
+        except EntryError as e:
             if e.code == "deleted_meanwhile":
                 result.rejected.append(Rejection(
                     i, row.line, row.org_unit, row.data_element, row.period, "conflict",

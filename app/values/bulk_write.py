@@ -1,7 +1,7 @@
 """Set-wise writes of an import batch: one statement per table and kind of change.
 
 `app.values.bulk` decides, row by row in Python, what each figure does (the rules of
-`service.decide_save`); this module writes the outcome of the whole batch at once:
+`rules.decide_save`); this module writes the outcome of the whole batch at once:
 
 - PostgreSQL: `INSERT … SELECT FROM unnest(arrays)` (new figures, returning their ids, then
   their audit rows), `UPDATE … FROM unnest(arrays)` (changed figures), `DELETE … = ANY(array)`
@@ -29,7 +29,7 @@ Key = tuple[int, int, str]  # (unit id, indicator id, period)
 
 @dataclass
 class Writes:
-    """A batch's outcome, in batch order. Snapshots are `service.snapshot` dicts."""
+    """A batch's outcome, in batch order. Snapshots are `rules.snapshot` dicts."""
 
     created: list[tuple[Key, dict[str, Any]]] = field(default_factory=list)  # key, new
     updated: list[tuple[Key, int, dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # key, id, old, new
@@ -61,66 +61,79 @@ def write(session: Session, w: Writes, *, now: datetime, user_id: int | None, to
     pg = dialect.name == "postgresql"
     stamp = now if pg else _stamp(dialect, now)
     if w.deleted:
-        ids = [i for _k, i, _o in w.deleted]
-        if pg:
-            session.execute(text("DELETE FROM data_value WHERE id = ANY(CAST(:ids AS integer[]))"),
-                            {"ids": ids})
-        else:
-            for i in range(0, len(ids), _CHUNK):
-                session.execute(delete(_dv).where(_dv.c.id.in_(ids[i:i + _CHUNK])))
+        _delete(session, w, pg=pg)
     if w.updated:
-        if pg:
-            session.execute(text(
-                "UPDATE data_value AS d SET value = t.v, numerator = t.n, denominator = t.d, "
-                "comment = t.c, version = t.ver, updated_at = :now, updated_by_id = :by, "
-                "updated_via = :via FROM unnest(CAST(:ids AS integer[]), CAST(:v AS bigint[]), "
-                "CAST(:n AS bigint[]), CAST(:d AS bigint[]), CAST(:c AS text[]), "
-                "CAST(:ver AS integer[])) AS t(id, v, n, d, c, ver) WHERE d.id = t.id"),
-                {"ids": [i for _k, i, _o, _n in w.updated],
-                 "v": [n["value"] for *_x, n in w.updated],
-                 "n": [n["numerator"] for *_x, n in w.updated],
-                 "d": [n["denominator"] for *_x, n in w.updated],
-                 "c": [n["comment"] for *_x, n in w.updated],
-                 "ver": [n["version"] for *_x, n in w.updated],
-                 "now": now, "by": user_id, "via": via})
-        else:
-            session.connection().exec_driver_sql(
-                "UPDATE data_value SET value = ?, numerator = ?, denominator = ?, comment = ?, "
-                "version = ?, updated_at = ?, updated_by_id = ?, updated_via = ? WHERE id = ?",
-                [(n["value"], n["numerator"], n["denominator"], n["comment"], n["version"], stamp,
-                  user_id, via, i) for _k, i, _o, n in w.updated])
-    new_ids: dict[Key, int] = {}
-    if w.created:
-        keys = [k for k, _n in w.created]
-        if pg:
-            rows = session.execute(text(
-                "INSERT INTO data_value (unit_id, indicator_id, period, value, numerator, denominator, "
-                "comment, version, created_at, updated_at, updated_by_id, updated_via) "
-                "SELECT u, i, p, v, n, d, c, 1, :now, :now, :by, :via FROM unnest("
-                "CAST(:u AS integer[]), CAST(:i AS integer[]), CAST(:p AS varchar[]), "
-                "CAST(:v AS bigint[]), CAST(:n AS bigint[]), CAST(:d AS bigint[]), CAST(:c AS text[])"
-                ") AS t(u, i, p, v, n, d, c) RETURNING id, unit_id, indicator_id, period"),
-                {"u": [k[0] for k in keys], "i": [k[1] for k in keys], "p": [k[2] for k in keys],
-                 "v": [n["value"] for _k, n in w.created],
-                 "n": [n["numerator"] for _k, n in w.created],
-                 "d": [n["denominator"] for _k, n in w.created],
-                 "c": [n["comment"] for _k, n in w.created],
-                 "now": now, "by": user_id, "via": via})
-        else:
-            # New rows get ids above the largest one (INTEGER PRIMARY KEY); read them back by key.
-            conn = session.connection()
-            top = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM data_value").scalar_one()
-            conn.exec_driver_sql(
-                "INSERT INTO data_value (unit_id, indicator_id, period, value, numerator, denominator, "
-                "comment, version, created_at, updated_at, updated_by_id, updated_via) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
-                [(k[0], k[1], k[2], n["value"], n["numerator"], n["denominator"], n["comment"], stamp,
-                  stamp, user_id, via) for k, n in w.created])
-            rows = conn.exec_driver_sql("SELECT id, unit_id, indicator_id, period FROM data_value "
-                                        "WHERE id > ?", (top,))
-        wanted = set(keys)
-        new_ids = {(u, i, p): id_ for id_, u, i, p in rows if (u, i, p) in wanted}
+        _update(session, w, pg=pg, now=now, stamp=stamp, user_id=user_id, via=via)
+    new_ids = _insert(session, w, pg=pg, now=now, stamp=stamp, user_id=user_id, via=via) if w.created else {}
     _write_audit(session, w, new_ids, pg=pg, now=stamp, user_id=user_id, token_id=token_id, via=via)
+
+
+def _delete(session: Session, w: Writes, *, pg: bool) -> None:
+    ids = [i for _k, i, _o in w.deleted]
+    if pg:
+        session.execute(text("DELETE FROM data_value WHERE id = ANY(CAST(:ids AS integer[]))"),
+                        {"ids": ids})
+    else:
+        for i in range(0, len(ids), _CHUNK):
+            session.execute(delete(_dv).where(_dv.c.id.in_(ids[i:i + _CHUNK])))
+
+
+def _update(session: Session, w: Writes, *, pg: bool, now: datetime, stamp: Any, user_id: int | None,
+            via: str) -> None:
+    if pg:
+        session.execute(text(
+            "UPDATE data_value AS d SET value = t.v, numerator = t.n, denominator = t.d, "
+            "comment = t.c, version = t.ver, updated_at = :now, updated_by_id = :by, "
+            "updated_via = :via FROM unnest(CAST(:ids AS integer[]), CAST(:v AS bigint[]), "
+            "CAST(:n AS bigint[]), CAST(:d AS bigint[]), CAST(:c AS text[]), "
+            "CAST(:ver AS integer[])) AS t(id, v, n, d, c, ver) WHERE d.id = t.id"),
+            {"ids": [i for _k, i, _o, _n in w.updated],
+             "v": [n["value"] for *_x, n in w.updated],
+             "n": [n["numerator"] for *_x, n in w.updated],
+             "d": [n["denominator"] for *_x, n in w.updated],
+             "c": [n["comment"] for *_x, n in w.updated],
+             "ver": [n["version"] for *_x, n in w.updated],
+             "now": now, "by": user_id, "via": via})
+    else:
+        session.connection().exec_driver_sql(
+            "UPDATE data_value SET value = ?, numerator = ?, denominator = ?, comment = ?, "
+            "version = ?, updated_at = ?, updated_by_id = ?, updated_via = ? WHERE id = ?",
+            [(n["value"], n["numerator"], n["denominator"], n["comment"], n["version"], stamp,
+              user_id, via, i) for _k, i, _o, n in w.updated])
+
+
+def _insert(session: Session, w: Writes, *, pg: bool, now: datetime, stamp: Any, user_id: int | None,
+            via: str) -> dict[Key, int]:
+    """Insert the new figures; their ids by key (for their audit rows)."""
+    keys = [k for k, _n in w.created]
+    if pg:
+        rows = session.execute(text(
+            "INSERT INTO data_value (unit_id, indicator_id, period, value, numerator, denominator, "
+            "comment, version, created_at, updated_at, updated_by_id, updated_via) "
+            "SELECT u, i, p, v, n, d, c, 1, :now, :now, :by, :via FROM unnest("
+            "CAST(:u AS integer[]), CAST(:i AS integer[]), CAST(:p AS varchar[]), "
+            "CAST(:v AS bigint[]), CAST(:n AS bigint[]), CAST(:d AS bigint[]), CAST(:c AS text[])"
+            ") AS t(u, i, p, v, n, d, c) RETURNING id, unit_id, indicator_id, period"),
+            {"u": [k[0] for k in keys], "i": [k[1] for k in keys], "p": [k[2] for k in keys],
+             "v": [n["value"] for _k, n in w.created],
+             "n": [n["numerator"] for _k, n in w.created],
+             "d": [n["denominator"] for _k, n in w.created],
+             "c": [n["comment"] for _k, n in w.created],
+             "now": now, "by": user_id, "via": via})
+    else:
+        # New rows get ids above the largest one (INTEGER PRIMARY KEY); read them back by key.
+        conn = session.connection()
+        top = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM data_value").scalar_one()
+        conn.exec_driver_sql(
+            "INSERT INTO data_value (unit_id, indicator_id, period, value, numerator, denominator, "
+            "comment, version, created_at, updated_at, updated_by_id, updated_via) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            [(k[0], k[1], k[2], n["value"], n["numerator"], n["denominator"], n["comment"], stamp,
+              stamp, user_id, via) for k, n in w.created])
+        rows = conn.exec_driver_sql("SELECT id, unit_id, indicator_id, period FROM data_value "
+                                    "WHERE id > ?", (top,))
+    wanted = set(keys)
+    return {(u, i, p): id_ for id_, u, i, p in rows if (u, i, p) in wanted}
 
 
 def _stamp(dialect: Any, now: datetime) -> Any:

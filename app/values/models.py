@@ -1,4 +1,4 @@
-"""Entered figures, monthly submissions and the audit log."""
+"""Entered figures, monthly submissions and stored API answers (the audit log is `app.audit`)."""
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
@@ -44,25 +44,6 @@ class PeriodSubmission(SQLModel, table=True):
     submitted_by_id: int | None = Field(default=None, foreign_key="app_user.id")
     reopened_at: datetime | None = None
     reopened_by_id: int | None = Field(default=None, foreign_key="app_user.id")
-
-
-class AuditLog(SQLModel, table=True):
-    """Every change to a data value, a submission or a task: who, when, how, old → new (JSON)."""
-
-    __tablename__ = "audit_log"
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
-    user_id: int | None = Field(default=None, foreign_key="app_user.id")
-    token_id: int | None = Field(default=None, foreign_key="api_token.id")
-    via: str = Field(max_length=16)  # web | api | import | seed | system
-    entity: str = Field(max_length=32)  # data_value | submission | task | task_note
-    entity_id: int | None = Field(default=None, index=True)
-    action: str = Field(max_length=16)  # create | update | delete | submit | reopen
-    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
-    indicator_id: int | None = Field(default=None, foreign_key="indicator.id")
-    period: str | None = Field(default=None, max_length=10)
-    old: str | None = Field(default=None, sa_column=Column(Text))
-    new: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class IdempotencyRecord(SQLModel, table=True):

@@ -10,31 +10,42 @@ the post does not carry are left as they are; an empty field clears its figure.
 """
 import secrets
 from dataclasses import dataclass
-from typing import Any
-
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2_fragments import render_block
 from markupsafe import Markup
-from starlette.datastructures import FormData
 from sqlmodel import Session, select
+from starlette.datastructures import FormData
 
 from app.accounts.deps import Principal, WebUser, csrf_token, verify_csrf
 from app.accounts.models import User
-from app.core.db import SessionDep
+from app.audit import service as audit_service
 from app.core import generation
+from app.core.db import SessionDep
 from app.core.i18n import _, current_language, fmt_number
 from app.core.problems import Problem
 from app.core.templates import is_htmx, render, templates
-from app.program import rules
+from app.program import display, rules
 from app.program.models import Indicator, Program
 from app.program.service import today_vn
+from app.units import tree
 from app.units.deps import readable_unit, writable_unit
 from app.units.models import Unit
-from app.values import service
+from app.units.time import month_last_day
+from app.values import queries, service
 from app.values.models import DataValue
+from app.values.rules import (
+    Conflict,
+    EntryError,
+    Figure,
+    check_figure,
+    check_period,
+    parse_figure,
+    parse_int,
+    snapshot,
+)
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -64,16 +75,16 @@ class FieldView:
 
     @property
     def previous_text(self) -> str:
-        return service.figure_text(self.indicator, service.snapshot(self.previous))
+        return display.entered_text(self.indicator, snapshot(self.previous))
 
     @property
     def percent_text(self) -> str | None:
         if self.indicator.measure != "ratio":
             return None
         try:
-            num = service.parse_int(self.inputs.get("numerator"))
-            den = service.parse_int(self.inputs.get("denominator"))
-        except service.EntryError:
+            num = parse_int(self.inputs.get("numerator"))
+            den = parse_int(self.inputs.get("denominator"))
+        except EntryError:
             return None
         if num is None or not den:
             return None
@@ -119,27 +130,27 @@ def _user_name(session: Session, user_id: int | None) -> str:
     return user.full_name if user else "—"
 
 
-def _mark_conflict(session: Session, view: FieldView, mine: service.Figure | None,
+def _mark_conflict(session: Session, view: FieldView, mine: Figure | None,
                    theirs: DataValue) -> None:
     """Show both figures; the field keeps my typed figure and now carries their version."""
     view.current, view.version = theirs, theirs.version
-    view.conflict_text = service.figure_text(view.indicator, service.snapshot(theirs))
+    view.conflict_text = display.entered_text(view.indicator, snapshot(theirs))
     view.conflict_who = _user_name(session, theirs.updated_by_id)
     view.conflict_at = theirs.updated_at
-    view.mine_text = service.figure_text(view.indicator, None if mine is None else {
+    view.mine_text = display.entered_text(view.indicator, None if mine is None else {
         "value": mine.value, "numerator": mine.numerator, "denominator": mine.denominator})
 
 
 def _load(session: Session, principal: Principal, unit_code: str, period: str
           ) -> tuple[Program, Unit]:
     unit = readable_unit(session, principal, unit_code)
-    program = service.program_for(session, period)
+    program = queries.program_for(session, period)
     if program is None:
         raise Problem(404, "Not Found", "No program.")
     return program, unit
 
 
-def _period_error(request: Request, exc: service.EntryError) -> HTMLResponse:
+def _period_error(request: Request, exc: EntryError) -> HTMLResponse:
     return render(request, "error.html", {"status": 400, "title": _("The request is not valid"),
                                            "detail": exc.text()}, status_code=400)
 
@@ -147,7 +158,7 @@ def _period_error(request: Request, exc: service.EntryError) -> HTMLResponse:
 def _this_and_last_month(session: Session, unit: Unit, period: str
                          ) -> tuple[dict[int, DataValue], dict[int, DataValue]]:
     """The unit's figures of the month and of the month before, by indicator id (one read)."""
-    prev_period = service.previous_period(period)
+    prev_period = queries.previous_period(period)
     rows = session.exec(select(DataValue).where(
         DataValue.unit_id == unit.id, DataValue.period.in_([period, prev_period or period]))).all()
     current = {dv.indicator_id: dv for dv in rows if dv.period == period}
@@ -159,25 +170,22 @@ def _read_only(session: Session, principal: Principal, unit: Unit, period: str) 
     """The month's figures are read-only: submitted, or not the caller's to write."""
     if not principal.can_write(unit):
         return True
-    submission = service.get_submission(session, unit.id, period)
+    submission = queries.get_submission(session, unit.id, period)
     return submission is not None and submission.status == "submitted"
 
 
 def _page_context(session: Session, principal: Principal, program: Program, unit: Unit,
                   period: str, views: list[FieldView] | None = None) -> dict[str, Any]:
-    submission = service.get_submission(session, unit.id, period)
+    submission = queries.get_submission(session, unit.id, period)
     submitted = submission is not None and submission.status == "submitted"
     read_only = submitted or not principal.can_write(unit)
     if views is None:
         current, previous = _this_and_last_month(session, unit, period)
         views = [_field_view(session, unit, period, ind, current.get(ind.id), previous.get(ind.id),
                              read_only)
-                 for ind in service.entry_indicators(session, program, unit)]
+                 for ind in queries.entry_indicators(session, program, unit)]
     parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
-    from app.units.time import in_force_clause, month_last_day
-
-    child = session.exec(select(Unit).where(Unit.parent_id == unit.id, in_force_clause(month_last_day(period)))
-                         .limit(1)).first()
+    child = next(iter(tree.children(session, unit, month_last_day(period), limit=1)), None)
     has_villages = child is not None and principal.can_write(child)
     return {
         "unit": unit, "period": period, "program": program, "fields": views,
@@ -201,10 +209,10 @@ def entry_start(session: SessionDep, principal: WebUser, unit: str | None = None
                 period: str | None = None, view: str | None = None) -> RedirectResponse:
     """The user's own unit (or `unit`), at `period` or the earliest month not yet submitted."""
     target = readable_unit(session, principal, unit) if unit else principal.unit
-    program = service.program_for(session, period or "", target)
+    program = queries.program_for(session, period or "", target)
     if program is None:
         raise Problem(404, "Not Found", "No program.")
-    month = period if period else service.default_period(session, program, target)
+    month = period if period else queries.default_period(session, program, target)
     suffix = "/villages" if view == "villages" else ""
     return RedirectResponse(f"/entry/{target.code}/{month}{suffix}", status_code=303)
 
@@ -227,7 +235,7 @@ def entry_page(request: Request, session: SessionDep, principal: WebUser, unit_c
         return _period_error(request, refused.error)
     token = csrf_token(request)
     return render(request, "values/entry_kept.html",
-                  {"title": title, "content": Markup(content.replace(_CSRF_SLOT, token))})
+                  {"title": title, "content": Markup(content.replace(_CSRF_SLOT, token))})  # noqa: S704 -- our own rendered page, kept
 
 
 # Stands for the reader's CSRF token in a kept page; replaced as the page is served.
@@ -238,8 +246,8 @@ def _entry_parts(session: Session, principal: Principal, unit_code: str, period:
                  saved: bool) -> tuple[str, str]:
     program, unit = _load(session, principal, unit_code, period)
     try:
-        service.check_period(program, period)
-    except service.EntryError as e:
+        check_period(program, period)
+    except EntryError as e:
         raise _PeriodRefused(e) from None
     ctx = {**_page_context(session, principal, program, unit, period), "saved": saved,
            "request": None, "csrf_token": lambda _request: _CSRF_SLOT}
@@ -250,7 +258,7 @@ def _entry_parts(session: Session, principal: Principal, unit_code: str, period:
 class _PeriodRefused(Exception):
     """A month the program does not have: answered 400 by the route, never kept."""
 
-    def __init__(self, error: service.EntryError) -> None:
+    def __init__(self, error: EntryError) -> None:
         self.error = error
 
 
@@ -273,17 +281,17 @@ def _save_page(request: Request, session: Session, principal: Principal, unit_co
                period: str, form: Any) -> Response:
     program, unit = _load(session, principal, unit_code, period)
     writable_unit(session, principal, unit_code)
-    indicators = service.entry_indicators(session, program, unit)
+    indicators = queries.entry_indicators(session, program, unit)
     codes = {i.code for i in indicators}
     page_errors: list[str] = []
     # A figure for an indicator this level does not enter: refuse the page, say why.
-    posted = {k.split(".", 1)[0] for k in form.keys() if "." in k}
-    by_code = {i.code: i for i in service.all_indicators(session, program)}
+    posted = {k.split(".", 1)[0] for k in form if "." in k}
+    by_code = {i.code: i for i in queries.all_indicators(session, program)}
     for code in sorted(posted - codes):
         if code in by_code:
             try:
-                service.check_figure(program, unit, by_code[code], period, service.Figure())
-            except service.EntryError as e:
+                check_figure(program, unit, by_code[code], period, Figure())
+            except EntryError as e:
                 page_errors.append(e.text())
         else:
             page_errors.append(_("There is no indicator {code} in the program.", code=code[:20]))
@@ -292,15 +300,15 @@ def _save_page(request: Request, session: Session, principal: Principal, unit_co
     try:
         if not page_errors:
             saved = service.save_fields(session, principal, program, unit, period, fields)
-    except service.EntryError as e:
+    except EntryError as e:
         page_errors.append(e.text())
     if saved:
         session.commit()
         return RedirectResponse(f"/entry/{unit.code}/{period}?saved=1", status_code=303)
     session.rollback()
     try:
-        service.check_period(program, period)
-    except service.EntryError as e:
+        check_period(program, period)
+    except EntryError as e:
         return render(request, "error.html", {"status": 422, "title": _("The request is not valid"),
                                                "detail": e.text()}, status_code=422)
     views = _views_after_post(session, unit, period, fields)
@@ -311,9 +319,9 @@ def _save_page(request: Request, session: Session, principal: Principal, unit_co
 
 def _views_after_post(session: Session, unit: Unit, period: str,
                       fields: list[service.FieldInput]) -> list[FieldView]:
-    current = service.values_for(session, unit.id, period)
-    prev_period = service.previous_period(period)
-    previous = service.values_for(session, unit.id, prev_period) if prev_period else {}
+    current = queries.values_for(session, unit.id, period)
+    prev_period = queries.previous_period(period)
+    previous = queries.values_for(session, unit.id, prev_period) if prev_period else {}
     views = []
     for f in fields:
         ind = f.indicator
@@ -337,7 +345,7 @@ def submit(request: Request, session: SessionDep, principal: WebUser, unit_code:
     writable_unit(session, principal, unit_code)
     try:
         service.submit_period(session, principal, program, unit, period)
-    except service.EntryError as e:
+    except EntryError as e:
         session.rollback()
         return _period_error(request, e)
     session.commit()
@@ -351,8 +359,8 @@ def reopen(request: Request, session: SessionDep, principal: WebUser, unit_code:
     try:
         service.reopen_period(session, principal, program, unit, period)
     except PermissionError:
-        raise Problem(403, _("Not allowed"), _("Only the level above can reopen a submitted month."))
-    except service.EntryError as e:
+        raise Problem(403, _("Not allowed"), _("Only the level above can reopen a submitted month.")) from None
+    except EntryError as e:
         session.rollback()
         return _period_error(request, e)
     session.commit()
@@ -360,7 +368,7 @@ def reopen(request: Request, session: SessionDep, principal: WebUser, unit_code:
 
 
 def _indicator(session: Session, program: Program, code: str) -> Indicator:
-    for ind in service.all_indicators(session, program):
+    for ind in queries.all_indicators(session, program):
         if ind.code == code:
             return ind
     raise Problem(404, "Not Found", f"No indicator {code!r} in the program.")
@@ -372,8 +380,8 @@ def _field_response(request: Request, view: FieldView, status: int = 200,
     ctx: dict[str, Any] = {"f": view}
     if session is not None and program is not None and unit is not None:
         # Keep the page's "n of m filled" line current (an out-of-band swap).
-        ids = {i.id for i in service.entry_indicators(session, program, unit)}
-        ctx["oob_filled"] = len(ids & set(service.values_for(session, unit.id, period)))
+        ids = {i.id for i in queries.entry_indicators(session, program, unit)}
+        ctx["oob_filled"] = len(ids & set(queries.values_for(session, unit.id, period)))
         ctx["oob_total"] = len(ids)
     return render(request, "values/field.html", ctx, status_code=status)
 
@@ -387,9 +395,9 @@ def field_get(request: Request, session: SessionDep, principal: WebUser, unit_co
         return RedirectResponse(f"/entry/{unit.code}/{period}", status_code=303)
     indicator = _indicator(session, program, code)
     try:
-        service.check_period(program, period)
-        service.check_figure(program, unit, indicator, period, service.Figure())
-    except service.EntryError as e:
+        check_period(program, period)
+        check_figure(program, unit, indicator, period, Figure())
+    except EntryError as e:
         return _period_error(request, e)
     current, previous = (d.get(indicator.id) for d in _this_and_last_month(session, unit, period))
     return _field_response(request, _field_view(session, unit, period, indicator, current, previous,
@@ -406,7 +414,7 @@ def field_post(request: Request, session: SessionDep, principal: WebUser, form: 
     program, unit = _load(session, principal, unit_code, period)
     if not principal.can_write(unit):  # what `writable_unit` says, without reading the unit again
         writable_unit(session, principal, unit_code)
-    indicators = service.all_indicators(session, program)
+    indicators = queries.all_indicators(session, program)
     indicator = next((i for i in indicators if i.code == code), None)
     if indicator is None:
         raise Problem(404, "Not Found", f"No indicator {code!r} in the program.")
@@ -414,22 +422,22 @@ def field_post(request: Request, session: SessionDep, principal: WebUser, form: 
         # Without JavaScript the field posts as part of the page.
         return _save_page(request, session, principal, unit_code, period, form)
     f = service.read_field(indicator, form)
-    prev_period = service.previous_period(period)
-    previous = (service.get_value(session, unit.id, indicator.id, prev_period)
+    prev_period = queries.previous_period(period)
+    previous = (queries.get_value(session, unit.id, indicator.id, prev_period)
                 if prev_period and rules.parse_period(period) else None)
-    fig: service.Figure | None = None
+    fig: Figure | None = None
     try:
-        fig = service.parse_figure(indicator, f.raw)
+        fig = parse_figure(indicator, f.raw)
         result = service.save_value(session, principal, program, unit, indicator, period, fig,
                                     expected_version=f.expected_version, via="web")
-    except (service.EntryError, service.Conflict) as e:
+    except (EntryError, Conflict) as e:
         session.rollback()
-        current = service.get_value(session, unit.id, indicator.id, period)
+        current = queries.get_value(session, unit.id, indicator.id, period)
         view = _field_view(session, unit, period, indicator, current, previous, False)
         view.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
         if f.expected_version is not None:
             view.version = f.expected_version
-        if isinstance(e, service.Conflict):
+        if isinstance(e, Conflict):
             _mark_conflict(session, view, fig, e.current)
             return _field_response(request, view, 409)
         view.error, view.error_field = e.text(), e.field
@@ -437,7 +445,7 @@ def field_post(request: Request, session: SessionDep, principal: WebUser, form: 
     saved = _field_view(session, unit, period, indicator, result.data_value, previous, False)
     saved.saved = True
     ids = {i.id for i in indicators if rules.enters(i, unit.depth)}  # the level's, as entry_indicators
-    filled = len(ids & set(service.values_for(session, unit.id, period)))
+    filled = len(ids & set(queries.values_for(session, unit.id, period)))
     session.expire_on_commit = False  # the answer shows the objects as committed, unreloaded
     session.commit()
     return render(request, "values/field.html", {"f": saved, "oob_filled": filled, "oob_total": len(ids)})
@@ -449,7 +457,7 @@ def field_history(request: Request, session: SessionDep, principal: WebUser, uni
     """Who changed this figure, when, old → new, via web, API or import."""
     program, unit = _load(session, principal, unit_code, period)
     indicator = _indicator(session, program, code)
-    rows = service.history(session, unit.id, indicator.id, period)
+    rows = audit_service.history(session, unit.id, indicator.id, period)
     ctx = {"unit": unit, "period": period, "indicator": indicator, "rows": rows,
-           "text": lambda snap: service.figure_text(indicator, snap)}
+           "text": lambda snap: display.entered_text(indicator, snap)}
     return render(request, "values/history.html", ctx, block="history")

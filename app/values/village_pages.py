@@ -20,17 +20,19 @@ from sqlmodel import Session, select
 
 from app.accounts.deps import Principal, WebUser, verify_csrf
 from app.core.db import SessionDep
-from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.templates import env, is_htmx, render
 from app.program import rules
 from app.program.models import Indicator, Program
+from app.units import tree
 from app.units.deps import readable_unit, writable_unit
 from app.units.models import Unit
 from app.units.names import unit_label
-from app.values import service
+from app.units.time import month_last_day
+from app.values import queries, service
 from app.values.models import DataValue
 from app.values.pages import FieldView, PostedForm, _inputs_from, _mark_conflict, _period_error
+from app.values.rules import Conflict, EntryError, Figure, check_figure, check_period, parse_figure, snapshot
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -47,7 +49,7 @@ class Prefixed:
     def __contains__(self, key: object) -> bool:
         return key in self._data
 
-    def keys(self):  # noqa: ANN201
+    def keys(self):
         return self._data.keys()
 
 
@@ -108,18 +110,14 @@ def _values_by_unit(session: Session, unit_ids: list[int], period: str | None
 def build_grid(session: Session, principal: Principal, program: Program, commune: Unit,
                period: str) -> Grid:
     """The commune's villages in order, each with a cell per village-level indicator."""
-    from app.units.time import in_force_clause, month_last_day
-
-    villages = list(session.exec(select(Unit).where(Unit.parent_id == commune.id,
-                                                    in_force_clause(month_last_day(period)))
-                                 .order_by(Unit.sort_order, Unit.name)).all())  # type: ignore[arg-type]
+    villages = tree.children(session, commune, month_last_day(period))
     if not villages:
         return Grid([])
-    indicators = service.entry_indicators(session, program, villages[0])
+    indicators = queries.entry_indicators(session, program, villages[0])
     ids = [v.id for v in villages if v.id is not None]
     current = _values_by_unit(session, ids, period)
-    previous = _values_by_unit(session, ids, service.previous_period(period))
-    states = {s.unit.id: s for s in service.village_states(session, program, commune, period)}
+    previous = _values_by_unit(session, ids, queries.previous_period(period))
+    states = {s.unit.id: s for s in queries.village_states(session, program, commune, period)}
     grid = Grid(indicators)
     for v in villages:
         sub = states[v.id].submission if v.id in states else None
@@ -133,7 +131,7 @@ def build_grid(session: Session, principal: Principal, program: Program, commune
 
 def _load(session: Session, principal: Principal, unit_code: str, period: str) -> tuple[Program, Unit]:
     unit = readable_unit(session, principal, unit_code)
-    program = service.program_for(session, period)
+    program = queries.program_for(session, period)
     if program is None:
         raise Problem(404, "Not Found", "No program.")
     return program, unit
@@ -145,7 +143,7 @@ def _page(request: Request, session: Session, principal: Principal, program: Pro
         # Above a commune the units below are communes with pages of their own: a list.
         return render(request, "values/villages.html", {
             "unit": unit, "period": period, "periods": rules.program_periods(program),
-            "states": service.village_states(session, program, unit, period),
+            "states": queries.village_states(session, program, unit, period),
             "month": rules.month_of(period), "unit_label": unit_label(unit, session)})
     grid = grid or build_grid(session, principal, program, unit, period)
     return render(request, "values/village_grid.html", {
@@ -161,8 +159,8 @@ def villages_page(request: Request, session: SessionDep, principal: WebUser, uni
                   period: str) -> Response:
     program, unit = _load(session, principal, unit_code, period)
     try:
-        service.check_period(program, period)
-    except service.EntryError as e:
+        check_period(program, period)
+    except EntryError as e:
         return _period_error(request, e)
     return _page(request, session, principal, program, unit, period,
                  saved=request.query_params.get("saved") == "1")
@@ -180,15 +178,15 @@ def _save_grid(request: Request, session: Session, principal: Principal, unit_co
     program, unit = _load(session, principal, unit_code, period)
     writable_unit(session, principal, unit_code)
     try:
-        service.check_period(program, period)
-    except service.EntryError as e:
+        check_period(program, period)
+    except EntryError as e:
         return _period_error(request, e)
     grid = build_grid(session, principal, program, unit, period)
     posted: list[tuple[VillageRow, list[service.FieldInput]]] = []
     ok, page_errors = True, []
     for row in grid.rows:
         prefix = f"{row.village.code}."
-        if not any(k.startswith(prefix) for k in form.keys()):
+        if not any(k.startswith(prefix) for k in form):
             continue
         if not row.writable:
             raise Problem(403, "Forbidden", f"You may read unit {row.village.code!r} but not change its data.")
@@ -196,7 +194,7 @@ def _save_grid(request: Request, session: Session, principal: Principal, unit_co
         posted.append((row, fields))
         try:
             ok = service.save_fields(session, principal, program, row.village, period, fields) and ok
-        except service.EntryError as e:
+        except EntryError as e:
             ok = False
             page_errors.append(f"{row.label}: {e.text()}")
     if ok:
@@ -207,7 +205,7 @@ def _save_grid(request: Request, session: Session, principal: Principal, unit_co
     by_village = {r.village.id: r for r in grid.rows}
     for row, fields in posted:
         shown = by_village[row.village.id]
-        for cell, f in zip(shown.cells, fields):
+        for cell, f in zip(shown.cells, fields, strict=True):  # both follow grid.indicators
             if f.present:
                 cell.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
                 if f.expected_version is not None:
@@ -228,7 +226,7 @@ def _village_of(session: Session, principal: Principal, commune: Unit, village_c
 
 
 def _indicator(session: Session, program: Program, code: str) -> Indicator:
-    for ind in service.all_indicators(session, program):
+    for ind in queries.all_indicators(session, program):
         if ind.code == code:
             return ind
     raise Problem(404, "Not Found", f"No indicator {code!r} in the program.")
@@ -248,13 +246,13 @@ def cell_get(request: Request, session: SessionDep, principal: WebUser, unit_cod
     village = _village_of(session, principal, commune, village_code)
     indicator = _indicator(session, program, code)
     try:
-        service.check_figure(program, village, indicator, period, service.Figure())
-    except service.EntryError as e:
+        check_figure(program, village, indicator, period, Figure())
+    except EntryError as e:
         return _period_error(request, e)
-    read_only = service.is_submitted(session, village.id, period) or not principal.can_write(village)
-    prev = service.previous_period(period)
-    cell = _cell(commune, period, village, indicator, service.get_value(session, village.id, indicator.id, period),
-                 service.get_value(session, village.id, indicator.id, prev) if prev else None, read_only)
+    read_only = queries.is_submitted(session, village.id, period) or not principal.can_write(village)
+    prev = queries.previous_period(period)
+    cell = _cell(commune, period, village, indicator, queries.get_value(session, village.id, indicator.id, period),
+                 queries.get_value(session, village.id, indicator.id, prev) if prev else None, read_only)
     return _cell_response(request, cell)
 
 
@@ -270,30 +268,30 @@ def cell_post(request: Request, session: SessionDep, principal: WebUser, form: P
     writable_unit(session, principal, village_code)
     indicator = _indicator(session, program, code)
     f = service.read_field(indicator, Prefixed(form, f"{village.code}."))
-    prev = service.previous_period(period)
-    previous = service.get_value(session, village.id, indicator.id, prev) if prev and rules.parse_period(period) else None
+    prev = queries.previous_period(period)
+    previous = queries.get_value(session, village.id, indicator.id, prev) if prev and rules.parse_period(period) else None
     cell = _cell(commune, period, village, indicator,
-                 service.get_value(session, village.id, indicator.id, period), previous, False)
+                 queries.get_value(session, village.id, indicator.id, period), previous, False)
     cell.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
     if f.expected_version is not None:
         cell.version = f.expected_version
-    fig: service.Figure | None = None
+    fig: Figure | None = None
     try:
-        fig = service.parse_figure(indicator, f.raw)
+        fig = parse_figure(indicator, f.raw)
         service.save_value(session, principal, program, village, indicator, period, fig,
                            expected_version=f.expected_version, via="web")
-    except service.EntryError as e:
+    except EntryError as e:
         session.rollback()
         cell.error, cell.error_field = e.text(), e.field
         return _cell_response(request, cell, 422)
-    except service.Conflict as c:
+    except Conflict as c:
         session.rollback()
         _mark_conflict(session, cell, fig, c.current)
         return _cell_response(request, cell, 409)
     # The answer is built before the commit, so a save that committed needs nothing more from
     # the database and cannot answer 500 afterwards.
     saved = _cell(commune, period, village, indicator,
-                  service.get_value(session, village.id, indicator.id, period), previous, False)
+                  queries.get_value(session, village.id, indicator.id, period), previous, False)
     saved.saved = True
     response = _cell_response(request, saved)
     session.commit()
@@ -310,16 +308,16 @@ def submit_confirm(request: Request, session: SessionDep, principal: WebUser, un
     program, unit = _load(session, principal, unit_code, period)
     writable_unit(session, principal, unit_code)
     try:
-        service.check_period(program, period)
-    except service.EntryError as e:
+        check_period(program, period)
+    except EntryError as e:
         return _period_error(request, e)
-    values = service.values_for(session, unit.id, period)
-    indicators = service.entry_indicators(session, program, unit)
-    states = service.village_states(session, program, unit, period)
+    values = queries.values_for(session, unit.id, period)
+    indicators = queries.entry_indicators(session, program, unit)
+    states = queries.village_states(session, program, unit, period)
     return render(request, "values/submit.html", {
         "unit": unit, "period": period, "program": program, "month": rules.month_of(period),
         "unit_label": unit_label(unit, session),
-        "submitted": service.is_submitted(session, unit.id, period),
+        "submitted": queries.is_submitted(session, unit.id, period),
         "empty": [i for i in indicators if i.id not in values], "total": len(indicators),
         "not_entered": [s for s in states if s.filled == 0],
         "incomplete": [s for s in states if 0 < s.filled < s.total],
@@ -333,7 +331,7 @@ def field_warnings(view: FieldView) -> list[Any]:
 
     if view.current is None or view.error or view.conflict_text:
         return []
-    return figure_warnings(view.indicator, service.snapshot(view.current), service.snapshot(view.previous))
+    return figure_warnings(view.indicator, snapshot(view.current), snapshot(view.previous))
 
 
 def keep_last(view: FieldView) -> dict[str, str] | None:
