@@ -75,7 +75,7 @@ def main() -> int:
     return 0 if total <= BUDGET else 1
 
 
-def _weight(c, page: str, gz: dict) -> int:  # noqa: ANN001
+def _weight(c, page: str, gz: dict) -> int:
     r = c.get(page, headers=gz)
     urls = re.findall(r'<link rel="stylesheet" href="([^"]+)"', r.text) + re.findall(r'<script src="([^"]+)"', r.text)
     return r.num_bytes_downloaded + sum(c.get(u, headers=gz).num_bytes_downloaded for u in dict.fromkeys(urls))

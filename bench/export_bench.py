@@ -110,7 +110,6 @@ def child(kind: str, fmt: str, secret: str) -> None:
 def build(kind: str) -> tuple[object, str]:
     os.environ.setdefault("ENVIRONMENT", "test")
     sys.path.insert(0, str(ROOT))
-    from bench.rollup_bench import Database, fill_values  # noqa: E402  (sets the bench's env defaults)
     from sqlalchemy import text
     from sqlmodel import Session, select
 
@@ -118,6 +117,7 @@ def build(kind: str) -> tuple[object, str]:
     from app.accounts.security import new_api_token
     from app.seed import demo, program_2023, units
     from app.units.models import Unit
+    from bench.rollup_bench import Database, fill_values
 
     db = Database(kind, f"export-{kind}")
     with Session(db.engine) as s:

@@ -108,7 +108,7 @@ def _start_server() -> tuple[subprocess.Popen, str]:
 class Line:
     """The throttled line and a byte/request counter on one page's DevTools session."""
 
-    def __init__(self, page) -> None:  # noqa: ANN001
+    def __init__(self, page) -> None:
         self.cdp = page.context.new_cdp_session(page)
         self.bytes = 0
         self.requests = 0
@@ -134,7 +134,7 @@ class WorkerLine:
     """The same line on the service worker, which fetches the pages it serves: attached from a
     browser-level DevTools session (its requests are not the page's), throttled and counted."""
 
-    def __init__(self, browser, line: Line) -> None:  # noqa: ANN001
+    def __init__(self, browser, line: Line) -> None:
         self.cdp = browser.new_browser_cdp_session()
         self.line = line
         self.sessions: list[str] = []
@@ -163,7 +163,7 @@ class WorkerLine:
             self.line.requests += 1
 
 
-def _sign_in(context, base: str, user: str) -> None:  # noqa: ANN001
+def _sign_in(context, base: str, user: str) -> None:
     page = context.request.get(base + "/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text()).group(1)
     r = context.request.post(base + "/login", form={"username": user, "password": PASSWORD,
@@ -171,14 +171,14 @@ def _sign_in(context, base: str, user: str) -> None:  # noqa: ANN001
     assert r.status == 303, r.status
 
 
-def _open(page, line: Line, url: str) -> dict:  # noqa: ANN001
+def _open(page, line: Line, url: str) -> dict:
     line.reset()
     page.goto(url, wait_until="load")
     m = page.evaluate(METRICS)
     return {"bytes": line.bytes, "requests": line.requests, "lcp": m["lcp"], "tti": m["tti"], "bodies": m["bodies"]}
 
 
-def measure(browser, base: str, user: str | None, path: str) -> tuple[dict, dict]:  # noqa: ANN001
+def measure(browser, base: str, user: str | None, path: str) -> tuple[dict, dict]:
     context = browser.new_context(viewport=PHONE, base_url=base)
     try:
         if user:
@@ -201,7 +201,7 @@ def measure(browser, base: str, user: str | None, path: str) -> tuple[dict, dict
         context.close()
 
 
-def tap_to_saved(browser, base: str) -> list[float]:  # noqa: ANN001
+def tap_to_saved(browser, base: str) -> list[float]:
     context = browser.new_context(viewport=PHONE, base_url=base)
     try:
         _sign_in(context, base, "xa.nhaplieu")
@@ -218,7 +218,7 @@ def tap_to_saved(browser, base: str) -> list[float]:  # noqa: ANN001
         context.close()
 
 
-def floor(browser, base: str) -> tuple[float, float]:  # noqa: ANN001
+def floor(browser, base: str) -> tuple[float, float]:
     """A 290-byte static file over the same line: opened cold (connection and one round trip),
     then fetched again on the open connection (one round trip)."""
     context = browser.new_context(viewport=PHONE, base_url=base)

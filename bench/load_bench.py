@@ -69,7 +69,7 @@ class Tally:
     errors: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, kind: str, response, seconds: float) -> None:  # noqa: ANN001
+    def record(self, kind: str, response, seconds: float) -> None:
         code = response.status_code
         cls = "2xx" if code < 300 or code == 303 else "409" if code == 409 else "503" if code == 503 \
             else "5xx" if code >= 500 else "4xx"
@@ -89,7 +89,7 @@ def pct(values: list[float], q: float) -> float:
 
 # --- clients ---------------------------------------------------------------------------------
 
-def _client(base: str, n: int):  # noqa: ANN202
+def _client(base: str, n: int):
     import httpx
 
     # Each client its own address (the sign-in limit is per address, behind a trusted proxy).
@@ -97,7 +97,7 @@ def _client(base: str, n: int):  # noqa: ANN202
                         headers={"X-Forwarded-For": f"10.0.{n // 250}.{n % 250 + 1}"})
 
 
-def sign_in(c, tally: Tally, username: str) -> bool:  # noqa: ANN001
+def sign_in(c, tally: Tally, username: str) -> bool:
     page = c.get("/login")
     m = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     t0 = time.perf_counter()
@@ -110,7 +110,7 @@ def sign_in(c, tally: Tally, username: str) -> bool:  # noqa: ANN001
     return True
 
 
-def entry_saver(c, tally: Tally, rng: random.Random, kind: str = "web save") -> None:  # noqa: ANN001
+def entry_saver(c, tally: Tally, rng: random.Random, kind: str = "web save") -> None:
     unit, month, code = rng.choice(SHARED), rng.choice(MONTHS), rng.choice(FIELD_INDICATORS)
     url = f"/entry/{unit}/{month}/{code}"
     t0 = time.perf_counter()
@@ -135,7 +135,7 @@ def entry_saver(c, tally: Tally, rng: random.Random, kind: str = "web save") -> 
                                "version": int(v.group(2)), **figure})
 
 
-def api_batcher(c, tally: Tally, rng: random.Random, token: str) -> None:  # noqa: ANN001
+def api_batcher(c, tally: Tally, rng: random.Random, token: str) -> None:
     month = rng.choice(MONTHS)
     rows = []
     for unit in SHARED:
@@ -154,7 +154,7 @@ def api_batcher(c, tally: Tally, rng: random.Random, token: str) -> None:  # noq
                                                                ("value", "numerator", "denominator") if k in row}})
 
 
-def submitter(c, tally: Tally, rng: random.Random) -> None:  # noqa: ANN001
+def submitter(c, tally: Tally, rng: random.Random) -> None:
     unit, month = rng.choice(SUBMIT_UNITS), rng.choice(MONTHS)
     for action in ("submit", "reopen"):
         t0 = time.perf_counter()
@@ -162,7 +162,7 @@ def submitter(c, tally: Tally, rng: random.Random) -> None:  # noqa: ANN001
         tally.record(action, r, time.perf_counter() - t0)
 
 
-def reader(c, tally: Tally, rng: random.Random) -> None:  # noqa: ANN001
+def reader(c, tally: Tally, rng: random.Random) -> None:
     url = rng.choice(["/dashboard/15?period=2023", "/dashboard/141?period=2023-Q3",
                       "/dashboard/04720?period=2023-09"])
     t0 = time.perf_counter()
@@ -187,7 +187,7 @@ def run_clients(base: str, n: int, seconds: float, think: float, token: str, tal
             try:
                 # Each officer signs in with an account of their own (made by `task_users`).
                 ok = role == "api" or sign_in(c, tally, f"bench.{i:03d}")
-            except Exception as e:  # noqa: BLE001 - counted, the run goes on
+            except Exception as e:
                 ok = False
                 with tally.lock:
                     tally.statuses[("sign-in", "error " + type(e).__name__)] += 1
@@ -196,12 +196,12 @@ def run_clients(base: str, n: int, seconds: float, think: float, token: str, tal
                 return
             try:
                 loop(c, role, rng)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 with tally.lock:
                     tally.statuses[(role, "error " + type(e).__name__)] += 1
                     tally.errors.append(repr(e))
 
-    def loop(c, role: str, rng: random.Random) -> None:  # noqa: ANN001
+    def loop(c, role: str, rng: random.Random) -> None:
         while time.monotonic() < deadline[0]:
             if role == "entry":
                 entry_saver(c, tally, rng)

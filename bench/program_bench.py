@@ -46,7 +46,7 @@ def _admin(session: Session) -> Principal:
     return Principal(unit=session.get(Unit, user.unit_id), role="admin", via="web", user=user)
 
 
-def _median_ms(work) -> float:  # noqa: ANN001
+def _median_ms(work) -> float:
     times = []
     for n in range(RUNS):
         with engine.connect() as conn:

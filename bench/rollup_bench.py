@@ -18,7 +18,6 @@ PostgreSQL: a private database is created on 127.0.0.1:5432 as user postgres (ov
 BENCH_PG_URL=postgresql+psycopg://user@host:port/postgres) and dropped afterwards.
 """
 import argparse
-import io
 import os
 import random
 import statistics
@@ -176,7 +175,7 @@ def build_national(db: Database, provinces: int = 63, districts_per: int = 11,
     from app.rollup.service import rebuild
     from app.seed import program_2023
     from app.seed.units import KINDS
-    from app.units.models import Unit, UnitKind, UnitLevel
+    from app.units.models import UnitKind, UnitLevel
 
     t0 = time.perf_counter()
     rng = random.Random(63)
@@ -311,6 +310,7 @@ def run_case(db: Database, info: dict, *, view_codes: list[str], repeat: int, ra
     from fastapi.testclient import TestClient
 
     from app.accounts.deps import Principal
+    from app.core import heap
     from app.core.db import get_session
     from app.main import app
     from app.program.models import Indicator, Program
@@ -319,8 +319,6 @@ def run_case(db: Database, info: dict, *, view_codes: list[str], repeat: int, ra
     from app.units.models import Unit
     from app.values.service import Figure as Entry
     from app.values.service import save_value
-
-    from app.core import heap
 
     if SETTLE:
         heap.settle()  # as the server does when its start-up is done (app.core.heap)

@@ -36,7 +36,7 @@ def _setup(postgres: bool) -> str | None:
     return name
 
 
-def _timed(fn, repeat: int) -> tuple[float, float]:  # noqa: ANN001
+def _timed(fn, repeat: int) -> tuple[float, float]:
     for _ in range(20):
         fn()
     samples = []

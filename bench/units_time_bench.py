@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _timed(fn) -> float:  # noqa: ANN001
+def _timed(fn) -> float:
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
@@ -55,7 +55,7 @@ def main() -> None:
         engine = make_engine(f"sqlite:///{fresh}")
         upgrade_to_head(engine)
 
-        def seed_2023(engine=engine) -> None:  # noqa: ANN001
+        def seed_2023(engine=engine) -> None:
             with Session(engine) as s:
                 seed(s, demo_users=True, demo_values=True, demo_2026=False)
         times["seed 2023 (floor: first start without 2026)"].append(_timed(seed_2023))

@@ -111,7 +111,7 @@ class Interleaving:
                         begin_write(s2)  # waits for the first's write lock
                     self.second_result = second(s2)
                     s2.commit()
-            except BaseException as e:  # noqa: BLE001 - reported by the test thread
+            except BaseException as e:
                 self.second_error = e
                 ready.set()
 

@@ -40,7 +40,7 @@ def council_session(db: Session, name: str = "Kỳ họp thứ 7, HĐND tỉnh k
 def hear(db: Session, psession: PetitionSession, where: Unit, content: str = "Đề nghị sửa đường liên thôn.",
          heard_on: date = date(2023, 4, 12), field_code: str = "infrastructure",
          addressee: str = "provincial_council", name: str | None = SECRET_NAME,
-         contact: str | None = SECRET_CONTACT):  # noqa: ANN201
+         contact: str | None = SECRET_CONTACT):
     """A petition heard at a voter meeting by `where`, recorded by the province administrator."""
     data = svc.PetitionInput(channel="voter_meeting", heard_on=heard_on, field_id=field(db, field_code).id,
                              content=content, addressee=addressee, raiser_name=name, raiser_contact=contact,

@@ -4,8 +4,8 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from app.core.time import utcnow
 from app.accounts.deps import Principal
+from app.core.time import utcnow
 from app.program.models import Indicator, Program, Task
 from app.units.models import Unit
 from app.values.models import PeriodSubmission

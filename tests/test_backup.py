@@ -19,13 +19,13 @@ FIGURES = [("04720", "CT17", "2023-04", {"value": 2}), ("04720", "CT01", "2023-0
            {"numerator": 40, "denominator": 50}), ("04720-01", "CT08", "2023-05", {"value": 1})]
 
 
-def _figures(eng) -> list[tuple]:  # noqa: ANN001
+def _figures(eng) -> list[tuple]:
     with Session(eng) as s:
         return sorted((dv.unit_id, dv.indicator_id, dv.period, dv.value, dv.numerator, dv.denominator,
                        dv.version) for dv in s.exec(select(DataValue)).all())
 
 
-def _empty_database(shared):  # noqa: ANN001, ANN202
+def _empty_database(shared):
     """(engine, cleanup) of a new, empty database of the same kind."""
     if shared.dialect.name == "sqlite":
         path = Path(tempfile.mkdtemp(prefix="mttq-restore-")) / "restored.db"

@@ -15,7 +15,12 @@ from app.rollup import service as rollup
 from app.rollup.models import RollupCell, RollupEach, RollupOwn
 from app.values import bulk, service
 from tests.concurrency_support import (
-    Interleaving, admin_principal, indicator, private_copy, program, unit,
+    Interleaving,
+    admin_principal,
+    indicator,
+    private_copy,
+    program,
+    unit,
 )
 
 COMMUNE, DISTRICT, OTHER_DISTRICT, VILLAGE = "04720", "141", "132", "04720-01"
@@ -27,22 +32,22 @@ def copy(engine):
         yield eng
 
 
-def save(code: str, ind: str, period: str, version: int | None = None, **figure):  # noqa: ANN003, ANN201
+def save(code: str, ind: str, period: str, version: int | None = None, **figure):
     """A step of an interleaving: save one figure in the given session."""
-    def step(s: Session):  # noqa: ANN202
+    def step(s: Session):
         return service.save_value(s, admin_principal(s), program(s), unit(s, code), indicator(s, ind),
                                   period, service.Figure(**figure), expected_version=version, via="api")
     return step
 
 
-def commit(eng, *steps) -> None:  # noqa: ANN001, ANN002
+def commit(eng, *steps) -> None:
     with write_session(eng) as s:
         for step in steps:
             step(s)
         s.commit()
 
 
-def cell(eng, unit_code: str, ind: str, period: str) -> tuple[int, int, int, int] | None:  # noqa: ANN001
+def cell(eng, unit_code: str, ind: str, period: str) -> tuple[int, int, int, int] | None:
     with Session(eng) as s:
         c = RollupCell.__table__.c
         row = s.execute(sa_select(c.value_sum, c.num_sum, c.den_sum, c.reported_count).where(
@@ -51,7 +56,7 @@ def cell(eng, unit_code: str, ind: str, period: str) -> tuple[int, int, int, int
         return None if row is None else tuple(row)
 
 
-def differences(eng) -> list:  # noqa: ANN001
+def differences(eng) -> list:
     with Session(eng) as s:
         return rollup.check(s)
 
@@ -152,7 +157,7 @@ def test_rollup_check_lists_a_corrupted_cell(copy):
 def test_submit_while_saving_waits_then_refuses_the_save(copy):
     # A save holds its figure; the month's submission waits for it. A save that starts after the
     # submission committed is refused: nothing lands in a submitted month.
-    def submit(s: Session):  # noqa: ANN202
+    def submit(s: Session):
         return service.submit_period(s, admin_principal(s), program(s), unit(s, COMMUNE), "2023-04")
 
     Interleaving(copy).run(save(COMMUNE, "CT17", "2023-04", value=2), submit)

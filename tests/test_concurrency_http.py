@@ -21,7 +21,7 @@ HX = {"HX-Request": "true"}
 BUSY_VI = "Hệ thống đang bận vì nhiều người lưu cùng lúc; chưa có gì được lưu."
 
 
-def _client(monkeypatch, eng) -> TestClient:  # noqa: ANN001
+def _client(monkeypatch, eng) -> TestClient:
     from app.main import app
 
     monkeypatch.setattr(db_module, "engine", eng)
@@ -36,19 +36,19 @@ def _sign_in(c: TestClient, username: str = "xa.nhaplieu") -> TestClient:
     return c
 
 
-def _stored(eng, code: str = "04720", ind: str = "CT17", period: str = "2023-04"):  # noqa: ANN001, ANN202
+def _stored(eng, code: str = "04720", ind: str = "CT17", period: str = "2023-04"):
     with Session(eng) as s:
         return s.exec(select(DataValue).where(DataValue.unit_id == unit(s, code).id,
                                               DataValue.indicator_id == indicator(s, ind).id,
                                               DataValue.period == period)).first()
 
 
-def _save(c: TestClient, value: str, version: str = "0"):  # noqa: ANN202
+def _save(c: TestClient, value: str, version: str = "0"):
     return c.post("/entry/04720/2023-04/CT17", data={"CT17.value": value, "CT17.version": version},
                   headers=HX)
 
 
-def _needs_sqlite(engine) -> None:  # noqa: ANN001
+def _needs_sqlite(engine) -> None:
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite's write lock")
 
@@ -92,7 +92,7 @@ def test_two_saves_of_one_figure_sqlite_second_waits_then_409(engine, monkeypatc
         asked = threading.Event()
         take_for_request = eng.writer_turn.take_for_request
 
-        async def asking():  # noqa: ANN202 - the request queues for the turn the first holds
+        async def asking():
             asked.set()
             return await take_for_request()
 
@@ -117,11 +117,11 @@ def test_committed_save_answers_200_even_if_database_fails_after_commit(engine, 
         c = _sign_in(_client(monkeypatch, eng))
         state = {"armed": False, "committed": False}
 
-        def on_commit(_conn) -> None:  # noqa: ANN001
+        def on_commit(_conn) -> None:
             if state["armed"]:
                 state["committed"] = True
 
-        def on_checkout(*_args) -> None:  # noqa: ANN002
+        def on_checkout(*_args) -> None:
             if state["committed"]:
                 raise sa_exc.TimeoutError("no connection after the commit (simulated)")
 

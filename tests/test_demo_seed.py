@@ -87,7 +87,7 @@ def test_fresh_start_has_a_demo_2026_program_on_the_two_tier_tree(demo_engine):
         assert results["CT16"].subtree.expected == 61  # the demo's new-rural communes of 2026
 
 
-def test_api_lists_both_years_and_the_two_tier_tree(demo_engine, engine):  # noqa: ARG001 - the app's own db
+def test_api_lists_both_years_and_the_two_tier_tree(demo_engine, engine):
     from fastapi.testclient import TestClient
 
     from app.accounts.models import ApiToken

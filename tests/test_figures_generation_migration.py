@@ -31,14 +31,14 @@ def empty_engine():
         engine.dispose()
 
 
-def _migrate(engine, how: str, revision: str) -> None:  # noqa: ANN001
+def _migrate(engine, how: str, revision: str) -> None:
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         getattr(command, how)(cfg, revision)
 
 
-def _token(engine) -> int:  # noqa: ANN001
+def _token(engine) -> int:
     with engine.connect() as conn:
         return conn.execute(text("SELECT token FROM figures_generation")).scalar_one()
 

@@ -127,7 +127,7 @@ def put(db):
     return _put
 
 
-def _judge(db, code: str, ind_code: str, period: PeriodRange, as_of: date):  # noqa: ANN202
+def _judge(db, code: str, ind_code: str, period: PeriodRange, as_of: date):
     program = db.exec(select(Program).where(Program.year == 2023)).one()
     unit = db.exec(select(Unit).where(Unit.code == code)).one()
     results = rollup.rollup(db, unit, period, program)
@@ -135,7 +135,7 @@ def _judge(db, code: str, ind_code: str, period: PeriodRange, as_of: date):  # n
     return Judge(db, program, period, as_of).indicator(unit, res)
 
 
-def _each(progress):  # noqa: ANN001, ANN202
+def _each(progress):
     return next(t for t in progress.targets if t.result.target.scope == "each")
 
 

@@ -24,7 +24,7 @@ def _figure(html: str) -> str:
     return re.search(r'<p class="fig">(.*?)</p>', html, re.S).group(1).strip()
 
 
-def _save(c, value: int) -> None:  # noqa: ANN001
+def _save(c, value: int) -> None:
     page = c.get("/entry/04720/2023-07/CT17", headers=HX)
     version = re.search(r'name="CT17.version" value="(\d+)"', page.text).group(1)
     r = c.post("/entry/04720/2023-07/CT17", data={"CT17.value": str(value), "CT17.version": version},

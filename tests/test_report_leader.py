@@ -103,7 +103,7 @@ def test_print_font_is_shipped_with_its_licence(client):
 
 # --- dates that agree ------------------------------------------------------------------------
 
-def _q4_task(db) -> Task:  # noqa: ANN001
+def _q4_task(db) -> Task:
     province = db.exec(select(Unit).where(Unit.code == "15")).one()
     return db.exec(select(Task).where(Task.plan_unit_id == province.id, Task.quarter == 4,
                                       Task.parent_id == None)).first()  # noqa: E711

@@ -39,7 +39,7 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def _unit(db, code: str) -> Unit:  # noqa: ANN001
+def _unit(db, code: str) -> Unit:
     return db.exec(select(Unit).where(Unit.code == code)).one()
 
 
@@ -58,7 +58,7 @@ def test_dashboard_band_comes_before_the_indicators(login):
     assert "hạn 20/04/2023 (ngày 20 tháng sau)" in _text(r.text)
 
 
-def _submit(db, unit: Unit, period: str, when: datetime) -> None:  # noqa: ANN001
+def _submit(db, unit: Unit, period: str, when: datetime) -> None:
     db.add(PeriodSubmission(unit_id=unit.id, period=period, submitted_at=when))
 
 

@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from app.accounts.deps import Principal
+from app.core.spreadsheet import safe_cell as inert
 from app.program.models import Indicator, Program
 from app.program.periods import PeriodRange
-from app.core.spreadsheet import safe_cell as inert
 from app.reports.export import to_csv
 from app.rollup import scorecard
 from app.units.models import Unit
@@ -38,13 +38,13 @@ def put(db):
     return _put
 
 
-def _build(db, code: str, period: PeriodRange, sort: str = "", as_of: date = date(2023, 5, 10)):  # noqa: ANN001, ANN202
+def _build(db, code: str, period: PeriodRange, sort: str = "", as_of: date = date(2023, 5, 10)):
     program = db.exec(select(Program).where(Program.year == 2023)).one()
     unit = db.exec(select(Unit).where(Unit.code == code)).one()
     return scorecard.build(db, program, unit, period, as_of, sort)
 
 
-def _col(sc, code: str) -> int:  # noqa: ANN001
+def _col(sc, code: str) -> int:
     return [i.code for i in sc.indicators].index(code)
 
 

@@ -31,7 +31,7 @@ class FrozenClock:
     def __init__(self) -> None:
         self.now = utcnow()
 
-    def utcnow(self):  # noqa: ANN201
+    def utcnow(self):
         return self.now
 
 

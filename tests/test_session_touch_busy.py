@@ -31,7 +31,7 @@ def stale_session(engine):
         s.commit()
 
 
-def _seen(engine, row_id: int):  # noqa: ANN001, ANN202
+def _seen(engine, row_id: int):
     with Session(engine) as s:
         return s.execute(text("SELECT last_seen_at FROM user_session WHERE id = :i"), {"i": row_id}).scalar_one()
 

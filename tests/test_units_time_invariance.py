@@ -26,11 +26,11 @@ PERIODS = [PeriodRange(YEAR, m, m) for m in range(1, 13)] + \
     [PeriodRange.quarter(YEAR, q) for q in range(1, 5)] + [PeriodRange(YEAR, 1, 12)]
 
 
-def _fig(f) -> tuple | None:  # noqa: ANN001
+def _fig(f) -> tuple | None:
     return None if f is None else (f.value, f.numerator, f.denominator, f.reported, f.expected)
 
 
-def _results(results) -> list:  # noqa: ANN001
+def _results(results) -> list:
     return [(r.indicator.code, _fig(r.subtree), _fig(r.own),
              [(t.target.id if t.target is not None else None, t.status, t.actual, t.gap, t.exceeded, t.units_total,
                t.units_meeting, sorted(u.id for u in t.units_failing)) for t in r.targets])
@@ -45,7 +45,7 @@ def _units(db: Session) -> list[Unit]:
     return [province, *districts]
 
 
-def _every_2023_figure(db: Session, api) -> dict:  # noqa: ANN001
+def _every_2023_figure(db: Session, api) -> dict:
     program = db.exec(select(Program).where(Program.year == YEAR)).one()
     out: dict = {}
     for unit in _units(db):
@@ -104,7 +104,7 @@ def test_2023_figures_identical_after_the_2025_tree_and_a_2026_program(db: Sessi
     assert changed == [], _first_difference(before[changed[0]], after[changed[0]])
 
 
-def _first_difference(a, b, where: str = "") -> str:  # noqa: ANN001
+def _first_difference(a, b, where: str = "") -> str:
     """Where two nested figures first differ (for the failure message)."""
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
         for i, (x, y) in enumerate(zip(a, b, strict=True)):

@@ -43,7 +43,7 @@ def _old_kept_rows() -> tuple[list, list, list]:
     return cells, own, counts
 
 
-def _fill_0011(conn) -> None:  # noqa: ANN001
+def _fill_0011(conn) -> None:
     for d, k, n in LEVELS:
         conn.execute(text("INSERT INTO unit_level (depth, key, name) VALUES (:d, :k, :n)"), {"d": d, "k": k, "n": n})
     for c, n, d in KINDS:

@@ -17,9 +17,9 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from starlette.background import BackgroundTask
 from sqlalchemy import func
 from sqlmodel import select
+from starlette.background import BackgroundTask
 
 from app.accounts.deps import ApiCaller
 from app.api.common import API_AUTH, IndicatorParam, SubtreeParam, UnitParam, problems

@@ -7,8 +7,8 @@ be written in one is checked in `app.program.checks`; the steps of a program's l
 copy, publish) are `app.program.lifecycle`.
 """
 import re
-from datetime import date
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select

@@ -29,20 +29,20 @@ def month_last_day(period: str) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def period_day(period) -> date:  # noqa: ANN001 - a PeriodRange or a month string
+def period_day(period) -> date:
     """The day whose units a period reads: the last day of its last month."""
     end = period if isinstance(period, str) else period.end
     return month_last_day(end)
 
 
-def in_force_clause(day: date, columns=None):  # noqa: ANN001, ANN201
+def in_force_clause(day: date, columns=None):
     """SQL condition: the unit (table columns `columns`, default Unit's) is in force on `day`."""
     c = columns if columns is not None else Unit.__table__.c
     return and_(or_(c.valid_from.is_(None), c.valid_from <= day),
                 or_(c.valid_to.is_(None), c.valid_to >= day))
 
 
-def overlaps_clause(start: date | None, end: date | None, columns=None):  # noqa: ANN001, ANN201
+def overlaps_clause(start: date | None, end: date | None, columns=None):
     """SQL condition: the unit's validity shares at least a day with [start, end]."""
     c = columns if columns is not None else Unit.__table__.c
     conds = []
@@ -117,7 +117,7 @@ def new_rural_of(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tup
     return out
 
 
-def set_year_attributes(session: Session, unit: Unit, year: int, **values) -> UnitYear:  # noqa: ANN003
+def set_year_attributes(session: Session, unit: Unit, year: int, **values) -> UnitYear:
     """Create or change a unit's attributes for one year."""
     row = session.get(UnitYear, (unit.id, year))
     if row is None:

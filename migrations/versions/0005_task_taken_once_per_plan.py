@@ -6,8 +6,6 @@ Create Date: 2026-11-25 18:35:59.471282
 """
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision: str = '0005'

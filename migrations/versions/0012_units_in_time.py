@@ -25,7 +25,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _program_years(conn) -> list[int]:  # noqa: ANN001
+def _program_years(conn) -> list[int]:
     years = sorted({int(y) for (y,) in conn.execute(sa.text("SELECT year FROM program WHERE status = 'published'"))})
     return years or [2023]
 
@@ -133,7 +133,7 @@ def downgrade() -> None:
     op.add_column('unit', sa.Column('front_led', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column('unit', sa.Column('households', sa.BigInteger(), nullable=True))
     op.add_column('unit', sa.Column('population', sa.BigInteger(), nullable=True))
-    def year(v):  # noqa: ANN001, ANN202
+    def year(v):
         return None if v is None else int(str(v)[:4])
 
     for uid, vf, vt in conn.execute(sa.text("SELECT id, valid_from, valid_to FROM unit")).all():

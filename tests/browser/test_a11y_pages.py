@@ -19,7 +19,7 @@ PAGES = [
 ]
 
 
-def _violations(page) -> list[str]:  # noqa: ANN001
+def _violations(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)

@@ -16,13 +16,13 @@ FIGURES = {"dataValues": [
 ]}
 
 
-def _enter(page) -> None:  # noqa: ANN001
+def _enter(page) -> None:
     token = page.get_attribute('meta[name="csrf-token"]', "content")
     r = page.request.post("/api/v1/data-values", data=FIGURES, headers={"X-CSRF-Token": token})
     assert r.status == 200, r.text()
 
 
-def _no_sideways_scroll(page) -> None:  # noqa: ANN001
+def _no_sideways_scroll(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 

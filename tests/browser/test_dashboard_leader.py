@@ -22,11 +22,11 @@ def demo_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def leader(browser, demo_server):  # noqa: ANN001, ANN201
+def leader(browser, demo_server):
     """A signed-in page on the demo server, from the suite's one Chromium (`browser`)."""
     contexts = []
 
-    def _make(viewport: dict, username: str = "tinh.xem"):  # noqa: ANN202
+    def _make(viewport: dict, username: str = "tinh.xem"):
         ctx, page = signed_in_page(browser, demo_server, username, viewport)
         contexts.append(ctx)
         return page
@@ -36,7 +36,7 @@ def leader(browser, demo_server):  # noqa: ANN001, ANN201
         ctx.close()
 
 
-def _top(page, selector: str) -> float:  # noqa: ANN001
+def _top(page, selector: str) -> float:
     return page.locator(selector).first.bounding_box()["y"]
 
 
@@ -71,7 +71,7 @@ def test_drill_down_chart_and_its_table(leader):
     assert page.locator(".trend-card .dash-sr tbody tr").count() == 12
 
 
-def _sticky_after_sideways_scroll(page) -> tuple[float, float, float, float]:  # noqa: ANN001
+def _sticky_after_sideways_scroll(page) -> tuple[float, float, float, float]:
     return page.evaluate("""() => {
         const wrap = document.querySelector('.sc-wrap');
         wrap.scrollLeft = 400; wrap.scrollTop = 200;

@@ -18,21 +18,21 @@ pytestmark = pytest.mark.browser
 MONTH = "2023-06"
 
 
-def _no_horizontal_scroll(page) -> bool:  # noqa: ANN001
+def _no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def _type_and_leave(page, selector: str, text: str) -> None:  # noqa: ANN001
+def _type_and_leave(page, selector: str, text: str) -> None:
     page.fill(selector, "")
     page.type(selector, text)
     page.keyboard.press("Tab")
 
 
-def _saved(page, code: str) -> None:  # noqa: ANN001
+def _saved(page, code: str) -> None:
     page.locator(f"#f-{code}.is-saved").wait_for()
 
 
-def _enter_village(page, name: str, groups: str, held: bool, households: tuple[str, str],  # noqa: ANN001
+def _enter_village(page, name: str, groups: str, held: bool, households: tuple[str, str],
                    offline_groups: bool = False) -> None:
     section = page.locator("details.village", has_text=name).first
     if section.get_attribute("open") is None:
@@ -116,7 +116,7 @@ def test_enter_month_commune_and_villages_from_phone(page_as):
         assert "73,7 %" in _row(reader, "CT11")
 
 
-def _row(page, code: str) -> str:  # noqa: ANN001
+def _row(page, code: str) -> str:
     """The text of the dashboard's card for an indicator."""
     return page.locator(f"#ind-{code}").inner_text()
 

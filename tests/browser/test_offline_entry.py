@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 
-def _kept_offline(page, path: str) -> None:  # noqa: ANN001
+def _kept_offline(page, path: str) -> None:
     """Wait until the service worker controls the page and has kept `path`."""
     page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
     for _ in range(300):
@@ -22,7 +22,7 @@ def _kept_offline(page, path: str) -> None:  # noqa: ANN001
     raise AssertionError(f"the service worker did not keep {path}")
 
 
-def _kept_count(page) -> int:  # noqa: ANN001
+def _kept_count(page) -> int:
     return page.evaluate("""() => new Promise((resolve, reject) => {
         const req = indexedDB.open('mttq', 1);
         req.onupgradeneeded = () => req.result.createObjectStore('queue', {keyPath: 'url'});
@@ -31,7 +31,7 @@ def _kept_count(page) -> int:  # noqa: ANN001
         req.onerror = () => reject(req.error); })""")
 
 
-def _type_and_leave(page, selector: str, text: str) -> None:  # noqa: ANN001
+def _type_and_leave(page, selector: str, text: str) -> None:
     page.fill(selector, "")
     page.type(selector, text)
     page.keyboard.press("Tab")

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 SESSION = "Kỳ họp thứ 7, HĐND tỉnh khóa XIX"
 
 
-def _no_horizontal_scroll(page) -> bool:  # noqa: ANN001
+def _no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 

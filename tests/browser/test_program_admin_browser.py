@@ -21,13 +21,13 @@ def own_server() -> Iterator[str]:
 
 
 @pytest.fixture
-def admin_page(browser, own_server):  # noqa: ANN201
+def admin_page(browser, own_server):
     ctx, page = signed_in_page(browser, own_server, "tinh.quantri")
     yield page
     ctx.close()
 
 
-def _no_horizontal_scroll(page) -> bool:  # noqa: ANN001
+def _no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 

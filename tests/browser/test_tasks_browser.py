@@ -6,7 +6,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def _no_horizontal_scroll(page) -> bool:  # noqa: ANN001
+def _no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
