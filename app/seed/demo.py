@@ -2,16 +2,24 @@
 
 Demo only: a production start refuses SEED_DEMO_USERS.
 """
-from datetime import date
+import random
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from app.accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from app.accounts.models import User
 from app.accounts.security import hash_password
+from app.core.time import utcnow
+from app.program.models import Indicator, Program
+from app.rollup.service import rebuild
 from app.units import tree
 from app.units.models import Unit
-from app.units.time import unit_by_code_on
+from app.units.time import in_force_clause, unit_by_code_on, year_attributes
+from app.values.models import DataValue, PeriodSubmission
 
 
 def seed_demo_users(session: Session) -> None:
@@ -27,6 +35,90 @@ def seed_demo_users(session: Session) -> None:
     session.flush()
 
 
+def _draw_unit(u: Unit, put: Callable[..., None], rng: random.Random, month_list: list[int], months: int,
+               villages_of: dict[int, list[Unit]], attr: Callable[[Unit, str], Any]) -> None:
+    """One unit's demo figures, drawn in a fixed order (the same seed gives the same figures)."""
+    if u.depth in (0, 1, 2):  # CT01 cadres studied (stock, grows month by month)
+        total = {0: 60, 1: 35, 2: 12}[u.depth] + rng.randint(0, 6)
+        share = rng.uniform(0.6, 0.85)
+        for m in month_list:
+            share = min(1.0, share + rng.uniform(0.03, 0.1))
+            put(u, "CT01", m, num=int(total * share), den=total)
+    if u.depth in (1, 2):  # CT03 fanpage active
+        answer = 1 if rng.random() < 0.85 else 0
+        put(u, "CT03", 1, answer)
+        if answer == 0 and months >= 3 and rng.random() < 0.5:
+            put(u, "CT03", 3, 1)
+    if u.depth == 0:
+        put(u, "CT05", 2, 1)
+        put(u, "CT12", 2, 3)
+        put(u, "CT12", 3, 2)
+        put(u, "CT13", 3, 1)
+        put(u, "CT17", 3, 1)
+        put(u, "CT18", 3, 1)
+        for m in month_list:
+            put(u, "CT15", m, rng.randint(4, 12) * 100_000_000)
+    if u.depth == 1:
+        for m in month_list:
+            houses = rng.choice((0, 0, 1, 1, 2))
+            if houses:
+                put(u, "CT12", m, houses)
+            put(u, "CT15", m, rng.randint(5, 30) * 10_000_000)
+        if rng.random() < 0.6:
+            put(u, "CT13", rng.choice(month_list), 1)
+        if rng.random() < 0.7:
+            put(u, "CT17", rng.choice(month_list), 1)
+        if rng.random() < 0.4:
+            put(u, "CT18", rng.choice(month_list), 1)
+    _draw_local(u, put, rng, month_list, villages_of, attr)
+
+
+def _draw_local(u: Unit, put: Callable[..., None], rng: random.Random, month_list: list[int],
+                villages_of: dict[int, list[Unit]], attr: Callable[[Unit, str], Any]) -> None:
+    """A commune's and a village's own figures (after what every level draws)."""
+    if u.depth == 2:
+        vs = villages_of.get(u.id, [])
+        population = sum(attr(v, 'population') or 0 for v in vs) or rng.randint(2000, 9000)
+        reached = rng.uniform(0.7, 0.9)
+        for m in month_list:
+            reached = min(1.0, reached + rng.uniform(0.0, 0.05))
+            put(u, "CT02", m, num=int(population * reached), den=population)
+            if rng.random() < 0.08:
+                put(u, "CT06", m, 1)
+            helped = rng.choice((0, 0, 0, 1, 1, 2))
+            if helped:
+                put(u, "CT14", m, helped)
+            put(u, "CT15", m, rng.randint(5, 40) * 1_000_000)
+        if attr(u, "new_rural") in ("recognised", "expected"):
+            put(u, "CT16", 1, 1 if rng.random() < 0.9 else 0)
+        if rng.random() < 0.45:
+            put(u, "CT17", rng.choice(month_list), 1)
+    if u.depth == 3:
+        put(u, "CT04", 1, 1 if rng.random() < 0.55 else 0)
+        put(u, "CT07", 1, rng.randint(1, 3))
+        put(u, "CT10", 1, 1 if rng.random() < 0.74 else 0)
+        households = attr(u, 'households') or rng.randint(60, 260)
+        share = rng.uniform(0.72, 0.9)
+        for m in month_list:
+            share = min(1.0, share + rng.uniform(0.0, 0.02))
+            put(u, "CT11", m, num=int(households * share), den=households)
+
+
+def _draw_submissions(by_depth: dict[int, list[Unit]], month_list: list[int], rng: random.Random,
+                      clock: random.Random, now: datetime) -> list[dict]:
+    """Most communes and districts have sent January; fewer the later months."""
+    subs = []
+    for u in by_depth.get(1, []) + by_depth.get(2, []):
+        for m, p in zip(month_list, (0.95, 0.85, 0.6, 0.4, 0.3, 0.2), strict=False):
+            if rng.random() < p:
+                # Sent between the 5th and the 24th of the next month: most before the
+                # reporting day (the 20th), a few after it.
+                sent = datetime(2023, m + 1, clock.randint(5, 24), 10, tzinfo=UTC)
+                subs.append({"unit_id": u.id, "period": f"2023-{m:02d}", "status": "submitted",
+                             "submitted_at": min(sent, now)})
+    return subs
+
+
 def seed_demo_values(session: Session, months: int = 3) -> None:
     """Figures for January–March 2023 at every level, and some months marked submitted, so a
     fresh start shows a living dashboard. Demo only; skipped when any figure exists.
@@ -37,16 +129,6 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
     November, so it stays empty ("no data yet"). Rows go in with one bulk insert, then the
     roll-up is rebuilt once.
     """
-    import random
-    from datetime import UTC, datetime
-
-    from sqlalchemy import insert
-
-    from app.core.time import utcnow
-    from app.program.models import Indicator, Program
-    from app.rollup.service import rebuild
-    from app.values.models import DataValue, PeriodSubmission
-
     if session.exec(select(DataValue.id)).first() is not None:
         return
     program = session.exec(select(Program).where(Program.year == 2023)).first()
@@ -55,10 +137,6 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
     rng = random.Random(2023)
     clock = random.Random(2024)  # dates only, so the figures drawn stay the same
     ind = {i.code: i for i in session.exec(select(Indicator).where(Indicator.program_id == program.id))}
-    from datetime import date
-
-    from app.units.time import in_force_clause, year_attributes
-
     units = list(session.exec(select(Unit).where(in_force_clause(date(2023, 12, 31)))
                               .order_by(Unit.depth, Unit.id)).all())
     attrs = year_attributes(session, 2023)
@@ -91,76 +169,10 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
 
     month_list = list(range(1, months + 1))
     for u in units:
-        if u.depth in (0, 1, 2):  # CT01 cadres studied (stock, grows month by month)
-            total = {0: 60, 1: 35, 2: 12}[u.depth] + rng.randint(0, 6)
-            share = rng.uniform(0.6, 0.85)
-            for m in month_list:
-                share = min(1.0, share + rng.uniform(0.03, 0.1))
-                put(u, "CT01", m, num=int(total * share), den=total)
-        if u.depth in (1, 2):  # CT03 fanpage active
-            answer = 1 if rng.random() < 0.85 else 0
-            put(u, "CT03", 1, answer)
-            if answer == 0 and months >= 3 and rng.random() < 0.5:
-                put(u, "CT03", 3, 1)
-        if u.depth == 0:
-            put(u, "CT05", 2, 1)
-            put(u, "CT12", 2, 3)
-            put(u, "CT12", 3, 2)
-            put(u, "CT13", 3, 1)
-            put(u, "CT17", 3, 1)
-            put(u, "CT18", 3, 1)
-            for m in month_list:
-                put(u, "CT15", m, rng.randint(4, 12) * 100_000_000)
-        if u.depth == 1:
-            for m in month_list:
-                houses = rng.choice((0, 0, 1, 1, 2))
-                if houses:
-                    put(u, "CT12", m, houses)
-                put(u, "CT15", m, rng.randint(5, 30) * 10_000_000)
-            if rng.random() < 0.6:
-                put(u, "CT13", rng.choice(month_list), 1)
-            if rng.random() < 0.7:
-                put(u, "CT17", rng.choice(month_list), 1)
-            if rng.random() < 0.4:
-                put(u, "CT18", rng.choice(month_list), 1)
-        if u.depth == 2:
-            vs = villages_of.get(u.id, [])
-            population = sum(attr(v, 'population') or 0 for v in vs) or rng.randint(2000, 9000)
-            reached = rng.uniform(0.7, 0.9)
-            for m in month_list:
-                reached = min(1.0, reached + rng.uniform(0.0, 0.05))
-                put(u, "CT02", m, num=int(population * reached), den=population)
-                if rng.random() < 0.08:
-                    put(u, "CT06", m, 1)
-                helped = rng.choice((0, 0, 0, 1, 1, 2))
-                if helped:
-                    put(u, "CT14", m, helped)
-                put(u, "CT15", m, rng.randint(5, 40) * 1_000_000)
-            if attr(u, "new_rural") in ("recognised", "expected"):
-                put(u, "CT16", 1, 1 if rng.random() < 0.9 else 0)
-            if rng.random() < 0.45:
-                put(u, "CT17", rng.choice(month_list), 1)
-        if u.depth == 3:
-            put(u, "CT04", 1, 1 if rng.random() < 0.55 else 0)
-            put(u, "CT07", 1, rng.randint(1, 3))
-            put(u, "CT10", 1, 1 if rng.random() < 0.74 else 0)
-            households = attr(u, 'households') or rng.randint(60, 260)
-            share = rng.uniform(0.72, 0.9)
-            for m in month_list:
-                share = min(1.0, share + rng.uniform(0.0, 0.02))
-                put(u, "CT11", m, num=int(households * share), den=households)
+        _draw_unit(u, put, rng, month_list, months, villages_of, attr)
     for i in range(0, len(rows), 5000):
         session.execute(insert(DataValue), rows[i:i + 5000])
-    # Submissions: most communes and districts have sent January; fewer the later months.
-    subs = []
-    for u in by_depth.get(1, []) + by_depth.get(2, []):
-        for m, p in zip(month_list, (0.95, 0.85, 0.6, 0.4, 0.3, 0.2), strict=False):
-            if rng.random() < p:
-                # Sent between the 5th and the 24th of the next month: most before the
-                # reporting day (the 20th), a few after it.
-                sent = datetime(2023, m + 1, clock.randint(5, 24), 10, tzinfo=UTC)
-                subs.append({"unit_id": u.id, "period": f"2023-{m:02d}", "status": "submitted",
-                             "submitted_at": min(sent, now)})
+    subs = _draw_submissions(by_depth, month_list, rng, clock, now)
     if subs:
         session.execute(insert(PeriodSubmission), subs)
     session.flush()
