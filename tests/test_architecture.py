@@ -17,8 +17,6 @@ together and then go.
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app"
 MAX_MODULE_LINES = 600
@@ -204,17 +202,5 @@ def test_no_module_over_600_lines():
     assert long_modules() == []
 
 
-KNOWN_LONG_FUNCTIONS = {  # module.function, shortened in the later phase
-    "app.values.bulk._import_values",
-}
-
-
-@pytest.mark.xfail(strict=True, reason="functions over 60 lines left: see KNOWN_LONG_FUNCTIONS")
 def test_no_function_over_60_lines():
     assert long_functions() == []
-
-
-def test_the_only_long_functions_left_are_the_known_ones():
-    """Guards the xfail above both ways: a new long function fails here, and so does a known one
-    made short (take it off the list and the xfail's reason)."""
-    assert sorted(f.split(" ")[0] for f in long_functions()) == sorted(KNOWN_LONG_FUNCTIONS)

@@ -248,9 +248,36 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
                    dry_run: bool, comment: str | None) -> ImportResult:
     result = ImportResult(dry_run=dry_run, total=len(rows))
     pre = _preload(session, rows)
+    resolved, seen = _resolve(principal, rows, comment, pre, result)
+    if not dry_run:
+        rollup.lock_figures(session, {(k[0], k[1]) for k in seen})
+    _load_current(session, pre, set(seen))
 
-    # Pass 1: resolve codes; the same figure twice in a batch is ambiguous.
-    resolved: list[tuple[int, ImportRow, Unit, Program, Indicator] | None] = []
+    # Pass 2: every row judged by the service's rules (`check_save`, `decide_save`), in Python;
+    # then, if none is rejected, the whole batch written set-wise (`bulk_write`) and the
+    # roll-up brought up to date once, inside a savepoint.
+    writes = bulk_write.Writes()
+    changes: list[Any] = []
+    for item in resolved:
+        if item is not None:
+            decided = _decide(session, principal, pre, item, comment, result)
+            if decided is not None:
+                _record(item, *decided, result, writes, changes)
+    if not result.rejected and not dry_run and writes.order:
+        _write_batch(session, principal, writes, changes, via)
+    result.rejected.sort(key=lambda r: r.index)
+    if result.rejected and not dry_run:
+        result.imported = result.updated = result.unchanged = result.deleted = 0
+    return result
+
+
+_Resolved = tuple[int, ImportRow, Unit, Program, Indicator]
+
+
+def _resolve(principal: Principal, rows: Sequence[ImportRow], comment: str | None, pre: _Preloaded,
+             result: ImportResult) -> tuple[list[_Resolved | None], dict[tuple[int, int, str], int]]:
+    """Pass 1: resolve codes; the same figure twice in a batch is ambiguous."""
+    resolved: list[_Resolved | None] = []
     seen: dict[tuple[int, int, str], int] = {}
 
     def reject(i: int, row: ImportRow, code: str, message: str, fld: str | None = None) -> None:
@@ -284,92 +311,85 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
             continue
         seen[key] = i
         resolved.append((i, row, unit, program, indicator))
+    return resolved, seen
 
-    if not dry_run:
-        rollup.lock_figures(session, {(k[0], k[1]) for k in seen})
-    _load_current(session, pre, set(seen))
 
-    # Pass 2: every row judged by the service's rules (`check_save`, `decide_save`), in Python;
-    # then, if none is rejected, the whole batch written set-wise (`bulk_write`) and the
-    # roll-up brought up to date once, inside a savepoint.
-    writes = bulk_write.Writes()
-    changes: list[Any] = []
-    for item in resolved:
-        if item is None:
-            continue
-        i, row, unit, program, indicator = item
-        key = (unit.id, indicator.id, row.period)
-        current = pre.values.get(key)
-        try:
-            bad_shape = _shape_error(indicator, row)
-            if bad_shape:
-                raise bad_shape
-            raw = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
-                   "comment": row.comment or comment}
-            fig = parse_figure(indicator, raw)
-            check_save(principal, program, unit, indicator, row.period, fig)
-            action = decide_save(unit, row.period, fig, current, row.version,
-                                         (unit.id, row.period) in pre.submitted)
-        except Conflict:
-            assert current is not None  # noqa: S101 -- a conflict is only ever over a stored row (for the type checker)
-            result.rejected.append(Rejection(
-                i, row.line, row.org_unit, row.data_element, row.period, "conflict",
-                f"The figure changed since version {row.version} was read: it is now version "
-                f"{current.version}. Read it again and send the batch again.", None,
-                session.get(DataValue, current.id, populate_existing=True)))
-            continue
-        except EntryError as e:
-            if e.code == "deleted_meanwhile":
-                result.rejected.append(Rejection(
-                    i, row.line, row.org_unit, row.data_element, row.period, "conflict",
-                    f"The figure was cleared since version {row.version} was read. Read it "
-                    "again and send the batch again.", None, None))
-                continue
-            result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
-                                             e.code, str(e), e.field))
-            continue
-        except PermissionError:
-            result.rejected.append(Rejection(
-                i, row.line, row.org_unit, row.data_element, row.period, "forbidden",
-                f"You may read unit {row.org_unit!r} but not enter its figures.", "orgUnit"))
-            continue
-        if action == "unchanged":
-            result.unchanged += 1
-            continue
-        old = _snapshot(current)
-        if action == "deleted":
-            result.deleted += 1
-            writes.order.append(("deleted", len(writes.deleted)))
-            writes.deleted.append((key, current.id, old))
-            changes.append(rollup.ValueChange(unit, indicator, row.period, old, None))
-            continue
-        new = {"value": fig.value, "numerator": fig.numerator, "denominator": fig.denominator,
-               "comment": fig.comment if fig.comment is not None else (current.comment if current else None),
-               "version": current.version + 1 if current is not None else 1}
-        if action == "created":
-            result.imported += 1
-            writes.order.append(("created", len(writes.created)))
-            writes.created.append((key, new))
-        else:
-            result.updated += 1
-            writes.order.append(("updated", len(writes.updated)))
-            writes.updated.append((key, current.id, old, new))
-        changes.append(rollup.ValueChange(unit, indicator, row.period, old, new))
+def _decide(session: Session, principal: Principal, pre: _Preloaded, item: _Resolved, comment: str | None,
+            result: ImportResult) -> tuple[str, Any, Any] | None:
+    """(action, figure, stored row) for one resolved row, or None when the row is rejected."""
+    i, row, unit, program, indicator = item
+    current = pre.values.get((unit.id, indicator.id, row.period))
 
-    if not result.rejected and not dry_run and writes.order:
-        savepoint = session.begin_nested()
-        try:
-            bulk_write.write(session, writes, now=utcnow(), user_id=principal.user_id,
-                             token_id=principal.token_id, via=via)
-            _expire_values(session)
-            if changes:
-                rollup.on_values_changed(session, changes)
-            savepoint.commit()
-        except BaseException:
-            if savepoint.is_active:
-                savepoint.rollback()
-            raise
-    result.rejected.sort(key=lambda r: r.index)
-    if result.rejected and not dry_run:
-        result.imported = result.updated = result.unchanged = result.deleted = 0
-    return result
+    def rejected(code: str, message: str, fld: str | None = None, now: Any = None) -> None:
+        result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
+                                         code, message, fld, now))
+
+    try:
+        bad_shape = _shape_error(indicator, row)
+        if bad_shape:
+            raise bad_shape
+        raw = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
+               "comment": row.comment or comment}
+        fig = parse_figure(indicator, raw)
+        check_save(principal, program, unit, indicator, row.period, fig)
+        action = decide_save(unit, row.period, fig, current, row.version,
+                             (unit.id, row.period) in pre.submitted)
+    except Conflict:
+        assert current is not None  # noqa: S101 -- a conflict is only ever over a stored row (for the type checker)
+        return rejected("conflict", f"The figure changed since version {row.version} was read: it is now "
+                        f"version {current.version}. Read it again and send the batch again.", None,
+                        session.get(DataValue, current.id, populate_existing=True))
+    except EntryError as e:
+        if e.code == "deleted_meanwhile":
+            return rejected("conflict", f"The figure was cleared since version {row.version} was read. "
+                            "Read it again and send the batch again.")
+        return rejected(e.code, str(e), e.field)
+    except PermissionError:
+        return rejected("forbidden", f"You may read unit {row.org_unit!r} but not enter its figures.", "orgUnit")
+    return action, fig, current
+
+
+def _record(item: _Resolved, action: str, fig: Any, current: Any, result: ImportResult,
+            writes: bulk_write.Writes, changes: list[Any]) -> None:
+    """Count the row and queue its write and its roll-up change."""
+    _i, row, unit, _program, indicator = item
+    key = (unit.id, indicator.id, row.period)
+    if action == "unchanged":
+        result.unchanged += 1
+        return
+    old = _snapshot(current)
+    if action == "deleted":
+        result.deleted += 1
+        writes.order.append(("deleted", len(writes.deleted)))
+        writes.deleted.append((key, current.id, old))
+        changes.append(rollup.ValueChange(unit, indicator, row.period, old, None))
+        return
+    new = {"value": fig.value, "numerator": fig.numerator, "denominator": fig.denominator,
+           "comment": fig.comment if fig.comment is not None else (current.comment if current else None),
+           "version": current.version + 1 if current is not None else 1}
+    if action == "created":
+        result.imported += 1
+        writes.order.append(("created", len(writes.created)))
+        writes.created.append((key, new))
+    else:
+        result.updated += 1
+        writes.order.append(("updated", len(writes.updated)))
+        writes.updated.append((key, current.id, old, new))
+    changes.append(rollup.ValueChange(unit, indicator, row.period, old, new))
+
+
+def _write_batch(session: Session, principal: Principal, writes: bulk_write.Writes, changes: list[Any],
+                 via: str) -> None:
+    """The whole batch written set-wise and the roll-up brought up to date, in a savepoint."""
+    savepoint = session.begin_nested()
+    try:
+        bulk_write.write(session, writes, now=utcnow(), user_id=principal.user_id,
+                         token_id=principal.token_id, via=via)
+        _expire_values(session)
+        if changes:
+            rollup.on_values_changed(session, changes)
+        savepoint.commit()
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
