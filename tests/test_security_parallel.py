@@ -132,11 +132,13 @@ def test_twenty_wrong_and_the_right_one_in_parallel_bounded(engine, target, cloc
     signed_in = [r for r in results if r is not None]
     wrong_checked = checked.count(False)
     if signed_in:
-        assert checked.count(True) == 1 and wrong_checked <= 5
+        # At most two wrong before the right one (a third pauses sign-in, and the right one
+        # would be refused), and the success starts the count again: at most three after it.
+        assert checked.count(True) == 1 and wrong_checked <= 2 + 3
     else:
         assert checked == [False] * 3  # the right one came after the pause: refused unchecked
         assert _account(engine, target).locked_until == clock.now + timedelta(seconds=5)
-    assert wrong_checked < service.MAX_FAILURES  # the attacker never got to five guesses
+        assert wrong_checked < service.MAX_FAILURES  # the attacker never got to five guesses
 
 
 def test_thirty_parallel_hits_count_one_to_thirty(engine):
