@@ -13,6 +13,7 @@ Expected roll-ups for 2023-06 (the only figures in the province that month):
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 MONTH = "2023-06"
@@ -51,11 +52,11 @@ def _enter_village(page, name: str, groups: str, held: bool, households: tuple[s
         _type_and_leave(page, "#CT07-value", groups)
         page.locator("#f-CT07.is-pending").wait_for()
         assert page.locator("#s-CT07").inner_text() == "Chưa gửi được – sẽ tự gửi khi có mạng"
-        assert "1 chưa gửi – sẽ tự gửi khi có mạng." in page.locator("#net-status").inner_text()
+        expect(page.locator("#net-status")).to_contain_text("1 chưa gửi – sẽ tự gửi khi có mạng.")
         page.screenshot(path="/tmp/entry-phone-offline.png", full_page=False)
         page.context.set_offline(False)  # the `online` event sends it
         _saved(page, "CT07")
-        assert page.locator("#net-status").is_hidden()
+        expect(page.locator("#net-status")).to_be_hidden()
     else:
         _type_and_leave(page, "#CT07-value", groups)
         _saved(page, "CT07")

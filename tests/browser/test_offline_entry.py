@@ -59,7 +59,8 @@ def test_offline_open_save_reload_close_reopen_online_saved(page_as):
     again = context.new_page()
     again.goto(path)
     again.locator("#f-CT14.is-saved").wait_for()
-    assert again.locator("#net-status").is_hidden() and _kept_count(again) == 0
+    expect(again.locator("#net-status")).to_be_hidden()  # hidden once the kept list is read back
+    assert _kept_count(again) == 0
     again.reload()  # from the server: the figure is stored
     assert again.input_value("#CT14-value") == "7"
     assert "Đã nhập 1/8 chỉ tiêu." in again.locator("#filled-count").inner_text()
@@ -104,7 +105,8 @@ def test_expired_session_keeps_save_asks_sign_in_then_sends(page_as):
     page.click("main button[type=submit]")
     page.wait_for_url(re.compile(rf"{path}$"))
     page.locator("#f-CT14.is-saved").wait_for()
-    assert page.locator("#net-status").is_hidden() and _kept_count(page) == 0
+    expect(page.locator("#net-status")).to_be_hidden()  # hidden once the kept list is read back
+    assert _kept_count(page) == 0
     page.reload()
     assert page.input_value("#CT14-value") == "3"
 
