@@ -304,6 +304,13 @@ def _refused(result: Any, summary: dict[str, Any], path: str) -> Response | None
                                 "were read; nothing was imported. Each row in `rejected` (code "
                                 "`conflict`) carries the figure as stored now in `current`: read, "
                                 "reconcile and send the whole batch again.", path, **extra)
+    if result.year_closed:
+        closed = sum(1 for r in result.rejected if r.code == "year_closed")
+        return problem_response(409, "Year closed",
+                                f"{closed} of {result.total} rows fall in a closed year; nothing was imported. "
+                                "A closed year is read-only: the level above a unit reopens its year for "
+                                "corrections. Every refused row is in `rejected`.", path, code="year_closed",
+                                **extra)
     if result.rejected:
         return problem_response(422, "Import rejected",
                                 f"{n} of {result.total} rows were rejected; nothing was imported. Fix the "

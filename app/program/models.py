@@ -22,6 +22,9 @@ class Program(SQLModel, table=True):
     root_unit_id: int = Field(foreign_key="unit.id")
     source: str | None = Field(default=None, sa_column=Column(Text))  # issuing body / preamble
     status: str = Field(default="published", max_length=16)  # draft | published
+    # Closed by the province once the year is over (`app.program.closing`): read-only from then.
+    closed_at: datetime | None = None
+    closed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
 
 
 class Indicator(SQLModel, table=True):
@@ -123,3 +126,17 @@ class TaskIndicator(SQLModel, table=True):
     __tablename__ = "task_indicator"
     task_id: int = Field(foreign_key="task.id", primary_key=True)
     indicator_id: int = Field(foreign_key="indicator.id", primary_key=True)
+
+
+class YearReopening(SQLModel, table=True):
+    """A unit's closed year reopened for corrections by the level above (`app.program.closing`):
+    while the row stands, that unit's own figures (and its villages') are editable again."""
+
+    __tablename__ = "year_reopening"
+    __table_args__ = (UniqueConstraint("program_id", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    reopened_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    reopened_at: datetime = Field(default_factory=utcnow)
+    reason: str = Field(sa_column=Column(Text, nullable=False))

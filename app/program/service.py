@@ -11,6 +11,7 @@ from app.accounts.principal import Principal
 from app.audit.service import audit
 from app.core.errors import InputError
 from app.core.time import today_vn, utcnow
+from app.program.closing import require_year_open
 from app.program.models import Indicator, Program, Task, TaskIndicator, TaskNote
 from app.program.periods import quarter_of
 from app.units import tree
@@ -224,6 +225,21 @@ def can_plan(principal: Principal, plan_unit: Unit) -> bool:
     return principal.role in ("admin", "editor") and principal.can_write(plan_unit)
 
 
+def require_plan_open(session: Session, program: Program | None, plan_unit: Unit | None) -> None:
+    """Tasks and notes of a closed year are read-only, except in a plan whose unit's year the
+    level above reopened: the one rule of `app.values.rules.check_year_open`, as a TaskError."""
+    if program is None or plan_unit is None or program.closed_at is None:
+        return
+    try:
+        require_year_open(session, program, plan_unit)
+    except InputError as e:
+        raise TaskError("year_closed", e.message, None, **e.params) from None
+
+
+def _require_task_open(session: Session, task: Task) -> None:
+    require_plan_open(session, session.get(Program, task.program_id), session.get(Unit, task.plan_unit_id))
+
+
 def _snapshot(task: Task) -> dict[str, Any]:
     return {"status": task.status, "done_on": task.done_on.isoformat() if task.done_on else None,
             "version": task.version}
@@ -240,6 +256,7 @@ def set_status(session: Session, principal: Principal, task: Task, status: str,
     lead = session.get(Unit, task.lead_unit_id)
     if lead is None or not can_edit_task(principal, lead):
         raise PermissionError(task.id)
+    _require_task_open(session, task)
     if task.version != expected_version:
         raise StaleTask(task)
     if status not in STATUSES:
@@ -276,6 +293,7 @@ def add_note(session: Session, principal: Principal, task: Task, noted_on: date 
     lead = session.get(Unit, task.lead_unit_id)
     if lead is None or not can_edit_task(principal, lead):
         raise PermissionError(task.id)
+    _require_task_open(session, task)
     text = (text or "").strip()
     if not text:
         raise TaskError("note_empty", "Write what was done.", "text")
@@ -311,6 +329,7 @@ def add_task(session: Session, principal: Principal, program: Program, plan_unit
     """A task added mid-year (section III), with its reason and date. Audited; does not commit."""
     if not can_plan(principal, plan_unit):
         raise PermissionError(plan_unit.code)
+    require_plan_open(session, program, plan_unit)
     title, text, reason = (title or "").strip(), (text or "").strip(), (reason or "").strip()
     lead_department = (lead_department or "").strip() or None
     if quarter not in (1, 2, 3, 4):
@@ -386,6 +405,7 @@ def adopt_tasks(session: Session, principal: Principal, program: Program, plan_u
                         "province's.", "unit")
     if not can_plan(principal, plan_unit):
         raise PermissionError(plan_unit.code)
+    require_plan_open(session, program, plan_unit)
     taken = adopted_sources(session, program, plan_unit)
     wanted = [i for i in dict.fromkeys(task_ids) if i not in taken]
     if not wanted:

@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 from app.accounts.deps import Principal
 from app.core.time import utcnow
 from app.program import rules
+from app.program.closing import reopened_unit_ids
 from app.program.models import Indicator, Program
 from app.rollup import service as rollup
 from app.units.models import Unit
@@ -98,6 +99,11 @@ class ImportResult:
         """Rejected only because figures changed since the sender read them (answer 409)."""
         return bool(self.rejected) and all(r.code == "conflict" for r in self.rejected)
 
+    @property
+    def year_closed(self) -> bool:
+        """Some rows fall in a closed year (answer 409, code `year_closed`)."""
+        return any(r.code == "year_closed" for r in self.rejected)
+
 
 def month_from_dhis2(period: str | None) -> str | None:
     """DHIS2's monthly period "202304" → "2023-04"; anything else as sent."""
@@ -160,6 +166,7 @@ class _Preloaded:
     indicators: dict[tuple[int, str], Indicator]
     values: dict[tuple[int, int, str], Row] = field(default_factory=dict)  # DataValue's columns
     submitted: set[tuple[int, str]] = field(default_factory=set)
+    reopened: dict[int, frozenset[int]] = field(default_factory=dict)  # closed programs' reopened units
 
 
 def _preload(session: Session, rows: Sequence[ImportRow]) -> _Preloaded:
@@ -170,7 +177,8 @@ def _preload(session: Session, rows: Sequence[ImportRow]) -> _Preloaded:
     programs = {p.year: p for p in session.exec(select(Program).where(Program.status == "published")).all()}
     latest = programs[max(programs)] if programs else None
     indicators = {(i.program_id, i.code): i for i in session.exec(select(Indicator)).all()}
-    return _Preloaded(units, programs, latest, indicators)
+    reopened = {p.id: reopened_unit_ids(session, p) for p in programs.values() if p.closed_at is not None}
+    return _Preloaded(units, programs, latest, indicators, reopened=reopened)
 
 
 def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, str]]) -> None:
@@ -331,7 +339,8 @@ def _decide(session: Session, principal: Principal, pre: _Preloaded, item: _Reso
         raw = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
                "comment": row.comment or comment}
         fig = parse_figure(indicator, raw)
-        check_save(principal, program, unit, indicator, row.period, fig)
+        check_save(principal, program, unit, indicator, row.period, fig,
+                   reopened=pre.reopened.get(program.id, frozenset()))
         action = decide_save(unit, row.period, fig, current, row.version,
                              (unit.id, row.period) in pre.submitted)
     except Conflict:

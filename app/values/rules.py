@@ -2,7 +2,7 @@
 be, and what saving it over the stored one does. The same rules for web forms, the API and
 imports (`app.values.service.save_value`, `app.values.bulk`)."""
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,12 +175,39 @@ def snapshot(dv: DataValue | None) -> dict[str, Any] | None:
     return {"value": dv.value, "numerator": dv.numerator, "denominator": dv.denominator,
             "comment": dv.comment, "version": dv.version}
 
+# A reopening of a unit's closed year covers the unit and the units it enters for: a commune
+# enters its villages' figures (depth 3 is the village level).
+VILLAGE_DEPTH = 3
+
+Reopened = Collection[int] | Callable[[], Collection[int]]
+
+
+def year_open_for(program: Program, unit: Unit, reopened: Reopened = ()) -> bool:
+    """May the unit's figures (submissions, tasks of its plan) change in the program's year?
+    Yes until the province closes the year; after that only where the level above reopened it:
+    `reopened` holds the ids of the reopened units (a callable is asked only for a closed year)."""
+    if program.closed_at is None:
+        return True
+    ids = reopened() if callable(reopened) else reopened
+    return unit.id in ids or (unit.depth == VILLAGE_DEPTH and unit.parent_id in ids)
+
+
+def check_year_open(program: Program, unit: Unit, reopened: Reopened = ()) -> None:
+    """The one rule of a finished year: raise EntryError "year_closed" unless `year_open_for`."""
+    if not year_open_for(program, unit, reopened):
+        raise EntryError("year_closed",
+                         "The year {year} is closed: its figures, submissions and tasks are read-only. "
+                         "To correct {unit}, ask the level above to reopen its year.",
+                         "period", year=program.year, unit=unit.name)
+
+
 def check_save(principal: Principal, program: Program, unit: Unit, indicator: Indicator, period: str,
-               fig: Figure) -> None:
-    """The rules that need no stored figure: may the caller write the unit, and is the figure
-    allowed (PermissionError, EntryError)."""
+               fig: Figure, *, reopened: Reopened = ()) -> None:
+    """The rules that need no stored figure: may the caller write the unit, is the year still
+    open for it (`check_year_open`), and is the figure allowed (PermissionError, EntryError)."""
     if not principal.can_write(unit):
         raise PermissionError(unit.code)
+    check_year_open(program, unit, reopened)
     check_figure(program, unit, indicator, period, fig)
 
 def decide_save(unit: Unit, period: str, fig: Figure, current: Any, expected_version: int | None,

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from app.accounts.principal import Principal
 from app.audit.service import audit
 from app.core.time import utcnow
+from app.program.closing import reopened_unit_ids, require_year_open
 from app.program.models import Indicator, Program
 from app.rollup import service as rollup
 from app.units.models import Unit
@@ -80,7 +81,8 @@ def save_value(
     entity_id until the batch fills it in (`app.values.bulk`).
     Raises EntryError, Conflict, or PermissionError when the caller may not write the unit.
     """
-    check_save(principal, program, unit, indicator, period, fig)
+    check_save(principal, program, unit, indicator, period, fig,
+               reopened=lambda: reopened_unit_ids(session, program))
     if existing is False:
         rollup.lock_figures(session, [(unit.id, indicator.id)])  # before reading: see the docstring
         current = get_value(session, unit.id, indicator.id, period)
@@ -132,6 +134,7 @@ def submit_period(session: Session, principal: Principal, program: Program, unit
     if not principal.can_write(unit):
         raise PermissionError(unit.code)
     check_period(program, period)
+    require_year_open(session, program, unit)
     # A save in flight finishes first; a second submit waits, then finds the month submitted.
     rollup.lock_figures(session, [(unit.id, i.id) for i in all_indicators(session, program)])
     sub = get_submission(session, unit.id, period)
@@ -156,6 +159,7 @@ def reopen_period(session: Session, principal: Principal, program: Program, unit
     if not principal.can_reopen(unit):
         raise PermissionError(unit.code)
     check_period(program, period)
+    require_year_open(session, program, unit)
     sub = get_submission(session, unit.id, period)
     if sub is None or sub.status != "submitted":
         raise EntryError("not_submitted", "{unit} has not submitted {period}; there is nothing to reopen.",
@@ -203,6 +207,7 @@ def save_fields(session: Session, principal: Principal, program: Program, unit: 
     if not principal.can_write(unit):
         raise PermissionError(unit.code)
     check_period(program, period)
+    require_year_open(session, program, unit)
     fields = [f for f in fields if f.present]
     rollup.lock_figures(session, [(unit.id, f.indicator.id) for f in fields])
     if is_submitted(session, unit.id, period):
