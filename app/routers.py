@@ -5,6 +5,7 @@ from app.accounts import pages as account_pages
 from app.api import ROUTERS as api_routers
 from app.petitions import pages as petition_pages
 from app.program import admin_pages as program_admin_pages
+from app.program import closing_pages
 from app.program import pages as program_pages
 from app.reports import pages as report_pages
 from app.rollup import pages as rollup_pages
@@ -19,3 +20,4 @@ page_routers = [site.router, account_pages.router, account_admin_pages.router,
                 program_pages.router, report_pages.router, rollup_pages.router]
 page_routers += [petition_pages.router, petition_pages.public_router]
 page_routers.append(program_admin_pages.router)
+page_routers.append(closing_pages.router)

@@ -7,12 +7,13 @@ from app.api import (
     exports,
     indicators,
     petitions,
+    program_closing,
     programs,
     rollups,
     tasks,
     units,
 )
 
-ROUTERS = [accounts.router, units.router, programs.router, indicators.router, tasks.router,
+ROUTERS = [accounts.router, units.router, programs.router, program_closing.router, indicators.router, tasks.router,
            data_values.router, exports.router, rollups.router, completeness.router, audit.router,
            petitions.router]

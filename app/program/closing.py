@@ -69,12 +69,13 @@ def can_close(principal: Principal, program: Program) -> bool:
     return can_manage(principal) and program.root_unit_id == principal.unit.id
 
 
-def close_refusal(program: Program, today: date | None = None) -> ClosingError | None:
-    """Why the year cannot be closed now (not the caller's right), or None."""
+def close_refusal(program: Program, today: date | None = None, reopened: int = 0) -> ClosingError | None:
+    """Why the year cannot be closed now (not the caller's right), or None. A closed year with
+    `reopened` units may be closed again: that ends every reopening."""
     if program.status != "published":
         return ClosingError("program_draft", "The {year} program is a draft: only a published program is closed.",
                             year=program.year)
-    if program.closed_at is not None:
+    if program.closed_at is not None and not reopened:
         return ClosingError("already_closed", "The year {year} is already closed.", year=program.year)
     if (today or today_vn()).year <= program.year:
         return ClosingError("year_not_over",
@@ -85,19 +86,20 @@ def close_refusal(program: Program, today: date | None = None) -> ClosingError |
 
 def close_year(session: Session, principal: Principal, program: Program, *, today: date | None = None,
                via: str = "web") -> Program:
-    """Close the year (the province's administrators, once the year is over); every reopening
-    ends with it. Audited; does not commit. Raises PermissionError or ClosingError."""
+    """Close the year (the province's administrators, once the year is over); closing it again
+    ends every reopening. Audited; does not commit. Raises PermissionError or ClosingError."""
     if not can_close(principal, program):
         raise PermissionError("programs")
-    refusal = close_refusal(program, today)
+    ended = sorted(reopened_unit_ids(session, program))
+    refusal = close_refusal(program, today, len(ended))
     if refusal is not None:
         raise refusal
-    ended = sorted(reopened_unit_ids(session, program))
+    before = program.closed_at.isoformat() if program.closed_at else None
     session.execute(delete(YearReopening).where(col(YearReopening.program_id) == program.id))
     program.closed_at, program.closed_by_id = utcnow(), principal.user_id
     session.add(program)
     session.flush()
-    audit(session, principal, via, "program", program.id, "close", {"closed_at": None},
+    audit(session, principal, via, "program", program.id, "close", {"closed_at": before},
           {"closed_at": program.closed_at.isoformat(), "reopenings_ended": ended}, unit_id=program.root_unit_id)
     return program
 

@@ -27,7 +27,7 @@ from app.core.db import SessionDep
 from app.core.i18n import _, current_language, fmt_number
 from app.core.problems import Problem
 from app.core.templates import is_htmx, render, templates
-from app.program import display, rules
+from app.program import closing, display, rules
 from app.program.models import Indicator, Program
 from app.program.service import today_vn
 from app.units import tree
@@ -166,9 +166,9 @@ def _this_and_last_month(session: Session, unit: Unit, period: str
     return current, previous
 
 
-def _read_only(session: Session, principal: Principal, unit: Unit, period: str) -> bool:
-    """The month's figures are read-only: submitted, or not the caller's to write."""
-    if not principal.can_write(unit):
+def _read_only(session: Session, principal: Principal, program: Program, unit: Unit, period: str) -> bool:
+    """The month's figures are read-only: submitted, not the caller's to write, or the year closed."""
+    if not principal.can_write(unit) or not closing.is_open_for(session, program, unit):
         return True
     submission = queries.get_submission(session, unit.id, period)
     return submission is not None and submission.status == "submitted"
@@ -178,7 +178,8 @@ def _page_context(session: Session, principal: Principal, program: Program, unit
                   period: str, views: list[FieldView] | None = None) -> dict[str, Any]:
     submission = queries.get_submission(session, unit.id, period)
     submitted = submission is not None and submission.status == "submitted"
-    read_only = submitted or not principal.can_write(unit)
+    year_open = closing.is_open_for(session, program, unit)
+    read_only = submitted or not principal.can_write(unit) or not year_open
     if views is None:
         current, previous = _this_and_last_month(session, unit, period)
         views = [_field_view(session, unit, period, ind, current.get(ind.id), previous.get(ind.id),
@@ -193,8 +194,9 @@ def _page_context(session: Session, principal: Principal, program: Program, unit
         "submitted": submitted, "read_only": read_only,
         "submitted_by": _user_name(session, submission.submitted_by_id) if submission else None,
         "reopened_by": _user_name(session, submission.reopened_by_id) if submission else None,
-        "can_submit": not submitted and principal.can_write(unit),
-        "can_reopen": submitted and principal.can_reopen(unit),
+        "can_submit": not submitted and principal.can_write(unit) and year_open,
+        "can_reopen": submitted and principal.can_reopen(unit) and year_open,
+        "year_open": year_open,
         "parent": parent if parent is not None and principal.can_read(parent) else None,
         "unit_label": unit_label(session, unit),
         "parent_label": unit_label(session, parent) if parent is not None else "",
@@ -401,7 +403,7 @@ def field_get(request: Request, session: SessionDep, principal: WebUser, unit_co
         return _period_error(request, e)
     current, previous = (d.get(indicator.id) for d in _this_and_last_month(session, unit, period))
     return _field_response(request, _field_view(session, unit, period, indicator, current, previous,
-                                                _read_only(session, principal, unit, period)))
+                                                _read_only(session, principal, program, unit, period)))
 
 
 @router.post("/entry/{unit_code}/{period}/{code}")

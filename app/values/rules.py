@@ -198,7 +198,7 @@ def check_year_open(program: Program, unit: Unit, reopened: Reopened = ()) -> No
         raise EntryError("year_closed",
                          "The year {year} is closed: its figures, submissions and tasks are read-only. "
                          "To correct {unit}, ask the level above to reopen its year.",
-                         "period", year=program.year, unit=unit.name)
+                         None, year=program.year, unit=unit.name)
 
 
 def check_save(principal: Principal, program: Program, unit: Unit, indicator: Indicator, period: str,

@@ -22,7 +22,7 @@ from app.accounts.deps import Principal, WebUser, verify_csrf
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.core.templates import env, is_htmx, render
-from app.program import rules
+from app.program import closing, rules
 from app.program.models import Indicator, Program
 from app.units import tree
 from app.units.deps import readable_unit, writable_unit
@@ -32,7 +32,16 @@ from app.units.time import month_last_day
 from app.values import queries, service
 from app.values.models import DataValue
 from app.values.pages import FieldView, PostedForm, _inputs_from, _mark_conflict, _period_error
-from app.values.rules import Conflict, EntryError, Figure, check_figure, check_period, parse_figure, snapshot
+from app.values.rules import (
+    Conflict,
+    EntryError,
+    Figure,
+    check_figure,
+    check_period,
+    parse_figure,
+    snapshot,
+    year_open_for,
+)
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -119,10 +128,11 @@ def build_grid(session: Session, principal: Principal, program: Program, commune
     previous = _values_by_unit(session, ids, queries.previous_period(period))
     states = {s.unit.id: s for s in queries.village_states(session, program, commune, period)}
     grid = Grid(indicators)
+    reopened = closing.reopened_unit_ids(session, program) if program.closed_at else frozenset()
     for v in villages:
         sub = states[v.id].submission if v.id in states else None
         submitted = sub is not None and sub.status == "submitted"
-        writable = principal.can_write(v)
+        writable = principal.can_write(v) and year_open_for(program, v, reopened)
         cells = [_cell(commune, period, v, i, current.get((v.id, i.id)), previous.get((v.id, i.id)),
                        submitted or not writable) for i in indicators]
         grid.rows.append(VillageRow(v, unit_label(v, session), cells, submitted, writable))
@@ -249,7 +259,8 @@ def cell_get(request: Request, session: SessionDep, principal: WebUser, unit_cod
         check_figure(program, village, indicator, period, Figure())
     except EntryError as e:
         return _period_error(request, e)
-    read_only = queries.is_submitted(session, village.id, period) or not principal.can_write(village)
+    read_only = queries.is_submitted(session, village.id, period) or not principal.can_write(village) \
+        or not closing.is_open_for(session, program, village)
     prev = queries.previous_period(period)
     cell = _cell(commune, period, village, indicator, queries.get_value(session, village.id, indicator.id, period),
                  queries.get_value(session, village.id, indicator.id, prev) if prev else None, read_only)
