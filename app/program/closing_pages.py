@@ -23,6 +23,7 @@ from app.program.changes import program_by_year
 from app.program.models import Program
 from app.units.deps import readable_unit
 from app.units.time import units_in_force
+from app.values.rules import VILLAGE_DEPTH
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -77,7 +78,7 @@ def _reopen_page(request: Request, session: Session, principal: Principal, progr
                  **ctx: Any) -> Response:
     status = ctx.pop("status_code", 200)
     day = date(program.year, 12, 31)
-    below = [u for u in units_in_force(session, day, under=principal.unit) if u.depth < closing.VILLAGE_DEPTH
+    below = [u for u in units_in_force(session, day, under=principal.unit) if u.depth < VILLAGE_DEPTH
              and principal.can_reopen(u)] if principal.token is None else []
     shown = [r for r in closing.reopenings(session, program) if principal.can_read(r.unit)]
     return render(request, "program/reopenings.html", {

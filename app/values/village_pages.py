@@ -132,9 +132,10 @@ def build_grid(session: Session, principal: Principal, program: Program, commune
     for v in villages:
         sub = states[v.id].submission if v.id in states else None
         submitted = sub is not None and sub.status == "submitted"
-        writable = principal.can_write(v) and year_open_for(program, v, reopened)
+        writable = principal.can_write(v)
+        closed = not year_open_for(program, v, reopened)  # a closed year: read-only (save refused)
         cells = [_cell(commune, period, v, i, current.get((v.id, i.id)), previous.get((v.id, i.id)),
-                       submitted or not writable) for i in indicators]
+                       submitted or not writable or closed) for i in indicators]
         grid.rows.append(VillageRow(v, unit_label(v, session), cells, submitted, writable))
     return grid
 
@@ -160,7 +161,8 @@ def _page(request: Request, session: Session, principal: Principal, program: Pro
         "unit": unit, "period": period, "program": program, "grid": grid,
         "periods": rules.program_periods(program), "month": rules.month_of(period),
         "unit_label": unit_label(unit, session),
-        "can_write": any(r.writable and not r.submitted for r in grid.rows), **extra},
+        "can_write": any(r.writable and not r.submitted for r in grid.rows)
+        and closing.is_open_for(session, program, unit), **extra},
         status_code=status)
 
 
