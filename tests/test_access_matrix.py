@@ -291,6 +291,20 @@ SPECIAL.update({
     ("PATCH", "/api/v1/programs/{year}/tasks/{task_id}"): Spec(
         need="province", fill={"task_id": "TASK"}, ok=(404,), json=lambda _t: {"title": "Thử"}),
 })
+# A finished year (issue #12): the province closes 2023 (over by now); the level above a unit
+# reopens its year. 2023 is open in the matrix's world, so a reopening answers 409 ("year_open")
+# and closing a reopening that does not exist 404.
+SPECIAL.update({
+    ("POST", "/api/v1/programs/{year}/close"): Spec(need="province"),
+    ("GET", "/admin/programs/{year}/close"): Spec(need="province"),
+    ("POST", "/admin/programs/{year}/close"): Spec(need="province"),
+    ("POST", "/api/v1/programs/{year}/reopenings"): Spec(
+        need="reopen", target="UNIT", ok=(409,), json=lambda u: {"unit": u, "reason": "Sửa số liệu"}),
+    ("DELETE", "/api/v1/programs/{year}/reopenings/{unit}"): Spec(need="reopen", ok=(404,)),
+    ("POST", "/years/{year}/reopenings"): Spec(
+        need="reopen", target="UNIT", ok=(409,), form=lambda u: {"unit": u, "reason": "Sửa số liệu"}),
+    ("POST", "/years/{year}/reopenings/{unit_code}/close"): Spec(need="reopen", ok=(404,)),
+})
 # The unit a form's `unit_code` names is the target (outside the subtree: refused in place, 400).
 SPECIAL[("POST", "/admin/users")].out = 400
 SPECIAL[("POST", "/admin/tokens")].out = 400
