@@ -24,7 +24,7 @@ class Program(SQLModel, table=True):
     status: str = Field(default="published", max_length=16)  # draft | published
     # Closed by the province once the year is over (`app.program.closing`): read-only from then.
     closed_at: datetime | None = None
-    closed_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    closed_by_id: int | None = None  # the account (app_user.id), as its audit row says
 
 
 class Indicator(SQLModel, table=True):

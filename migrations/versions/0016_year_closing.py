@@ -11,6 +11,7 @@ Create Date: 2026-12-03 12:10:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision: str = '0016'
@@ -21,17 +22,17 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table('program', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('closed_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('closed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        # The account that closed it, as the audit row names it (no foreign key: adding one
+        # would rebuild `program` on SQLite, which every indicator and task references).
         batch_op.add_column(sa.Column('closed_by_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_program_closed_by_id_app_user'), 'app_user',
-                                    ['closed_by_id'], ['id'])
     op.create_table(
         'year_reopening',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('program_id', sa.Integer(), nullable=False),
         sa.Column('unit_id', sa.Integer(), nullable=False),
         sa.Column('reopened_by_id', sa.Integer(), nullable=True),
-        sa.Column('reopened_at', sa.DateTime(), nullable=False),
+        sa.Column('reopened_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column('reason', sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(['program_id'], ['program.id'], name=op.f('fk_year_reopening_program_id_program')),
         sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_year_reopening_unit_id_unit')),
@@ -48,7 +49,7 @@ def downgrade() -> None:
     with op.batch_alter_table('year_reopening', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_year_reopening_program_id'))
     op.drop_table('year_reopening')
-    with op.batch_alter_table('program', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_program_closed_by_id_app_user'), type_='foreignkey')
-        batch_op.drop_column('closed_by_id')
-        batch_op.drop_column('closed_at')
+    # ALTER TABLE … DROP COLUMN, also on SQLite (3.35+): a batch would rebuild `program`, which
+    # fails while indicators and tasks reference it with foreign keys enforced.
+    op.drop_column('program', 'closed_by_id')
+    op.drop_column('program', 'closed_at')
