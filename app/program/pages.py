@@ -17,6 +17,7 @@ from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.templates import render
+from app.program import closing
 from app.program import service as tasks
 from app.program.display import QUARTER_NUMERALS, figure_text
 from app.program.models import Indicator, Program, Task
@@ -132,8 +133,10 @@ def tasks_page(request: Request, session: SessionDep, principal: WebUser,
         "figures": figures, "figure_text": figure_text, "plan_choices": plan_choices,
         "months": _month_choices(program), "progress": progress, "counts": counts,
         "total": len(views), "all_views": all_views,
-        "can_plan": tasks.can_plan(principal, plan_unit),
-        "can_adopt": tasks.is_district_plan(program, plan_unit) and tasks.can_plan(principal, plan_unit),
+        "year_open": (year_open := closing.is_open_for(session, program, plan_unit)),
+        "can_plan": tasks.can_plan(principal, plan_unit) and year_open,
+        "can_adopt": tasks.is_district_plan(program, plan_unit) and tasks.can_plan(principal, plan_unit)
+        and year_open,
     }, block="task_list")
 
 
@@ -156,7 +159,8 @@ def _task_context(session: Session, principal: Principal, task: Task, plan_unit:
         "figures_unit": figures_unit,
         "month": month_key, "source": source, "QUARTERS": QUARTERS, "today": as_of,
         "due_date": tasks.due_date(program.year, task.quarter, task.due_month),
-        "can_edit": tasks.can_edit_task(principal, view.lead),
+        "year_open": (year_open := closing.is_open_for(session, program, plan_unit)),
+        "can_edit": tasks.can_edit_task(principal, view.lead) and year_open,
         "errors": {}, "form": {}, "stale": None, "note_errors": {}, "note_form": {},
     }
     ctx.update(extra)
