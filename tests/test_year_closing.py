@@ -19,6 +19,7 @@ from app.program import closing
 from app.program.models import Program, Task, YearReopening
 from app.rollup.check import check as rollup_check
 from app.units.models import Unit
+from app.values import rules
 from app.values.models import DataValue, PeriodSubmission
 from tests.api_support import assert_problem, bearer, make_token, stored
 
@@ -249,3 +250,34 @@ def test_reopenings_page_lets_the_district_reopen_and_close_a_commune(closed, lo
     assert "Cấp trên đã mở lại năm của đơn vị này" in entry.text and "<fieldset disabled>" not in entry.text
     assert district.post(f"/years/2023/reopenings/{COMMUNE}/close").status_code == 303
     assert db.exec(select(func.count()).select_from(YearReopening)).one() == 0
+
+
+def test_closed_year_refuses_the_level_above_reopening_a_submitted_month(login, province, db):
+    assert login("xa.nhaplieu").post(f"/entry/{COMMUNE}/{MONTH}/submit").status_code == 303
+    assert province.post("/api/v1/programs/2023/close").status_code == 200
+    r = login("huyen.quantri").post(f"/entry/{COMMUNE}/{MONTH}/reopen")
+    assert r.status_code in (400, 422) and CLOSED_TEXT in r.text
+    db.expire_all()
+    assert db.exec(select(PeriodSubmission.status)).all() == ["submitted"]
+
+
+def test_closed_year_task_page_shows_the_notice_and_no_form(closed, login, db):
+    task = db.exec(select(Task).where(Task.quarter == 1, Task.number == 3, Task.parent_id.is_(None))
+                   .order_by(Task.id)).first()
+    r = login("tinh.nhaplieu").get(f"/tasks/{task.id}")
+    assert r.status_code == 200 and CLOSED_TEXT in r.text
+    assert f'action="/tasks/{task.id}/status"' not in r.text and f'action="/tasks/{task.id}/notes"' not in r.text
+
+
+def test_a_reopening_covers_the_unit_and_its_villages_only():
+    # The rule alone (no database): a closed program, commune 7 reopened.
+    program = Program(year=2023, title="", theme="", motto="", root_unit_id=1)
+    program.closed_at = date(2024, 1, 15)
+    commune = Unit(id=7, code="c", name="Xã", kind="xa", depth=2, parent_id=3, path="/1/3/7/")
+    village = Unit(id=70, code="v", name="Thôn", kind="thon", depth=3, parent_id=7, path="/1/3/7/70/")
+    sibling = Unit(id=8, code="s", name="Xã khác", kind="xa", depth=2, parent_id=3, path="/1/3/8/")
+    district = Unit(id=3, code="d", name="Huyện", kind="huyen", depth=1, parent_id=1, path="/1/3/")
+    assert [rules.year_open_for(program, u, {7}) for u in (commune, village, sibling, district)] == [
+        True, True, False, False]
+    program.closed_at = None
+    assert rules.year_open_for(program, sibling, lambda: pytest.fail("not asked while the year is open"))
