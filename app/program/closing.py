@@ -18,6 +18,12 @@ when, why; audited); the unit's own figures and its villages' become editable ag
 the same save path, so the roll-up stays exact. The level above closes it again (the row is
 deleted, audited), or the province re-closes the whole year, which ends every reopening.
 Services never commit: the caller owns the transaction.
+
+Cost and a known limit: in an open year the rule reads only `program.closed_at`, already
+loaded, so a save pays no extra query; in a closed year one small query reads the reopened
+units (once per batch for imports). A save whose request read the program just before the
+close committed may still land (on PostgreSQL; SQLite's single writer serialises them): the
+province closes a year weeks after its last figures, and the audit log shows any such save.
 """
 from dataclasses import dataclass
 from datetime import date, datetime
