@@ -54,16 +54,49 @@ class Attributes:
     population: int | None = None
 
 
+# Every problem a row can have: English msgids, shown in Vietnamese on the page (`locales/vi/units.po`).
+MESSAGES = {
+    "line": "Line {line}: {problems}.",
+    "no_rows": "The file has no rows.",
+    "too_many": "The file has {n} rows; at most {max}.",
+    "bad_year": "year {value} is not a year ({lo}–{hi})",
+    "bad_status": "new_rural {value}: write recognised, expected or leave it empty",
+    "bad_flag": "province_led {value}: write 1 (yes) or 0 (no)",
+    "bad_count": "{column} {value} is not a whole number",
+    "no_commune": "no commune with code {code} in {year}",
+    "no_commune_under": "no commune with code {code} in {year} under {unit}",
+    "twice": "commune {code} for {year} is already on line {other}",
+    "no_code": "the code is empty",
+}
+
+
+def english(msgid: str, **kwargs: object) -> str:
+    return msgid.format(**kwargs)
+
+
 @dataclass
 class Plan:
-    """The rows to write, or every problem found (then nothing is written)."""
+    """The rows to write, or every problem found (then nothing is written): `problems` holds
+    (line or None, [(message key, its values)]); `messages(tr)` words them in a language."""
 
     changes: list[tuple[Unit, int, Attributes]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    problems: list[tuple[int | None, list[tuple[str, dict]]]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.problems
+
+    def messages(self, tr=english) -> list[str]:
+        out = []
+        for line, items in self.problems:
+            words = [tr(MESSAGES[key], **values) for key, values in items]
+            out.append(tr(MESSAGES["line"], line=line, problems="; ".join(words)) if line is not None else words[0])
+        return out
+
+    @property
+    def errors(self) -> list[str]:
+        """The problems in English (CLI, API)."""
+        return self.messages()
 
 
 def can_set(principal: Principal) -> bool:
@@ -138,25 +171,25 @@ def _count(text: str) -> tuple[bool, int | None]:
     return (True, int(v)) if v.isdigit() and len(v) <= 12 else (False, None)
 
 
-def _row_problems(row: dict[str, str]) -> tuple[list[str], Attributes | None, int | None]:
+def _row_problems(row: dict[str, str]) -> tuple[list[tuple[str, dict]], Attributes | None, int | None]:
     """The problems of one row (without its line), the attributes it sets, its year."""
-    problems: list[str] = []
+    problems: list[tuple[str, dict]] = []
     year_text = (row.get("year") or "").strip()
     year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else None
     if year is None or not YEAR_MIN <= year <= YEAR_MAX:
-        problems.append(f"year {year_text!r} is not a year ({YEAR_MIN}–{YEAR_MAX})")
+        problems.append(("bad_year", {"value": repr(year_text), "lo": YEAR_MIN, "hi": YEAR_MAX}))
         year = None
     ok_status, status = _status(row.get("new_rural", ""))
     if not ok_status:
-        problems.append(f"new_rural {row.get('new_rural')!r}: write recognised, expected or leave it empty")
+        problems.append(("bad_status", {"value": repr(row.get("new_rural"))}))
     led = _flag(row.get("front_led", ""))
     if led is None:
-        problems.append(f"province_led {row.get('front_led')!r}: write 1 (yes) or 0 (no)")
+        problems.append(("bad_flag", {"value": repr(row.get("front_led"))}))
     counts = {}
     for name in ("households", "population"):
         ok, counts[name] = _count(row.get(name, ""))
         if not ok:
-            problems.append(f"{name} {row.get(name)!r} is not a whole number")
+            problems.append(("bad_count", {"column": name, "value": repr(row.get(name))}))
     attrs = Attributes(status, bool(led), counts["households"], counts["population"]) if not problems else None
     return problems, attrs, year
 
@@ -166,10 +199,10 @@ def plan(session: Session, rows: list[tuple[int, dict[str, str]]], root: Unit | 
     the plan holds every problem by line, or the changes."""
     out = Plan()
     if not rows:
-        out.errors.append("The file has no rows.")
+        out.problems.append((None, [("no_rows", {})]))
         return out
     if len(rows) > MAX_ROWS:
-        out.errors.append(f"The file has {len(rows)} rows; at most {MAX_ROWS}.")
+        out.problems.append((None, [("too_many", {"n": len(rows), "max": MAX_ROWS})]))
         return out
     communes: dict[int, dict[str, Unit]] = {}
     seen: dict[tuple[str, int], int] = {}
@@ -180,19 +213,19 @@ def plan(session: Session, rows: list[tuple[int, dict[str, str]]], root: Unit | 
             if year not in communes:
                 communes[year] = by_code(communes_of_year(session, year, root))
             if code not in communes[year]:
-                where = f" under {root.name}" if root is not None else ""
-                problems.append(f"no commune with code {code!r} in {year}{where}")
+                problems.append(("no_commune_under", {"code": repr(code), "year": year, "unit": root.name})
+                                if root is not None else ("no_commune", {"code": repr(code), "year": year}))
             elif (code, year) in seen:
-                problems.append(f"commune {code} for {year} is already on line {seen[(code, year)]}")
+                problems.append(("twice", {"code": code, "year": year, "other": seen[(code, year)]}))
             else:
                 seen[(code, year)] = line
         elif not code:
-            problems.append("the code is empty")
+            problems.append(("no_code", {}))
         if problems:
-            out.errors.append(f"Line {line}: " + "; ".join(problems) + ".")
+            out.problems.append((line, problems))
         elif attrs is not None and year is not None:
             out.changes.append((communes[year][code], year, attrs))
-    if out.errors:
+    if out.problems:
         out.changes.clear()
     return out
 
