@@ -12,7 +12,7 @@ from importlib import resources
 
 from sqlmodel import Session, select
 
-from app.units import tree
+from app.units import mergers_2024, tree
 from app.units.models import Unit, UnitKind, UnitLevel, UnitYear
 
 PROVINCE_CODE = "15"
@@ -66,9 +66,11 @@ def seed_levels(session: Session) -> None:
 
 
 def seed_units(session: Session, *, villages: bool = True) -> None:
-    """Province, districts and communes of 2023 with demo villages; skipped if present."""
+    """Province, districts and communes of 2023 with demo villages; skipped if present. The 2024
+    mergers' successor links are added either way (`app.units.mergers_2024`, idempotent)."""
     seed_levels(session)
     if session.exec(select(Unit).where(Unit.code == PROVINCE_CODE)).first() is not None:
+        mergers_2024.record(session)
         return
     province_data = _load("tinh_tp.json")[PROVINCE_CODE]
     province = _add(session, None, code=PROVINCE_CODE, name=province_data["name"], kind="tinh", depth=0)
@@ -88,6 +90,7 @@ def seed_units(session: Session, *, villages: bool = True) -> None:
         for commune in communes:
             _add_demo_villages(session, commune)
     session.flush()
+    mergers_2024.record(session)
 
 
 def _flag_new_rural(session: Session, communes: list[Unit]) -> None:
