@@ -20,7 +20,7 @@ YEARS = [  # unit, year, new_rural, front_led, households, population
 ]
 
 
-def test_upgrade_marks_the_seeds_rows_demo_and_downgrades(empty_engine):
+def test_upgrade_marks_the_seeds_rows_demo_and_downgrades(empty_engine):  # noqa: F811 - the imported fixture
     _migrate(empty_engine, "upgrade", "0015")
     with empty_engine.begin() as conn:
         conn.execute(text("INSERT INTO unit_level (depth, key, name) VALUES (0, 'province', 'Tỉnh'), "
