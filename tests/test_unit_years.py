@@ -253,3 +253,17 @@ def test_every_row_problem_is_worded_in_vietnamese():
     with_vi = plan.messages(lambda m, **kw: vi.gettext(m).format(**kw))
     assert with_vi == ["Dòng 3: mã xã để trống; tỉnh chỉ đạo '2': ghi 1 (có) hoặc 0 (không)."]
     assert plan.errors == ["Line 3: the code is empty; province_led '2': write 1 (yes) or 0 (no)."]
+
+
+def test_program_page_labels_the_new_rural_list_demo_only_until_the_province_sets_it(login, db, admin):
+    c = login("tinh.quantri")
+    demo_text = "danh sách minh họa, tỉnh chưa xác định"
+    assert demo_text in c.get("/admin/programs/2023").text
+    listed = _listed(db, "recognised") + _listed(db, "expected")
+    assert len(listed) == 106
+    rows = [{"code": u.code, "year": "2023", "new_rural": db.get(UnitYear, (u.id, 2023)).new_rural,
+             "front_led": "1" if db.get(UnitYear, (u.id, 2023)).front_led else "0"} for u in listed]
+    assert _set(db, admin, rows) == 106  # same statuses: only the demo mark goes (no rebuild needed)
+    text = c.get("/admin/programs/2023").text
+    assert demo_text not in text
+    assert "Do 106 xã nông thôn mới báo cáo (22 xã do MTTQ tỉnh chỉ đạo), theo danh sách tỉnh đã xác định" in text

@@ -60,7 +60,7 @@ def _rows(session: Session, root: Unit, year: int, district: str, q: str) -> dic
     rows = attributes.attributes_of(session, year, communes)
     demo_year = attributes.year_is_demo(rows)
     parents = {u.id: u for u in session.exec(select(Unit).where(
-        col(Unit.id).in_({c.parent_id for c in communes} or {0}))).all()}
+        col(Unit.id).in_(sorted({c.parent_id for c in communes}) or [0]))).all()}
     districts = sorted({p.code: p for p in parents.values() if p.depth == 1}.values(), key=lambda d: d.code)
     needle = q.strip().lower()
     shown = [c for c in communes
