@@ -1,5 +1,5 @@
-"""Command line: `python -m app.cli migrate | seed | import-units FILE | rollup check|rebuild |
-backup FILE | restore FILE`.
+"""Command line: `python -m app.cli migrate | seed | import-units FILE | import-unit-years FILE |
+rollup check|rebuild | backup FILE | restore FILE`.
 
 Backup and restore use each database's own tool, because copying files is not a backup:
 SQLite's online backup API copies a consistent snapshot *including what is still in the WAL*
@@ -123,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="end this unit and everything under it the day before --effective")
     imp.add_argument("--year", type=int, default=None,
                      help="the year households and population are for (default: the effective year)")
+    uy = sub.add_parser("import-unit-years", help="set communes' new-rural status and province-led flag per year")
+    uy.add_argument("file", type=Path, help="CSV or XLSX, columns: code,year,new_rural,province_led"
+                                             "[,households,population]")
     lc = sub.add_parser("load-laocai-2025", help="load the two-tier Lào Cai tree in force from 01/07/2025")
     lc.add_argument("--no-villages", action="store_true", help="skip the generated demo villages")
     roll = sub.add_parser("rollup", help="check the kept roll-up against raw values, or rebuild it")
@@ -164,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         return _seed(engine, args)
     if args.command == "load-laocai-2025":
         return _load_laocai(engine, args)
+    if args.command == "import-unit-years":
+        return _import_unit_years(engine, args)
     return _import_units(engine, args)
 
 
@@ -212,6 +217,28 @@ def _load_laocai(engine: Engine, args: argparse.Namespace) -> int:
             return _refused("loaded", report.errors)
         session.commit()
     print(f"Loaded the 2025 Lào Cai tree: {report.created} units created, {report.updated} updated.")
+    return 0
+
+
+def _import_unit_years(engine: Engine, args: argparse.Namespace) -> int:
+    from app.core.db import write_session
+    from app.units import attributes
+    from app.units.importer import UnreadableFile
+
+    if not args.file.is_file():
+        print(f"No such file: {args.file}", file=sys.stderr)
+        return 2
+    with write_session(engine) as session:
+        try:
+            checked = attributes.plan(session, attributes.read_file(args.file))
+        except UnreadableFile as e:
+            return _refused("imported", [str(e)])
+        if not checked.ok:
+            session.rollback()
+            return _refused("imported", checked.errors)
+        changed = attributes.apply(session, None, "import", checked)
+        session.commit()
+    print(f"Imported: {len(checked.changes)} row(s), {changed} changed; the roll-up follows.")
     return 0
 
 

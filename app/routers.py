@@ -9,6 +9,7 @@ from app.program import closing_pages
 from app.program import pages as program_pages
 from app.reports import pages as report_pages
 from app.rollup import pages as rollup_pages
+from app.units import admin_pages as unit_admin_pages
 from app.values import pages as values_pages
 from app.values import village_pages
 
@@ -19,5 +20,4 @@ page_routers = [site.router, account_pages.router, account_admin_pages.router,
                 values_pages.router,
                 program_pages.router, report_pages.router, rollup_pages.router]
 page_routers += [petition_pages.router, petition_pages.public_router]
-page_routers.append(program_admin_pages.router)
-page_routers.append(closing_pages.router)
+page_routers += [program_admin_pages.router, unit_admin_pages.router, closing_pages.router]

@@ -305,6 +305,15 @@ SPECIAL.update({
         need="reopen", target="UNIT", ok=(409,), form=lambda u: {"unit": u, "reason": "Sửa số liệu"}),
     ("POST", "/years/{year}/reopenings/{unit_code}/close"): Spec(need="reopen", ok=(404,)),
 })
+# Communes by year (issue #12): the province's administrators only; a form listing no commune
+# is refused in place (422).
+SPECIAL.update({
+    ("GET", "/admin/units/years"): Spec(need="province"),
+    ("POST", "/admin/units/years/{year}"): Spec(need="province", ok=(422,), form=lambda _u: {}),
+    ("POST", "/admin/units/years/{year}/file"): Spec(need="province", ok=(422,)),
+    ("PUT", "/api/v1/units/{code}/years/{year}"): Spec(need="province", fill={"code": "04720"},
+                                                       json=lambda _u: {"new_rural": "recognised"}),
+})
 # The unit a form's `unit_code` names is the target (outside the subtree: refused in place, 400).
 SPECIAL[("POST", "/admin/users")].out = 400
 SPECIAL[("POST", "/admin/tokens")].out = 400

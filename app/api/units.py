@@ -1,4 +1,5 @@
-"""GET /api/v1/units: the unit tree, by GSO code, within the caller's scope.
+"""GET /api/v1/units: the unit tree, by GSO code, within the caller's scope; PUT
+/api/v1/units/{code}/years/{year}: the province sets a commune's attributes for a year.
 
 `?date=YYYY-MM-DD` lists the units in force that day (`?year=` those in force on any day of the
 year); attributes that change by year (new-rural, province-led, households, population) are the
@@ -8,6 +9,7 @@ from datetime import date as Date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi import Path as ApiPath
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
@@ -17,6 +19,7 @@ from app.api.common import API_AUTH, Page, PagingDep, code_path, code_query, in_
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.program.service import today_vn
+from app.units import attributes
 from app.units.deps import readable_unit
 from app.units.models import Unit, UnitLevel, UnitYear
 from app.units.time import in_force_clause, overlaps_clause, year_attributes
@@ -135,3 +138,48 @@ def get_unit(
     parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
     attrs = year_attributes(session, today_vn().year, [unit.id]).get(unit.id)
     return unit_out(unit, parent.code if parent else None, levels(session), attrs)
+
+
+# --- per-year attributes, set by the province ------------------------------------------------------
+
+class UnitYearIn(BaseModel):
+    """What the province sets for one commune and year."""
+
+    new_rural: Literal["recognised", "expected"] | None = Field(
+        default=None, description="New-rural status that year: recognised, expected, or null (not).")
+    front_led: bool = Field(default=False, description="The province Front leads the commune that year.")
+    households: int | None = Field(default=None, ge=0, le=10**12, description="Null: unchanged.")
+    population: int | None = Field(default=None, ge=0, le=10**12, description="Null: unchanged.")
+
+
+class UnitYearOut(UnitYearIn):
+    code: str = Field(examples=["04720"])
+    year: int = Field(examples=[2023])
+    is_demo: bool = Field(description="Still the demo's stand-in (false once the province sets it).")
+
+
+@router.put("/units/{code}/years/{year}", response_model=UnitYearOut, summary="Set a commune's attributes for a year",
+            responses=problems(403, 404))
+def put_unit_year(
+    session: SessionDep,
+    principal: ApiCaller,
+    code: Annotated[str, code_path("GSO code of a commune.", "04720")],
+    year: Annotated[int, ApiPath(ge=attributes.YEAR_MIN, le=attributes.YEAR_MAX, examples=[2023])],
+    body: UnitYearIn,
+) -> UnitYearOut:
+    """New-rural status and province-led flag (and optionally households, population) of one
+    commune for one year; audited. A change of new-rural status changes who should report
+    (share-of-units indicators counting new-rural communes): the roll-up is rebuilt with it."""
+    if not attributes.can_set(principal):
+        raise Problem(403, "Forbidden", "Only an administrator of the province sets communes' attributes.")
+    row = {"code": code, "year": str(year), "new_rural": body.new_rural or "", "front_led": "1" if body.front_led else "0",
+           "households": "" if body.households is None else str(body.households),
+           "population": "" if body.population is None else str(body.population)}
+    checked = attributes.plan(session, [(1, row)], root=principal.unit)
+    if not checked.ok:
+        raise Problem(404, "Not Found", f"No commune with code {code!r} in {year} in your province.")
+    attributes.apply(session, principal, "api", checked)
+    session.commit()
+    saved = session.get(UnitYear, (checked.changes[0][0].id, year))
+    return UnitYearOut(code=code, year=year, new_rural=saved.new_rural, front_led=saved.front_led,
+                       households=saved.households, population=saved.population, is_demo=saved.is_demo)

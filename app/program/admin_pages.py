@@ -116,7 +116,8 @@ def _demo_communes(session: Session, program: Program) -> dict[str, int]:
         col(Unit.path).startswith(root.path), UnitYear.year == program.year)
     new_rural = session.exec(rows.where(col(UnitYear.new_rural).in_(("recognised", "expected")))).one()
     led = session.exec(rows.where(UnitYear.front_led == True)).one()  # noqa: E712
-    return {"new_rural": new_rural, "front_led": led}
+    demo = session.exec(rows.where(UnitYear.is_demo == True, Unit.depth == 2)).one()  # noqa: E712
+    return {"new_rural": new_rural, "front_led": led, "is_demo": demo > 0}
 
 
 # --- the list of programs; a new draft ---------------------------------------------------------

@@ -135,7 +135,7 @@ def _carry_unit_attributes(session: Session, tree: Tree, source_year: int, year:
     for a in session.exec(select(UnitYear).where(UnitYear.year == source_year, col(UnitYear.unit_id).in_(ids))).all():
         if a.unit_id not in have:
             session.add(UnitYear(unit_id=a.unit_id, year=year, new_rural=a.new_rural, front_led=a.front_led,
-                                 households=a.households, population=a.population))
+                                 households=a.households, population=a.population, is_demo=a.is_demo))
     session.flush()
 
 

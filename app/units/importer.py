@@ -475,9 +475,9 @@ def _after_write(session: Session, plan: _Plan, unit: Unit, parent: Unit | None,
     attrs = {c: _number(plan.row.get(c, "")) for c in OPTIONAL if _number(plan.row.get(c, "")) is not None}
     if attrs:
         if new:  # a new unit has no attributes yet
-            session.add(UnitYear(unit_id=unit.id, year=year, **attrs))
+            session.add(UnitYear(unit_id=unit.id, year=year, is_demo=unit.is_demo, **attrs))
         else:
-            set_year_attributes(session, unit, year, **attrs)
+            set_year_attributes(session, unit, year, is_demo=unit.is_demo, **attrs)
 
 
 def _carry_forward(session: Session, old: Unit, new: Unit, day: date, report: ImportReport) -> None:
@@ -495,7 +495,7 @@ def _carry_forward(session: Session, old: Unit, new: Unit, day: date, report: Im
         session.add(UnitSuccessor(from_unit_id=child.id, to_unit_id=copy.id, kind="renamed", effective=day))
         for a in session.exec(select(UnitYear).where(UnitYear.unit_id == child.id, UnitYear.year >= day.year)):
             session.add(UnitYear(unit_id=copy.id, year=a.year, new_rural=a.new_rural, front_led=a.front_led,
-                                 households=a.households, population=a.population))
+                                 households=a.households, population=a.population, is_demo=a.is_demo))
         report.created += 1
         _carry_forward(session, child, copy, day, report)
 

@@ -130,10 +130,12 @@ def load_laocai_2025(session: Session, *, villages: bool = True, rebuild: bool =
         return report
     from sqlmodel import select
 
+    from app.units import mergers_2024
     from app.units.models import Unit
     from app.units.names import unit_label
     from app.units.time import in_force_clause
 
+    mergers_2024.record(session)  # the 2024 links first: a figure is followed 2023 → 2024 → 2025
     last_day = date(2025, 6, 30)
     old = unit_by_code_on(session, PROVINCE_CODE, last_day)
     communes = session.exec(select(Unit).where(Unit.depth == 2, in_force_clause(last_day))).all()

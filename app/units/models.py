@@ -17,7 +17,7 @@ rows of `unit_year`, keyed by (unit, year).
 """
 from datetime import date
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, false
 from sqlmodel import Field, SQLModel
 
 
@@ -66,6 +66,9 @@ class UnitYear(SQLModel, table=True):
     front_led: bool = False
     households: int | None = Field(default=None, sa_column=Column(BigInteger))
     population: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # A demo stand-in (the seed's fixed-seed picks, generated villages' sizes) until the province
+    # sets the row for the year (page, import, API): shown as "(dữ liệu mẫu)" where it shows.
+    is_demo: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 SUCCESSOR_KINDS = ("merged_into", "split_from", "renamed")
