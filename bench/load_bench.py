@@ -226,7 +226,12 @@ def run_clients(base: str, n: int, seconds: float, think: float, token: str, tal
 
 # --- the app and its database ------------------------------------------------------------------
 
+PORT: int | None = None  # --port: serve there instead of on a free port
+
+
 def free_port() -> int:
+    if PORT is not None:
+        return PORT
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -461,10 +466,13 @@ def main() -> int:
     p.add_argument("--single-seconds", type=float, default=15)
     p.add_argument("--pg-workers", type=int, default=4, help="also run PostgreSQL with this many workers (0: no)")
     p.add_argument("--threads", type=int, default=None, help="WEB_THREADS of each server process")
+    p.add_argument("--port", type=int, default=None, help="serve on this port (default: a free one)")
     p.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     p.add_argument("--task", help=argparse.SUPPRESS)
     p.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     args = p.parse_args()
+    global PORT
+    PORT = args.port
     if args.task == "users":
         task_users()
         return 0

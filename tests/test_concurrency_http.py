@@ -77,7 +77,8 @@ def test_save_while_sqlite_write_lock_held_too_long_answers_503_nothing_saved(en
 
 def test_two_saves_of_one_figure_sqlite_second_waits_then_409(engine, monkeypatch):
     # The first save holds the write lock (and has written 4, version 1) when the web save of
-    # 5 "from version 0" arrives; it waits its turn, reads version 1, and answers 409.
+    # 5 "from version 0" arrives; it does its reads, waits its turn for the writes, reads the
+    # figure again under the lock (version 1), and answers 409.
     _needs_sqlite(engine)
     with private_copy(engine) as eng:
         c = _sign_in(_client(monkeypatch, eng))
@@ -90,13 +91,15 @@ def test_two_saves_of_one_figure_sqlite_second_waits_then_409(engine, monkeypatc
                            indicator(first, "CT17"), "2023-04", service.Figure(value=4), via="api")
         answer: list = []
         asked = threading.Event()
-        take_for_request = eng.writer_turn.take_for_request
+        take = eng.writer_turn.take
 
-        async def asking():
-            asked.set()
-            return await take_for_request()
+        def asking(dbapi_conn, *, late=False):
+            # An entry save reads first, then waits for the turn in its thread, for its writes.
+            if late:
+                asked.set()
+            return take(dbapi_conn, late=late)
 
-        monkeypatch.setattr(eng.writer_turn, "take_for_request", asking)
+        monkeypatch.setattr(eng.writer_turn, "take", asking)
         worker = threading.Thread(target=lambda: answer.append(_save(c, "5")))
         worker.start()
         try:
