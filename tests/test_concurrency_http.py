@@ -77,8 +77,7 @@ def test_save_while_sqlite_write_lock_held_too_long_answers_503_nothing_saved(en
 
 def test_two_saves_of_one_figure_sqlite_second_waits_then_409(engine, monkeypatch):
     # The first save holds the write lock (and has written 4, version 1) when the web save of
-    # 5 "from version 0" arrives; it does its reads, waits its turn for the writes, reads the
-    # figure again under the lock (version 1), and answers 409.
+    # 5 "from version 0" arrives; it waits its turn, reads version 1, and answers 409.
     _needs_sqlite(engine)
     with private_copy(engine) as eng:
         c = _sign_in(_client(monkeypatch, eng))
@@ -91,15 +90,13 @@ def test_two_saves_of_one_figure_sqlite_second_waits_then_409(engine, monkeypatc
                            indicator(first, "CT17"), "2023-04", service.Figure(value=4), via="api")
         answer: list = []
         asked = threading.Event()
-        take = eng.writer_turn.take
+        take_for_request = eng.writer_turn.take_for_request
 
-        def asking(dbapi_conn, *, late=False):
-            # An entry save reads first, then waits for the turn in its thread, for its writes.
-            if late:
-                asked.set()
-            return take(dbapi_conn, late=late)
+        async def asking():
+            asked.set()
+            return await take_for_request()
 
-        monkeypatch.setattr(eng.writer_turn, "take", asking)
+        monkeypatch.setattr(eng.writer_turn, "take_for_request", asking)
         worker = threading.Thread(target=lambda: answer.append(_save(c, "5")))
         worker.start()
         try:
@@ -111,6 +108,30 @@ def test_two_saves_of_one_figure_sqlite_second_waits_then_409(engine, monkeypatc
         assert answer[0].status_code == 409
         assert re.search(r'class="theirs">4<', answer[0].text)
         assert (_stored(eng).value, _stored(eng).version) == (4, 1)
+
+
+def test_sqlite_entry_save_waits_for_the_turn_only_after_the_sign_in_checks(engine, monkeypatch):
+    # Another writer holds the turn longer than the lock timeout. An entry save from a browser
+    # that is not signed in is answered at once (sign in first), not after waiting for the turn
+    # (which would end in 503): an entry save asks for the turn only once its session and
+    # sign-in checks are done, right before its route runs. A signed-in save does wait, and
+    # answers 503 with nothing saved.
+    _needs_sqlite(engine)
+    with private_copy(engine, lock_timeout=0.2) as eng:
+        stranger = _client(monkeypatch, eng)
+        signed = _sign_in(_client(monkeypatch, eng))
+        from app.core.db import write_session
+
+        other = write_session(eng)  # holds the writer's turn (and SQLite's write lock)
+        try:
+            refused = stranger.post("/entry/04720/2023-04/CT17", data={"CT17.value": "3"}, headers=HX)
+            busy = _save(signed, "3")
+        finally:
+            other.rollback()
+            other.close()
+        assert refused.status_code in (401, 403, 303), refused.status_code
+        assert busy.status_code == 503 and BUSY_VI in busy.text
+        assert _stored(eng) is None
 
 
 def test_committed_save_answers_200_even_if_database_fails_after_commit(engine, monkeypatch):

@@ -290,11 +290,13 @@ def write_session(bind: Engine | None = None) -> Session:
 
 
 def begin_late_write(session: Session) -> None:
-    """An entry save (`late_turn_path`) takes the writer's turn here, after its reads and right
-    before it locks and re-reads the figures it changes (`app.values.service`). The statements
-    run so far each committed on their own; the objects they loaded stay as loaded (units,
-    indicators: the figures themselves are read again under the lock). No-op anywhere else:
-    other write requests hold the turn from their start, and PostgreSQL locks figure by figure."""
+    """An entry save (`late_turn_path`) begins its writes here, right before it locks and reads
+    again the figures it changes (`app.values.service`). Its turn was waited for on the event
+    loop just before the route ran (`late_writer_turn`, after the session and the sign-in
+    checks); the statements run so far each committed on their own, and the objects they
+    loaded stay as loaded (units, indicators; the figures are read again under the lock).
+    Without such a turn (a direct call) it waits in this thread. No-op anywhere else: other
+    write requests hold the turn from their start, and PostgreSQL locks figure by figure."""
     if not session.info.get(LATE) or not is_sqlite(session):
         return
     if session.in_transaction():
@@ -304,11 +306,15 @@ def begin_late_write(session: Session) -> None:
             return  # already holding it
         if options.get(STATEMENTS):
             # Statement by statement so far: nothing is open at SQLite's level. The same
-            # connection now waits for the turn and opens the transaction of the writes.
+            # connection takes the turn and opens the transaction of the writes.
             conn.execution_options(**{STATEMENTS: False, IMMEDIATE: True, LATE: True})
             writer = engine_writer(session)
             dbapi_conn = conn.connection.dbapi_connection
-            writer.take(dbapi_conn, late=True)
+            ticket = session.info.get(TURN)
+            if ticket is not None and ticket.owner == "request":
+                writer.adopt(ticket, dbapi_conn)
+            else:
+                writer.take(dbapi_conn, late=True)
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             except BaseException:
@@ -316,7 +322,9 @@ def begin_late_write(session: Session) -> None:
                 raise
             return
         session.commit()  # a deferred transaction of reads (after a rollback): end it
-    session.connection(execution_options={IMMEDIATE: True, LATE: True})
+    ticket = session.info.get(TURN)
+    session.connection(execution_options={IMMEDIATE: True, LATE: True,
+                                          **({TURN: ticket} if ticket is not None else {})})
 
 
 def engine_writer(session: Session) -> "_WriterTurn":
@@ -336,6 +344,24 @@ async def writer_turn(request: Request) -> AsyncIterator[Ticket | None]:
     try:
         yield ticket
     finally:
+        writer.release_ticket(ticket)
+
+
+async def late_writer_turn(request: Request, session: "SessionDep") -> AsyncIterator[None]:
+    """SQLite entry saves (`late_turn_path`): wait for the writer's turn on the event loop once
+    the session and the sign-in checks are done, right before the route runs; the route's
+    writes begin with it (`begin_late_write`). A route that writes nothing gives it back when
+    the request ends. Declared by the entry routes' form dependency (their last parameter)."""
+    writer = getattr(engine, "writer_turn", None)
+    if writer is None or not session.info.get(LATE):
+        yield
+        return
+    ticket = await writer.take_for_request()
+    session.info[TURN] = ticket
+    try:
+        yield
+    finally:
+        session.info.pop(TURN, None)
         writer.release_ticket(ticket)
 
 
