@@ -110,30 +110,6 @@ def test_two_saves_of_one_figure_sqlite_second_waits_then_409(engine, monkeypatc
         assert (_stored(eng).value, _stored(eng).version) == (4, 1)
 
 
-def test_sqlite_entry_save_waits_for_the_turn_only_after_the_sign_in_checks(engine, monkeypatch):
-    # Another writer holds the turn longer than the lock timeout. An entry save from a browser
-    # that is not signed in is answered at once (sign in first), not after waiting for the turn
-    # (which would end in 503): an entry save asks for the turn only once its session and
-    # sign-in checks are done, right before its route runs. A signed-in save does wait, and
-    # answers 503 with nothing saved.
-    _needs_sqlite(engine)
-    with private_copy(engine, lock_timeout=0.2) as eng:
-        stranger = _client(monkeypatch, eng)
-        signed = _sign_in(_client(monkeypatch, eng))
-        from app.core.db import write_session
-
-        other = write_session(eng)  # holds the writer's turn (and SQLite's write lock)
-        try:
-            refused = stranger.post("/entry/04720/2023-04/CT17", data={"CT17.value": "3"}, headers=HX)
-            busy = _save(signed, "3")
-        finally:
-            other.rollback()
-            other.close()
-        assert refused.status_code in (401, 403, 303), refused.status_code
-        assert busy.status_code == 503 and BUSY_VI in busy.text
-        assert _stored(eng) is None
-
-
 def test_committed_save_answers_200_even_if_database_fails_after_commit(engine, monkeypatch):
     # Once the save is committed, the answer needs nothing more from the database: here any
     # later connection request fails (as when the pool is exhausted), and the answer is still 200.

@@ -25,7 +25,6 @@ Concurrency, the month-end rush (issue #10):
   sending again is safe.
 """
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
@@ -55,17 +54,6 @@ STATEMENTS = "mttq_sqlite_statements"  # execution option: no BEGIN; each statem
 # Holding the write lock through the hash would queue every save behind a burst of sign-ins;
 # instead each statement runs on its own and the single UPDATE takes the writer's turn.
 STATEMENT_PATHS = frozenset({"/login"})
-LATE = "mttq_sqlite_late"  # execution option: this request takes the writer's turn only to write
-# Entry saves (a page, a field, the villages' grid, a cell) read and check a lot before they
-# write: the unit, the program, the form, the previous month. They run statement by statement
-# (as sign-in) until the save service asks for the turn (`begin_late_write`, right before the
-# figures are locked and read again), and hold it only for the writes. Submit and reopen keep
-# the turn from their start.
-_LATE_PATH = re.compile(r"^/entry/[^/]+/[^/]+(?:/villages(?:/[^/]+/[^/]+)?|/[^/]+)?$")
-
-
-def late_turn_path(path: str) -> bool:
-    return bool(_LATE_PATH.match(path)) and not path.endswith(("/submit", "/reopen"))
 
 
 def _reads(statement: str) -> bool:
@@ -114,7 +102,7 @@ def _sqlite_writer_turns(eng: Engine, writer: "_WriterTurn") -> None:
         if ticket is not None and ticket.owner == "request":
             writer.adopt(ticket, dbapi_conn)  # the request already waited for it
         else:
-            writer.take(dbapi_conn, late=bool(options.get(LATE)))
+            writer.take(dbapi_conn)
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -195,16 +183,10 @@ class _WriterTurn:
 
         return sa_exc.OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
 
-    def take(self, dbapi_conn, *, late: bool = False) -> None:
-        """Wait in this thread for the turn (sign-in's UPDATE, `begin_write`, scripts).
-
-        late: an entry save that has done its reads (`begin_late_write`). It needs no other
-        thread until its COMMIT gives the turn back, so more of them may wait: all but a few
-        threads, which stay free for the readers and for a holder that took its turn on the
-        event loop and still needs threads for its next steps."""
-        limit = max(1, settings.WEB_THREADS - 4) if late else max(1, settings.WEB_THREADS // 2)
+    def take(self, dbapi_conn) -> None:
+        """Wait in this thread for the turn (sign-in's UPDATE, `begin_write`, scripts)."""
         with self.count_lock:
-            if self.waiting_in_threads >= limit:
+            if self.waiting_in_threads >= max(1, settings.WEB_THREADS // 2):
                 raise self._busy()
             self.waiting_in_threads += 1
         try:
@@ -289,55 +271,11 @@ def write_session(bind: Engine | None = None) -> Session:
     return session
 
 
-def begin_late_write(session: Session) -> None:
-    """An entry save (`late_turn_path`) begins its writes here, right before it locks and reads
-    again the figures it changes (`app.values.service`). Its turn was waited for on the event
-    loop just before the route ran (`late_writer_turn`, after the session and the sign-in
-    checks); the statements run so far each committed on their own, and the objects they
-    loaded stay as loaded (units, indicators; the figures are read again under the lock).
-    Without such a turn (a direct call) it waits in this thread. No-op anywhere else: other
-    write requests hold the turn from their start, and PostgreSQL locks figure by figure."""
-    if not session.info.get(LATE) or not is_sqlite(session):
-        return
-    if session.in_transaction():
-        conn = session.connection()
-        options = conn.get_execution_options()
-        if options.get(IMMEDIATE):
-            return  # already holding it
-        if options.get(STATEMENTS):
-            # Statement by statement so far: nothing is open at SQLite's level. The same
-            # connection takes the turn and opens the transaction of the writes.
-            conn.execution_options(**{STATEMENTS: False, IMMEDIATE: True, LATE: True})
-            writer = engine_writer(session)
-            dbapi_conn = conn.connection.dbapi_connection
-            ticket = session.info.get(TURN)
-            if ticket is not None and ticket.owner == "request":
-                writer.adopt(ticket, dbapi_conn)
-            else:
-                writer.take(dbapi_conn, late=True)
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            except BaseException:
-                writer.give_back(dbapi_conn)
-                raise
-            return
-        session.commit()  # a deferred transaction of reads (after a rollback): end it
-    ticket = session.info.get(TURN)
-    session.connection(execution_options={IMMEDIATE: True, LATE: True,
-                                          **({TURN: ticket} if ticket is not None else {})})
-
-
-def engine_writer(session: Session) -> "_WriterTurn":
-    return session.get_bind().writer_turn  # type: ignore[attr-defined]
-
-
 async def writer_turn(request: Request) -> AsyncIterator[Ticket | None]:
     """SQLite: a request that may write waits for the writer's turn here, on the event loop,
-    before any of its work takes a request thread (see `_WriterTurn`); an entry save waits
-    later, for its writes only (`begin_late_write`)."""
+    before any of its work takes a request thread (see `_WriterTurn`)."""
     writer = getattr(engine, "writer_turn", None)
-    if writer is None or request.method in SAFE_METHODS or request.url.path in STATEMENT_PATHS \
-            or late_turn_path(request.url.path):
+    if writer is None or request.method in SAFE_METHODS or request.url.path in STATEMENT_PATHS:
         yield None
         return
     ticket = await writer.take_for_request()
@@ -347,33 +285,12 @@ async def writer_turn(request: Request) -> AsyncIterator[Ticket | None]:
         writer.release_ticket(ticket)
 
 
-async def late_writer_turn(request: Request, session: "SessionDep") -> AsyncIterator[None]:
-    """SQLite entry saves (`late_turn_path`): wait for the writer's turn on the event loop once
-    the session and the sign-in checks are done, right before the route runs; the route's
-    writes begin with it (`begin_late_write`). A route that writes nothing gives it back when
-    the request ends. Declared by the entry routes' form dependency (their last parameter)."""
-    writer = getattr(engine, "writer_turn", None)
-    if writer is None or not session.info.get(LATE):
-        yield
-        return
-    ticket = await writer.take_for_request()
-    session.info[TURN] = ticket
-    try:
-        yield
-    finally:
-        session.info.pop(TURN, None)
-        writer.release_ticket(ticket)
-
-
 def get_session(request: Request, ticket: Annotated[Ticket | None, Depends(writer_turn)]
                 ) -> Iterator[Session]:
     """The request's session. A request that may write begins with the write lock (SQLite)."""
     with Session(engine) as session:
         if request.method not in SAFE_METHODS and engine.dialect.name == "sqlite":
             if request.url.path in STATEMENT_PATHS:
-                session.connection(execution_options={STATEMENTS: True})
-            elif late_turn_path(request.url.path):
-                session.info[LATE] = True
                 session.connection(execution_options={STATEMENTS: True})
             else:
                 session.connection(execution_options={IMMEDIATE: True, TURN: ticket})

@@ -23,7 +23,7 @@ from app.accounts.deps import Principal, WebUser, csrf_token, verify_csrf
 from app.accounts.models import User
 from app.audit import service as audit_service
 from app.core import generation
-from app.core.db import SessionDep, late_writer_turn
+from app.core.db import SessionDep
 from app.core.i18n import _, current_language, fmt_number
 from app.core.problems import Problem
 from app.core.templates import is_htmx, render, templates
@@ -262,10 +262,8 @@ class _PeriodRefused(Exception):
         self.error = error
 
 
-async def posted_form(request: Request, _turn: Annotated[None, Depends(late_writer_turn)]) -> FormData:
-    """The posted form, read on the event loop so the save itself runs in a thread (plain def).
-    Declared last by the entry saves: SQLite's writer's turn is waited for here, once the
-    session and sign-in checks are done (`db.late_writer_turn`)."""
+async def posted_form(request: Request) -> FormData:
+    """The posted form, read on the event loop so the save itself runs in a thread (plain def)."""
     return await request.form()
 
 

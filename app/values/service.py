@@ -10,11 +10,7 @@ re-read from the database even if the session holds an older copy. So the versio
 "submitted" check and the roll-up's "before" all see the last committed state, and two saves
 of one figure are serialised: the second answers a conflict instead of overwriting. A
 transaction takes all its locks in one call (`save_fields`, `submit_period`, imports), which
-keeps the order of locks the same everywhere. On SQLite an entry save (page, field, village
-grid or cell) does its reads without the write lock and takes it right before the figures are
-locked and read again (`db.begin_late_write`): everything it checks against the stored state
-(versions, "submitted", the roll-up's "before") is read under the lock, so holding it for the
-writes only loses none of these checks.
+keeps the order of locks the same everywhere.
 """
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -23,7 +19,6 @@ from sqlmodel import Session
 
 from app.accounts.principal import Principal
 from app.audit.service import audit
-from app.core.db import begin_late_write
 from app.core.time import utcnow
 from app.program.models import Indicator, Program
 from app.rollup import service as rollup
@@ -87,7 +82,6 @@ def save_value(
     """
     check_save(principal, program, unit, indicator, period, fig)
     if existing is False:
-        begin_late_write(session)  # SQLite entry saves: the writer's turn from here (app.core.db)
         rollup.lock_figures(session, [(unit.id, indicator.id)])  # before reading: see the docstring
         current = get_value(session, unit.id, indicator.id, period)
     else:
@@ -139,7 +133,6 @@ def submit_period(session: Session, principal: Principal, program: Program, unit
         raise PermissionError(unit.code)
     check_period(program, period)
     # A save in flight finishes first; a second submit waits, then finds the month submitted.
-    begin_late_write(session)
     rollup.lock_figures(session, [(unit.id, i.id) for i in all_indicators(session, program)])
     sub = get_submission(session, unit.id, period)
     if sub is not None and sub.status == "submitted":
@@ -211,7 +204,6 @@ def save_fields(session: Session, principal: Principal, program: Program, unit: 
         raise PermissionError(unit.code)
     check_period(program, period)
     fields = [f for f in fields if f.present]
-    begin_late_write(session)  # SQLite entry saves: the writer's turn from here (app.core.db)
     rollup.lock_figures(session, [(unit.id, f.indicator.id) for f in fields])
     if is_submitted(session, unit.id, period):
         raise EntryError("period_submitted",
