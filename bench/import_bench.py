@@ -69,6 +69,7 @@ def child(db: str) -> None:
     from app.accounts.models import ApiToken
     from app.accounts.security import new_api_token
     from app.audit.models import AuditLog
+    from app.core import heap
     from app.core.db import engine
     from app.core.migrate import upgrade_to_head
     from app.main import app
@@ -87,6 +88,7 @@ def child(db: str) -> None:
         villages = list(s.exec(select(Unit.code).where(Unit.depth == 3).order_by(Unit.code)).all())
 
     client = TestClient(app)  # no `with`: no start-up, the database is ready
+    heap.settle()  # as the server does when its start-up is done (app.core.heap)
     headers = {"Authorization": f"Bearer {secret}"}
     body = json.dumps({"dataValues": _rows(villages)}).encode()
     changed = json.dumps({"dataValues": _rows(villages, bump=1)}).encode()

@@ -189,3 +189,19 @@ def test_the_collector_runs_again_after_a_large_batch_even_one_that_fails(db, pr
     with pytest.raises(RuntimeError):
         bulk.import_values(db, _admin(db), changed, via="api")
     assert gc.isenabled()
+
+
+def test_rows_sharing_a_place_with_a_right_row_are_still_judged_by_every_rule(db, program):
+    # A batch judges where a figure goes once per (level, month) and (unit, month): rows that
+    # share those with a right row must still meet every other rule, and report the same first
+    # broken rule as a single save. Village 04720-01 (depth 3): CT08 is a village yes/no; CT17
+    # is entered by communes only; CT07 is a village count.
+    rows = [bulk.ImportRow("04720-01", "CT08", "2023-04", value="1"),
+            bulk.ImportRow("04720-01", "CT17", "2023-04", value="2"),   # same unit and month
+            bulk.ImportRow("04720-01", "CT07", "2023-04", value="-1"),  # same place, a broken number
+            bulk.ImportRow("04720-02", "CT08", "2023-04", value="1"),   # same level and month
+            bulk.ImportRow("04720-02", "CT08", "2023-13", value="1")]   # not a month
+    result = bulk.import_values(db, _admin(db), rows, via="api", dry_run=True)
+    assert [(r.index, r.code) for r in result.rejected] == [
+        (1, "level_does_not_enter"), (2, "negative"), (4, "bad_period")]
+    assert result.imported == 2  # a dry run counts the right rows

@@ -88,26 +88,40 @@ class _Batch:
         self.groups: dict[GroupKey, dict[str, Triple | None]] = {}  # the changed months' "before"
         # Summed per chain of owners first (the villages of a commune share one), then spread.
         self.chained: dict[tuple[tuple[int, ...], int, str], list[int]] = defaultdict(_zeros4)
+        # A stock's deltas as steps: (chain, indicator, year) → month → change of the delta from
+        # that month on (a stock's delta is the same from one entry to the next).
+        self.steps: dict[tuple[tuple[int, ...], int, int], dict[int, list[int]]] = defaultdict(dict)
+        self.owners: dict[tuple[int, int], tuple[int, ...]] = {}  # (unit, deepest entry level) → owners
         self.own_deltas: dict[tuple[int, int, str], Quad] = {}
         self.each_changes: list[tuple[Unit, int, int, dict, dict]] = []
 
     def collect(self, session: Session, changes: list[ValueChange]) -> None:
         """Group the changes; the first change of a month holds the true "before"."""
-        nr_of = new_rural_of(session, {(ch.unit.id, int(ch.period[:4])) for ch in changes
-                                       if ch.indicator.share_filter == "new_rural"})
+        unit_of: dict[int, tuple[int, int, str, Any]] = {}  # id(Unit) → id, depth, path, Unit
+        facts_of: dict[int, IndicatorFacts] = {}  # id(Indicator) → its facts
+        for ch in changes:  # each unit and indicator object read once (ORM attributes are slow)
+            if id(ch.unit) not in unit_of:
+                unit = ch.unit
+                unit_of[id(unit)] = (unit.id, unit.depth, unit.path, unit)
+            if id(ch.indicator) not in facts_of:
+                facts = facts_of[id(ch.indicator)] = self.inds.get(ch.indicator.id) or IndicatorFacts(ch.indicator)
+                self.inds[facts.id] = facts
+        nr_of = new_rural_of(session, {(unit_of[id(ch.unit)][0], int(ch.period[:4])) for ch in changes
+                                       if facts_of[id(ch.indicator)].share_filter == "new_rural"})
         for ch in changes:
-            unit, ind = ch.unit, ch.indicator
-            uid, iid, year = unit.id, ind.id, int(ch.period[:4])
-            u = self.units.get(uid)
-            if u is None:
-                u = self.units[uid] = (unit.depth, unit.path, unit)
-            facts = self.inds.get(iid)
-            if facts is None:
-                facts = self.inds[iid] = IndicatorFacts(ind)
+            uid, depth, path, unit = unit_of[id(ch.unit)]
+            facts = facts_of[id(ch.indicator)]
+            iid, year = facts.id, int(ch.period[:4])
+            if uid not in self.units:
+                self.units[uid] = (depth, path, unit)
             f = self.feeds.get((uid, iid, year))
             if f is None:
-                counts = counts_toward(facts, u[0], nr_of.get((uid, year)))
-                owners = tuple(owners_from(u[1], u[0], facts)) if counts else ()
+                counts = counts_toward(facts, depth, nr_of.get((uid, year)))
+                owners = ()
+                if counts:
+                    owners = self.owners.get((uid, facts.maxd))
+                    if owners is None:
+                        owners = self.owners[(uid, facts.maxd)] = tuple(owners_from(path, depth, facts))
                 f = self.feeds[(uid, iid, year)] = (counts, owners)
             if not f[1] and facts.time_rollup != "flow":
                 continue
@@ -150,11 +164,14 @@ class _Batch:
 
     def stock(self, key: GroupKey, old: dict[str, Triple | None], rows_after: dict[str, Triple]) -> None:
         """Each month carries the latest entry at or before it forward (`rules.monthly`), after
-        the changes and before them (the changed months put back to their old rows)."""
+        the changes and before them (the changed months put back to their old rows). Between
+        two months with an entry (before or after) the delta stays the same, so it is recorded
+        only where it changes (`steps`), and summed month by month per chain in `spread`."""
         _uid, iid, year = key
-        owners = self.feeds[key][1]
+        steps = None
         la = lb = None
-        for per in _months(year):
+        prev = _ZERO
+        for per in sorted(rows_after.keys() | old.keys()):  # months of one year: text order is month order
             ra = rows_after.get(per)
             if ra is not None:
                 la = ra
@@ -164,18 +181,43 @@ class _Batch:
                     lb = rb
             elif ra is not None:
                 lb = ra
-            if la is lb or la == lb:
-                continue
-            d = _delta(la, lb)
-            if d != _ZERO:
-                _add(self.chained[(owners, iid, per)], d)
+            d = _ZERO if la is lb or la == lb else _delta(la, lb)
+            if d != prev:
+                if steps is None:
+                    steps = self.steps[(self.feeds[key][1], iid, year)]
+                step = steps.get(int(per[5:7]))
+                if step is None:
+                    step = steps[int(per[5:7])] = [0, 0, 0, 0]
+                step[0] += d[0] - prev[0]
+                step[1] += d[1] - prev[1]
+                step[2] += d[2] - prev[2]
+                step[3] += d[3] - prev[3]
+                prev = d
 
     def spread(self) -> dict[tuple[int, int, str], list[int]]:
         """The chained deltas added to every owner of the chain: one delta per kept cell."""
+        chained = self.chained
+        for (chain, iid, year), steps in self.steps.items():
+            r0 = r1 = r2 = r3 = 0
+            for m, per in enumerate(_months(year), start=1):
+                step = steps.get(m)
+                if step is not None:
+                    r0, r1, r2, r3 = r0 + step[0], r1 + step[1], r2 + step[2], r3 + step[3]
+                if r0 or r1 or r2 or r3:
+                    acc = chained[(chain, iid, per)]
+                    acc[0] += r0
+                    acc[1] += r1
+                    acc[2] += r2
+                    acc[3] += r3
+        self.steps.clear()
         deltas: dict[tuple[int, int, str], list[int]] = defaultdict(_zeros4)
-        for (chain, iid, per), d in self.chained.items():
+        for (chain, iid, per), (d0, d1, d2, d3) in chained.items():
             for owner in chain:
-                _add(deltas[(owner, iid, per)], d)
+                acc = deltas[(owner, iid, per)]
+                acc[0] += d0
+                acc[1] += d1
+                acc[2] += d2
+                acc[3] += d3
         return deltas
 
 
@@ -192,7 +234,7 @@ def read_rows(session: Session, groups: dict[GroupKey, dict]) -> dict[GroupKey, 
             DataValue.unit_id.in_(chunk) if len(chunk) > 1 else DataValue.unit_id == chunk[0],
             DataValue.indicator_id.in_(ind_ids) if len(ind_ids) > 1 else DataValue.indicator_id == ind_ids[0],
             DataValue.period >= f"{years[0]}-01", DataValue.period <= f"{years[-1]}-12")
-        for uid, iid, per, v, n, d in session.execute(q):
+        for uid, iid, per, v, n, d in session.connection().execute(q):  # flushed by the caller
             key = (uid, iid, int(per[:4]))
             if key in groups:
                 out[key][per] = (v or 0, n or 0, d or 0)

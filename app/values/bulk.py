@@ -34,10 +34,19 @@ from app.program import rules
 from app.program.closing import reopened_unit_ids
 from app.program.models import Indicator, Program
 from app.rollup import service as rollup
+from app.rollup.rules import IndicatorFacts
 from app.units.models import Unit
 from app.values import bulk_write
 from app.values.models import DataValue, PeriodSubmission
-from app.values.rules import Conflict, EntryError, check_save, decide_save, parse_figure
+from app.values.rules import (
+    Conflict,
+    EntryError,
+    check_numbers,
+    check_place,
+    check_year_open,
+    decide_save,
+    parse_figure,
+)
 
 CSV_COLUMNS = ("orgUnit", "dataElement", "period", "value", "numerator", "denominator", "comment",
                "version")
@@ -184,9 +193,10 @@ def _preload(session: Session, rows: Sequence[ImportRow]) -> _Preloaded:
 def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, str]]) -> None:
     """The stored values and the submitted months that the batch's rows touch."""
     unit_ids = sorted({k[0] for k in keys})
-    periods = sorted({k[2] for k in keys if rules.parse_period(k[2])})  # the others are refused later
+    periods = sorted(p for p in {k[2] for k in keys} if rules.parse_period(p))  # the others are refused later
+    conn = session.connection()  # plain rows, past the ORM's result machinery (_preload has flushed)
     for chunk in _chunks(unit_ids):
-        for dv in session.execute(sa_select(*_DV_COLUMNS).where(DataValue.unit_id.in_(chunk),
+        for dv in conn.execute(sa_select(*_DV_COLUMNS).where(DataValue.unit_id.in_(chunk),
                                                                  DataValue.period.in_(periods))):
             key = (dv.unit_id, dv.indicator_id, dv.period)
             if key in keys:
@@ -206,6 +216,44 @@ def _shape_error(indicator: Indicator, row: ImportRow) -> EntryError | None:
         return EntryError("wrong_fields", f"{indicator.code} is a {indicator.measure}: send value, "
                                   "not numerator/denominator.", "numerator")
     return None
+
+
+class _Judge:
+    """`check_save` for the rows of one batch, with what is the same for many rows worked out once.
+
+    May the caller write the unit: once per unit. Where the figure goes (`check_place`): its
+    rules depend only on (program, indicator, the unit's depth, month) and on (unit, month), so
+    once both were found right for a row they are right for every row sharing them; otherwise
+    `check_place` runs and raises its first broken rule, as for a single save. The numbers
+    (`check_numbers`) are checked for every row."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+        self.units: dict[int, tuple[bool, int]] = {}  # id(unit) → (may write, depth)
+        self.right: set[tuple[Any, ...]] = set()
+        self.indicators: dict[int, IndicatorFacts] = {}
+
+    def facts(self, indicator: Indicator) -> IndicatorFacts:
+        """A plain copy of the indicator (`parse_figure` and `check_numbers` read its measure)."""
+        facts = self.indicators.get(id(indicator))
+        if facts is None:
+            facts = self.indicators[id(indicator)] = IndicatorFacts(indicator)
+        return facts
+
+    def check(self, program: Program, unit: Unit, indicator: Indicator, period: str, fig: Any, *,
+              reopened: frozenset[int] = frozenset()) -> None:
+        known = self.units.get(id(unit))
+        if known is None:
+            known = self.units[id(unit)] = (self.principal.can_write(unit), unit.depth)
+        if not known[0]:
+            raise PermissionError(unit.code)
+        level, place = (id(program), id(indicator), known[1], period), (id(unit), period)
+        if level not in self.right or place not in self.right:
+            check_year_open(program, unit, reopened)  # a place's year (closed unless reopened for it)
+            check_place(program, unit, indicator, period)
+            self.right.add(level)
+            self.right.add(place)
+        check_numbers(self.facts(indicator), fig)
 
 
 def _snapshot(current: Row | None) -> dict[str, Any] | None:
@@ -266,9 +314,10 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
     # roll-up brought up to date once, inside a savepoint.
     writes = bulk_write.Writes()
     changes: list[Any] = []
+    judge = _Judge(principal)
     for item in resolved:
         if item is not None:
-            decided = _decide(session, principal, pre, item, comment, result)
+            decided = _decide(session, judge, pre, item, comment, result)
             if decided is not None:
                 _record(item, *decided, result, writes, changes)
     if not result.rejected and not dry_run and writes.order:
@@ -279,7 +328,7 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
     return result
 
 
-_Resolved = tuple[int, ImportRow, Unit, Program, Indicator]
+_Resolved = tuple[int, ImportRow, Unit, Program, Indicator, tuple[int, int, str]]  # …, (unit, indicator, month) ids
 
 
 def _resolve(principal: Principal, rows: Sequence[ImportRow], comment: str | None, pre: _Preloaded,
@@ -287,6 +336,8 @@ def _resolve(principal: Principal, rows: Sequence[ImportRow], comment: str | Non
     """Pass 1: resolve codes; the same figure twice in a batch is ambiguous."""
     resolved: list[_Resolved | None] = []
     seen: dict[tuple[int, int, str], int] = {}
+    readable: dict[str, bool] = {}  # unit code → in the caller's scope
+    years: dict[str, int | None] = {}  # period → its year (None: not a month)
 
     def reject(i: int, row: ImportRow, code: str, message: str, fld: str | None = None) -> None:
         result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
@@ -298,11 +349,19 @@ def _resolve(principal: Principal, rows: Sequence[ImportRow], comment: str | Non
             reject(i, row, "bad_characters", "The comment contains a NUL character.", "comment")
             continue
         unit = pre.units.get(row.org_unit)
-        if unit is None or not principal.can_read(unit):
+        if unit is not None:
+            ok = readable.get(row.org_unit)
+            if ok is None:
+                ok = readable[row.org_unit] = principal.can_read(unit)
+        if unit is None or not ok:
             reject(i, row, "unknown_unit", f"No unit with code {row.org_unit!r} in your scope.", "orgUnit")
             continue
-        parsed = rules.parse_period(row.period)
-        program = pre.programs.get(parsed[0]) if parsed else None
+        if row.period in years:
+            year = years[row.period]
+        else:
+            parsed = rules.parse_period(row.period)
+            year = years[row.period] = parsed[0] if parsed else None
+        program = pre.programs.get(year) if year is not None else None
         program = program or pre.latest  # its rules then refuse the month with a clear message
         if program is None:
             reject(i, row, "no_program", "No program has been set up yet.", "period")
@@ -318,31 +377,31 @@ def _resolve(principal: Principal, rows: Sequence[ImportRow], comment: str | Non
                    "send each figure once.")
             continue
         seen[key] = i
-        resolved.append((i, row, unit, program, indicator))
+        resolved.append((i, row, unit, program, indicator, key))
     return resolved, seen
 
 
-def _decide(session: Session, principal: Principal, pre: _Preloaded, item: _Resolved, comment: str | None,
+def _decide(session: Session, judge: _Judge, pre: _Preloaded, item: _Resolved, comment: str | None,
             result: ImportResult) -> tuple[str, Any, Any] | None:
     """(action, figure, stored row) for one resolved row, or None when the row is rejected."""
-    i, row, unit, program, indicator = item
-    current = pre.values.get((unit.id, indicator.id, row.period))
+    i, row, unit, program, indicator, key = item
+    current = pre.values.get(key)
+    facts = judge.facts(indicator)  # what the rules read of the indicator, as plain attributes
 
     def rejected(code: str, message: str, fld: str | None = None, now: Any = None) -> None:
         result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
                                          code, message, fld, now))
 
     try:
-        bad_shape = _shape_error(indicator, row)
+        bad_shape = _shape_error(facts, row)
         if bad_shape:
             raise bad_shape
         raw = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
                "comment": row.comment or comment}
-        fig = parse_figure(indicator, raw)
-        check_save(principal, program, unit, indicator, row.period, fig,
-                   reopened=pre.reopened.get(program.id, frozenset()))
-        action = decide_save(unit, row.period, fig, current, row.version,
-                             (unit.id, row.period) in pre.submitted)
+        fig = parse_figure(facts, raw)
+        judge.check(program, unit, indicator, row.period, fig,  # `check_save`
+                    reopened=pre.reopened.get(program.id, frozenset()))
+        action = decide_save(unit, row.period, fig, current, row.version, (key[0], row.period) in pre.submitted)
     except Conflict:
         assert current is not None  # noqa: S101 -- a conflict is only ever over a stored row (for the type checker)
         return rejected("conflict", f"The figure changed since version {row.version} was read: it is now "
@@ -361,8 +420,7 @@ def _decide(session: Session, principal: Principal, pre: _Preloaded, item: _Reso
 def _record(item: _Resolved, action: str, fig: Any, current: Any, result: ImportResult,
             writes: bulk_write.Writes, changes: list[Any]) -> None:
     """Count the row and queue its write and its roll-up change."""
-    _i, row, unit, _program, indicator = item
-    key = (unit.id, indicator.id, row.period)
+    _i, row, unit, _program, indicator, key = item
     if action == "unchanged":
         result.unchanged += 1
         return

@@ -121,17 +121,18 @@ def _insert(session: Session, w: Writes, *, pg: bool, now: datetime, stamp: Any,
              "c": [n["comment"] for _k, n in w.created],
              "now": now, "by": user_id, "via": via})
     else:
-        # New rows get ids above the largest one (INTEGER PRIMARY KEY); read them back by key.
+        # The transaction holds SQLite's write lock, so ids above the largest one are free:
+        # the new rows get them explicitly (as SQLite would: INTEGER PRIMARY KEY, no
+        # AUTOINCREMENT), and need not be read back.
         conn = session.connection()
         top = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM data_value").scalar_one()
         conn.exec_driver_sql(
-            "INSERT INTO data_value (unit_id, indicator_id, period, value, numerator, denominator, "
+            "INSERT INTO data_value (id, unit_id, indicator_id, period, value, numerator, denominator, "
             "comment, version, created_at, updated_at, updated_by_id, updated_via) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
-            [(k[0], k[1], k[2], n["value"], n["numerator"], n["denominator"], n["comment"], stamp,
-              stamp, user_id, via) for k, n in w.created])
-        rows = conn.exec_driver_sql("SELECT id, unit_id, indicator_id, period FROM data_value "
-                                    "WHERE id > ?", (top,))
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            [(top + n, k[0], k[1], k[2], v["value"], v["numerator"], v["denominator"], v["comment"], stamp,
+              stamp, user_id, via) for n, (k, v) in enumerate(w.created, start=1)])
+        return {k: top + n for n, k in enumerate(keys, start=1)}
     wanted = set(keys)
     return {(u, i, p): id_ for id_, u, i, p in rows if (u, i, p) in wanted}
 

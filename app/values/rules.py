@@ -117,6 +117,13 @@ def _in_force(unit: Unit, period: str) -> bool:
 
 def check_figure(program: Program, unit: Unit, indicator: Indicator, period: str, fig: Figure) -> None:
     """Raise the first rule the figure breaks; the same rules for forms, API and import."""
+    check_place(program, unit, indicator, period)
+    check_numbers(indicator, fig)
+
+def check_place(program: Program, unit: Unit, indicator: Indicator, period: str) -> None:
+    """The rules of `check_figure` about where the figure goes (month, indicator, unit), not its
+    numbers. Each depends only on (program, indicator, unit's depth, month) or on (unit, month):
+    a batch remembers the places found right (`app.values.bulk`)."""
     check_period(program, period)
     if indicator.program_id != program.id:
         raise EntryError("indicator_not_in_program", "The indicator is not part of this program.",
@@ -129,6 +136,9 @@ def check_figure(program: Program, unit: Unit, indicator: Indicator, period: str
         raise EntryError("level_does_not_enter",
                          "{unit} does not enter indicator {code}; it is entered by another level.",
                          "indicator", unit=unit.name, code=indicator.code)
+
+def check_numbers(indicator: Indicator, fig: Figure) -> None:
+    """The rules of `check_figure` about the figure's numbers."""
     if indicator.measure == "ratio":
         if (fig.numerator is None) != (fig.denominator is None):
             raise EntryError("ratio_incomplete", "Enter both numbers of the ratio, or neither.",
