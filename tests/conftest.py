@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.databases import create_database, database_url, drop_database
+from tests.databases import create_database, database_url, drop_database, drop_template, keep_template
 
 _TMP = Path(tempfile.mkdtemp(prefix="mttq-tests-"))
 _ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -47,8 +47,11 @@ def engine():
     upgrade_to_head(app_engine)
     with Session(app_engine) as session:
         seed(session, demo_users=True, demo_values=False)
+    # Servers and CLI runs that tests start get copies of this database (tests/databases.py).
+    keep_template(app_engine, _ADMIN_URL, _DB_NAME, _TMP)
     yield app_engine
     app_engine.dispose()
+    drop_template()
     if _DB_NAME:
         drop_database(_ADMIN_URL, _DB_NAME)
 

@@ -91,22 +91,18 @@ def test_write_classification():
     assert not generation.is_write("SAVEPOINT sa_1")
 
 
-def test_two_instances_never_serve_a_stale_figure(tmp_path):
+def test_two_instances_never_serve_a_stale_figure(engine, tmp_path):
     """Two app processes on one database, each keeping the dashboard: a save through one is on
     the other's next page (its kept body is under the old token)."""
     import os
 
     import httpx
 
-    from tests.databases import drop_database, new_database_url
+    from tests.databases import drop_database, seeded_copy
     from tests.test_two_instances import _start
 
     admin = os.environ.get("TEST_DATABASE_URL", "")
-    name = None
-    if admin.startswith("postgresql"):
-        url, name = new_database_url(admin, "mttq_kept")
-    else:
-        url = f"sqlite:///{tmp_path / 'shared.db'}"
+    url, name = seeded_copy("mttq_kept", tmp_path)  # a copy of the run's seeded database
     env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test", "SEED_DEMO_USERS": "true",
            "SEED_DEMO_VALUES": "false", "SECRET_KEY": "kept-pages-shared-secret"}
     procs = []

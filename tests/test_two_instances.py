@@ -1,8 +1,8 @@
 """Two real app instances (uvicorn processes on free ports) on one database share sessions,
 the account lockout and the per-address sign-in limit: the truth is in the database.
 
-On PostgreSQL (TEST_DATABASE_URL) the instances share a fresh database of that server; on
-SQLite they share one database file. The first instance migrates and seeds it on start.
+On PostgreSQL (TEST_DATABASE_URL) the instances share a database of that server; on SQLite they
+share one database file: a copy of the run's seeded database (tests/databases.py).
 """
 import os
 import re
@@ -25,7 +25,7 @@ from app.accounts.models import User
 from app.core.config import ROOT
 from app.core.db import make_engine
 from app.core.time import utcnow
-from tests.databases import drop_database, new_database_url
+from tests.databases import drop_database, seeded_copy
 
 LIMIT = 20  # sign-in attempts per address per day, set for both instances
 
@@ -56,14 +56,10 @@ def _start(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
 
 
 @pytest.fixture(scope="module")
-def instances() -> Iterator[tuple[str, str, str]]:
-    """(url of A, url of B, database URL)."""
+def instances(engine) -> Iterator[tuple[str, str, str]]:
+    """(url of A, url of B, database URL): a copy of the run's seeded database."""
     admin = os.environ.get("TEST_DATABASE_URL", "")
-    name = None
-    if admin.startswith("postgresql"):
-        url, name = new_database_url(admin, "mttq_two")
-    else:
-        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='mttq-two-')) / 'shared.db'}"
+    url, name = seeded_copy("mttq_two", Path(tempfile.mkdtemp(prefix="mttq-two-")))
     env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "test", "SEED_DEMO_USERS": "true",
            "SEED_DEMO_VALUES": "false", "SECRET_KEY": "two-instances-shared-secret",
            "LOGIN_RATE_LIMIT_ENABLED": "true", "LOGIN_RATE_LIMIT": f"{LIMIT}/day", "LOGIN_MAX_FAILURES": "3"}

@@ -102,16 +102,20 @@ def test_import_units_existing_code_is_updated_not_duplicated(db: Session, tmp_p
     assert (v.name, _sizes(db, v)[0], v.is_demo) == ("Thôn Làng Cát", 140, False)
 
 
-def test_cli_import_units_bad_file_exits_1_and_lists_errors(tmp_path: Path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SEED_DEMO_VALUES": "false",
-           "SEED_DEMO_2026": "false"}  # the 2023 tree in force today: 04720 takes villages
+def test_cli_import_units_bad_file_exits_1_and_lists_errors(engine, tmp_path: Path):
+    from tests.databases import drop_database, seeded_copy
+
+    # A copy of the run's seeded database: the 2023 tree in force today, 04720 takes villages.
+    url, pg_name = seeded_copy("mttq_cli", tmp_path)
+    env = {**os.environ, "DATABASE_URL": url, "SEED_DEMO_VALUES": "false", "SEED_DEMO_2026": "false"}
     root = Path(__file__).resolve().parents[1]
-    seeded = subprocess.run([sys.executable, "-m", "app.cli", "seed"], cwd=root, env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert seeded.returncode == 0, seeded.stderr
     f = _csv(tmp_path, "04720-T01,Thôn Một,thon,04720,,\n04720-T02,Thôn Hai,thon,nope,,\n")
-    r = subprocess.run([sys.executable, "-m", "app.cli", "import-units", str(f)], cwd=root, env=env,
-                       capture_output=True, text=True, timeout=120)
+    try:
+        r = subprocess.run([sys.executable, "-m", "app.cli", "import-units", str(f)], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=120)
+    finally:
+        if pg_name:
+            drop_database(os.environ["TEST_DATABASE_URL"], pg_name)
     assert r.returncode == 1
     assert "Nothing imported: 1 error(s)." in r.stderr and "Line 3" in r.stderr
 

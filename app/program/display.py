@@ -1,11 +1,12 @@
 """How the program's words and figures read, in one place for the pages, the report and the
-XLSX: a roll-up figure and an entered one, a target's goal and its comparator sign, a verdict's
-status word, a quarter's numeral (the `quarter` filter in templates)."""
+XLSX: a roll-up figure (one line for the report, with its note for the dashboard, short for a
+scorecard cell) and an entered one, a target's goal and its comparator sign, a verdict's status
+word, class and mark, a quarter's numeral (the `quarter` filter in templates)."""
 from typing import Any
 
-from app.core.i18n import _, fmt_number, fmt_percent, fmt_vnd
+from app.core.i18n import _, fmt_number, fmt_percent, fmt_vnd, fmt_vnd_words
 from app.core.templates import env
-from app.program.models import Indicator
+from app.program.models import Indicator, Target
 from app.program.rules import PERCENT_MEASURES
 from app.rollup.on_track import BEHIND, MET, NO_DATA, NOT_MET, ON_TRACK
 from app.rollup.types import Figure, TargetResult
@@ -14,6 +15,10 @@ QUARTER_NUMERALS = {1: "I", 2: "II", 3: "III", 4: "IV"}
 COMPARATOR_SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
 STATUS_WORDS = {MET: "Met", NOT_MET: "Not met", ON_TRACK: "On track", BEHIND: "Behind schedule",
                 NO_DATA: "No data yet"}
+STATUS_CLASS = {MET: "met", NOT_MET: "not-met", ON_TRACK: "on-track", BEHIND: "behind",
+                NO_DATA: "no-data"}
+# Shown beside the colour, so a status reads without colour too.
+STATUS_MARK = {MET: "✓", NOT_MET: "✗", ON_TRACK: "↗", BEHIND: "!", NO_DATA: "–"}
 
 
 def quarter_numeral(quarter: int) -> str:
@@ -33,6 +38,73 @@ def status_word(verdict: str) -> str:
 
 def status_words() -> dict[str, str]:
     return {k: _(v) for k, v in STATUS_WORDS.items()}
+
+
+def percent_points(x: float) -> str:
+    """Percentage points as read: 90 → "90 %", 72.727 → "72,7 %"."""
+    return f"{fmt_number(x, 0 if round(x, 1) == int(round(x, 1)) else 1)} %"
+
+
+def figure_and_note(ind: Indicator, fig: Figure | None) -> tuple[str, str]:
+    """A roll-up figure as the dashboard shows it, and the note under it (the parts, the amount
+    in words, who has not answered): ("72,7 %", "8 / 11")."""
+    if fig is None or fig.value is None:
+        if ind.measure == "yes_no" and fig is not None and fig.expected == 1:
+            return "—", _("Not answered yet")
+        if ind.measure == "yes_no" and fig is not None and fig.expected:
+            return "—", _("{n} units should report; none has yet", n=fmt_number(fig.expected))
+        return "—", _("No figures for this period")
+    if ind.measure == "amount":
+        return fmt_vnd(int(fig.value)), fmt_vnd_words(int(fig.value))
+    if ind.measure == "count":
+        label = f" {ind.value_label}" if ind.value_label else ""
+        return f"{fmt_number(fig.value)}{label}", ""
+    if ind.measure == "ratio":
+        return percent_points(fig.value * 100), f"{fmt_number(fig.numerator)} / {fmt_number(fig.denominator)}"
+    if fig.expected == 1:  # one unit's own answer
+        return (_("Yes") if fig.numerator else _("No")), ""
+    missing = (fig.expected or 0) - (fig.reported or 0)
+    note = _("{yes} of {expected} units: yes", yes=fmt_number(fig.numerator),
+             expected=fmt_number(fig.expected))
+    if missing > 0:
+        note += " · " + _("{n} not yet reported", n=fmt_number(missing))
+    return percent_points(fig.value * 100), note
+
+
+def cell_text(ind: Indicator, fig: Figure | None) -> str:
+    """A figure short enough for a scorecard cell: "72,7 %", "1,25 tỷ", "12", "Có"."""
+    if fig is None or fig.value is None:
+        return "—"
+    if ind.measure == "amount":
+        return fmt_vnd_words(int(fig.value)).removesuffix(" đồng")
+    if ind.measure == "yes_no" and fig.expected == 1:
+        return _("Yes") if fig.numerator else _("No")
+    if ind.measure in PERCENT_MEASURES:
+        return percent_points(fig.value * 100)
+    return fmt_number(fig.value)
+
+
+def goal_value_text(ind: Indicator, t: Target, x: float | None, *, money_in_words: bool = True) -> str:
+    """A number said of a target (its goal, a gap, what is due by now): a percentage for shares
+    and reductions, money in words ("3,25 tỷ đồng") or in full ("3.250.000.000 đ"), else a count."""
+    if x is None:
+        return "—"
+    if t.on == "reduction_pct" or ind.measure in PERCENT_MEASURES:
+        return percent_points(x)
+    if ind.measure == "amount":
+        return fmt_vnd_words(int(round(x))) if money_in_words else fmt_vnd(int(x))
+    return fmt_number(x, 0 if float(x).is_integer() else 1)
+
+
+def goal_text(ind: Indicator, t: Target, *, money_in_words: bool = True) -> str:
+    """A target's goal: "≥ 90 %", "10 % – 15 %", "reduce by ≥ 5 %" (pages, report and XLSX)."""
+    def num(x: float | None) -> str:
+        return goal_value_text(ind, t, x, money_in_words=money_in_words)
+    if t.comparator == "range":
+        goal = f"{num(t.value)} – {num(t.value_high if t.value_high is not None else t.value)}"
+    else:
+        goal = f"{comparator_sign(t.comparator)} {num(t.value)}"
+    return _("reduce by {goal}", goal=goal) if t.on == "reduction_pct" else goal
 
 
 def figure_text(indicator: Indicator, fig: Figure | None) -> str:
@@ -64,17 +136,9 @@ def actual_text(indicator: Indicator, tr: TargetResult) -> str:
 
 
 def target_text(indicator: Indicator, tr: TargetResult) -> str:
-    """The target as a comparison: "≥ 95 %", "> 90 %", "10–15 % (giảm)", "≥ 3 (mỗi đơn vị)"."""
-    t = tr.target
-    pct = t.on == "reduction_pct" or indicator.measure in PERCENT_MEASURES
-    def num(x: float) -> str:
-        if indicator.measure == "amount" and not pct:
-            return fmt_vnd(int(x))
-        return fmt_number(x, 0 if float(x).is_integer() else 1) + (" %" if pct else "")
-    if t.comparator == "range":
-        text = f"{num(t.value)} – {num(t.value_high or t.value)}"
-        return _("reduction of {text}", text=text) if t.on == "reduction_pct" else text
-    return f"{comparator_sign(t.comparator)} {num(t.value)}"
+    """The target as the report and its XLSX write it: the dashboard's words (`goal_text`), money
+    in full đồng ("≥ 3.250.000.000 đ"), as a printed document writes it."""
+    return goal_text(indicator, tr.target, money_in_words=False)
 
 
 def entered_text(indicator: Indicator, snap: dict[str, Any] | None) -> str:
@@ -98,3 +162,4 @@ def entered_text(indicator: Indicator, snap: dict[str, Any] | None) -> str:
 
 
 env.filters["quarter"] = quarter_numeral
+env.filters["status_word"] = status_word

@@ -30,12 +30,13 @@ from sqlmodel import Session, select
 from app.accounts.deps import Principal, WebUser, verify_csrf
 from app.core import generation
 from app.core.db import SessionDep
-from app.core.i18n import _, current_language, fmt_datetime, fmt_number, fmt_vnd, fmt_vnd_words
+from app.core.i18n import _, current_language, fmt_datetime
 from app.core.problems import Problem
 from app.core.templates import templates
 from app.core.time import utcnow
-from app.program.models import Indicator, Program, Target
-from app.program.periods import PeriodRange
+from app.program import display
+from app.program.models import Indicator, Program
+from app.program.periods import PeriodRange, quarter_of
 from app.program.service import current_program, today_vn
 from app.reports import export
 from app.rollup import on_track, reporting, trends
@@ -44,6 +45,7 @@ from app.rollup import service as rollup
 from app.rollup.models import RollupCell
 from app.rollup.progress import IndicatorProgress, Judge, TargetProgress
 from app.rollup.types import Figure
+from app.units import tree
 from app.units.deps import readable_unit
 from app.units.models import Unit, UnitLevel
 from app.units.names import unit_label
@@ -53,13 +55,8 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
 MET, NOT_MET, ON_TRACK, BEHIND, NO_DATA = (on_track.MET, on_track.NOT_MET, on_track.ON_TRACK,
                                            on_track.BEHIND, on_track.NO_DATA)
-STATUS_WORDS = {MET: "Met", NOT_MET: "Not met", ON_TRACK: "On track", BEHIND: "Behind schedule",
-                NO_DATA: "No data yet"}
-STATUS_CLASS = {MET: "met", NOT_MET: "not-met", ON_TRACK: "on-track", BEHIND: "behind",
-                NO_DATA: "no-data"}
-# Shown beside the colour, so a status reads without colour too.
-STATUS_MARK = {MET: "✓", NOT_MET: "✗", ON_TRACK: "↗", BEHIND: "!", NO_DATA: "–"}
-COMPARATORS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
+# Status words, classes and marks, figure texts and goals: `app.program.display`.
+STATUS_CLASS, STATUS_MARK = display.STATUS_CLASS, display.STATUS_MARK
 # Plural nouns for "7/9 districts meet it", by level key.
 LEVEL_NOUNS = {"nation": "countries", "province": "provinces", "district": "districts",
                "commune": "communes", "village": "villages"}
@@ -107,50 +104,6 @@ class IndicatorView:
     series: Any = None  # trends.Series, for the screen-reader table
 
 
-def status_text(status: str) -> str:
-    return _(STATUS_WORDS[status])
-
-
-def fmt_pct_points(x: float) -> str:
-    """90 → "90 %", 72.727 → "72,7 %"."""
-    return f"{fmt_number(x, 0 if round(x, 1) == int(round(x, 1)) else 1)} %"
-
-
-def figure_text(ind: Indicator, fig: Figure | None) -> tuple[str, str]:
-    """The figure as shown, and a note under it (the parts, or the amount in words)."""
-    if fig is None or fig.value is None:
-        if ind.measure == "yes_no" and fig is not None and fig.expected == 1:
-            return "—", _("Not answered yet")
-        if ind.measure == "yes_no" and fig is not None and fig.expected:
-            return "—", _("{n} units should report; none has yet", n=fmt_number(fig.expected))
-        return "—", _("No figures for this period")
-    if ind.measure == "amount":
-        return fmt_vnd(int(fig.value)), fmt_vnd_words(int(fig.value))
-    if ind.measure == "count":
-        label = f" {ind.value_label}" if ind.value_label else ""
-        return f"{fmt_number(fig.value)}{label}", ""
-    if ind.measure == "ratio":
-        return fmt_pct_points(fig.value * 100), f"{fmt_number(fig.numerator)} / {fmt_number(fig.denominator)}"
-    if fig.expected == 1:  # one unit's own answer
-        return (_("Yes") if fig.numerator else _("No")), ""
-    missing = (fig.expected or 0) - (fig.reported or 0)
-    note = _("{yes} of {expected} units: yes", yes=fmt_number(fig.numerator),
-             expected=fmt_number(fig.expected))
-    if missing > 0:
-        note += " · " + _("{n} not yet reported", n=fmt_number(missing))
-    return fmt_pct_points(fig.value * 100), note
-
-
-def _value_text(ind: Indicator, t: Target, x: float | None) -> str:
-    if x is None:
-        return "—"
-    if t.on == "reduction_pct" or ind.measure in ("ratio", "yes_no"):
-        return fmt_pct_points(x)
-    if ind.measure == "amount":
-        return fmt_vnd_words(int(round(x)))
-    return fmt_number(x, 0 if float(x).is_integer() else 1)
-
-
 def level_noun(level: UnitLevel | None) -> str:
     if level is None:
         return _("units")
@@ -160,28 +113,23 @@ def level_noun(level: UnitLevel | None) -> str:
 def target_view(ind: Indicator, tp: TargetProgress, levels: dict[int, UnitLevel],
                 own: Figure | None = None, viewed: Unit | None = None) -> TargetView:
     tr, t = tp.result, tp.result.target
-    if t.comparator == "range":
-        goal = f"{_value_text(ind, t, t.value)} – {_value_text(ind, t, t.value_high)}"
-    else:
-        goal = f"{COMPARATORS.get(t.comparator, t.comparator)} {_value_text(ind, t, t.value)}"
-    if t.on == "reduction_pct":
-        goal = _("reduce by {goal}", goal=goal)
+    goal = display.goal_text(ind, t)
     view = TargetView(label=t.label or "", goal=goal, status=STATUS_CLASS[tp.verdict],
-                      status_text=status_text(tp.verdict), actual="", note="", verdict=tp.verdict)
+                      status_text=display.status_word(tp.verdict), actual="", note="", verdict=tp.verdict)
     pace_note = ""
     if tp.expected_now is not None and tp.verdict in (ON_TRACK, BEHIND):
-        pace_note = _("due by now: {x}", x=_value_text(ind, t, float(tp.expected_now)))
+        pace_note = _("due by now: {x}", x=display.goal_value_text(ind, t, float(tp.expected_now)))
     if tr.units_total is not None:  # many units, each against the target
         level = levels.get(t.depth) if t.scope == "each" else None
         if viewed is not None and t.scope == "each" and viewed.depth == t.depth:
             # The viewed unit is the one unit of that level: say its own figure.
-            view.actual = figure_text(ind, own)[0]
+            view.actual = display.figure_and_note(ind, own)[0]
             if own is not None and own.value is not None and ind.measure in ("count", "amount") \
                     and t.comparator in (">=", ">") and t.value > 0:
                 view.bar_max = float(t.value)
                 view.bar_value = max(0.0, min(float(own.value), float(t.value)))
                 if tp.verdict == NOT_MET:
-                    view.note = _("Short by {gap}", gap=_value_text(ind, t, t.value - own.value))
+                    view.note = _("Short by {gap}", gap=display.goal_value_text(ind, t, t.value - own.value))
             view.note = view.note or pace_note
             return view
         noun = level_noun(level) if level else _("units")
@@ -194,13 +142,13 @@ def target_view(ind: Indicator, tp: TargetProgress, levels: dict[int, UnitLevel]
         view.bar_value, view.bar_max = tr.units_meeting, tr.units_total or 1
         view.failing, view.failing_count = tr.units_failing, len(tr.units_failing)
         return view
-    view.actual = _value_text(ind, t, tr.actual)
+    view.actual = display.goal_value_text(ind, t, tr.actual)
     if t.on == "reduction_pct" and tr.actual is not None:
-        view.actual = _("down {x}", x=view.actual) if tr.actual >= 0 else _("up {x}", x=fmt_pct_points(-tr.actual))
+        view.actual = _("down {x}", x=view.actual) if tr.actual >= 0 else _("up {x}", x=display.percent_points(-tr.actual))
     if tp.verdict == NOT_MET and tr.gap is not None:
-        view.note = _("Short by {gap}", gap=_value_text(ind, t, abs(tr.gap)))
+        view.note = _("Short by {gap}", gap=display.goal_value_text(ind, t, abs(tr.gap)))
     elif tr.exceeded and tr.gap is not None:
-        view.note = _("Beyond the upper bound by {gap}", gap=_value_text(ind, t, abs(tr.gap)))
+        view.note = _("Beyond the upper bound by {gap}", gap=display.goal_value_text(ind, t, abs(tr.gap)))
     else:
         view.note = pace_note
     if tr.actual is not None and t.comparator in (">=", ">", "range") and t.value > 0:
@@ -212,13 +160,13 @@ def target_view(ind: Indicator, tp: TargetProgress, levels: dict[int, UnitLevel]
 def indicator_view(p: IndicatorProgress, unit: Unit, levels: dict[int, UnitLevel], url: str) -> IndicatorView:
     r = p.result
     ind = r.indicator
-    fig, note = figure_text(ind, r.subtree)
+    fig, note = display.figure_and_note(ind, r.subtree)
     own = None
     if r.own is not None and r.own.value is not None and r.own.value != r.subtree.value:
-        own = _("{unit}'s own: {figure}", unit=unit.name, figure=figure_text(ind, r.own)[0])
+        own = _("{unit}'s own: {figure}", unit=unit.name, figure=display.figure_and_note(ind, r.own)[0])
     return IndicatorView(code=ind.code, number=ind.number, name=ind.short_name, full_name=ind.name,
                          figure=fig, figure_note=note, own=own, status=STATUS_CLASS[p.verdict],
-                         status_text=status_text(p.verdict) if r.targets else _("No target"),
+                         status_text=display.status_word(p.verdict) if r.targets else _("No target"),
                          targets=[target_view(ind, t, levels, r.own, unit) for t in p.targets],
                          url=url, single_answer=ind.measure == "yes_no" and r.subtree.expected == 1,
                          verdict=p.verdict, mark=STATUS_MARK[p.verdict] if r.targets else "")
@@ -233,7 +181,7 @@ def period_label(p: PeriodRange) -> str:
     if kind == "month":
         return _("Month {m}/{y}", m=f"{p.first:02d}", y=p.year)
     if kind == "quarter":
-        return _("Quarter {q}/{y}", q=("I", "II", "III", "IV")[(p.first - 1) // 3], y=p.year)
+        return _("Quarter {q}/{y}", q=display.quarter_numeral(quarter_of(p.first)), y=p.year)
     if kind == "year":
         return _("Year {y}", y=p.year)
     if p.first == 1:
@@ -302,11 +250,7 @@ def _levels(session: Session) -> dict[int, UnitLevel]:
 
 def _ancestors(session: Session, principal: Principal, unit: Unit) -> list[Unit]:
     """The readable units above `unit`, from the top (for the breadcrumb)."""
-    ids = [int(p) for p in unit.path.strip("/").split("/") if p][:-1]
-    if not ids:
-        return []
-    found = {u.id: u for u in session.exec(select(Unit).where(Unit.id.in_(ids))).all()}
-    return [found[i] for i in ids if i in found and principal.can_read(found[i])]
+    return [u for u in tree.ancestors(session, unit) if principal.can_read(u)]
 
 
 def _page(request: Request, template: str, ctx: dict[str, Any]) -> HTMLResponse:
@@ -333,10 +277,6 @@ def _common(session: Session, principal: Principal, unit: Unit, program: Program
             "ancestors": _ancestors(session, principal, unit), "error": error,
             "levels": _levels(session), "legend": _(LEGEND), "status_class": STATUS_CLASS,
             "status_mark": STATUS_MARK}
-
-
-def _has_children(session: Session, unit: Unit) -> bool:
-    return session.execute(sa_select(Unit.id).where(Unit.parent_id == unit.id).limit(1)).first() is not None
 
 
 def chart_labels(ind: Indicator, year: int) -> dict[str, str]:
@@ -432,7 +372,7 @@ def _dashboard(session: Session, principal: Principal, unit: Unit, raw_period: s
     attach_trends(session, unit, program, period, list(zip(ov.views, ov.progress, strict=True)), 132, 36)
     ctx.update(indicators=ov.views, counts=ov.counts, month_label=period_label(PeriodRange.month(period.end)),
                band=reporting.status(session, unit, period.end, today), missing_shown=MISSING_SHOWN,
-               has_children=_has_children(session, unit))
+               has_children=tree.has_children(session, unit))
     title = f"{_('Overview')} · {unit_label(unit)}"
     return title, templates.env.get_template("rollup/_dashboard_dash.html").render(ctx)
 
@@ -455,19 +395,6 @@ def completeness_page(unit_code: str, request: Request, session: SessionDep, pri
 # Scorecard
 # --------------------------------------------------------------------------------------------
 
-def cell_text(ind: Indicator, fig: Figure | None) -> str:
-    """A figure short enough for a scorecard cell: "72,7 %", "1,25 tỷ", "12", "Có"."""
-    if fig is None or fig.value is None:
-        return "—"
-    if ind.measure == "amount":
-        return fmt_vnd_words(int(fig.value)).removesuffix(" đồng")
-    if ind.measure == "yes_no" and fig.expected == 1:
-        return _("Yes") if fig.numerator else _("No")
-    if ind.measure in ("ratio", "yes_no"):
-        return fmt_pct_points(fig.value * 100)
-    return fmt_number(fig.value)
-
-
 def _scorecard(session: Session, principal: Principal, unit_code: str, period: str | None,
                sort: str | None) -> tuple[dict[str, Any], scorecard_mod.Scorecard]:
     unit = readable_unit(session, principal, unit_code)
@@ -483,7 +410,7 @@ def scorecard_page(unit_code: str, request: Request, session: SessionDep, princi
                    period: str | None = None, sort: str | None = None) -> HTMLResponse:
     ctx, sc = _scorecard(session, principal, unit_code, period, sort)
     child_level = ctx["levels"].get(sc.unit.depth + 1)
-    ctx.update(sc=sc, cell_text=cell_text, child_level=child_level.name if child_level else "",
+    ctx.update(sc=sc, cell_text=display.cell_text, child_level=child_level.name if child_level else "",
                sort=sc.sort)
     return _page(request, "rollup/scorecard.html", ctx)
 
@@ -514,7 +441,7 @@ def _scorecard_table(sc: scorecard_mod.Scorecard) -> tuple[list[str], list[list[
             v = c.sort_value
             if v is not None and c.indicator.measure in ("ratio", "yes_no"):
                 v = round(v * 100, 1)
-            line += [v, status_text(c.verdict) if c.verdict else ""]
+            line += [v, display.status_word(c.verdict) if c.verdict else ""]
         line.append(row.lagging)
         rows.append(line)
     return header, rows

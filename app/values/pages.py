@@ -19,7 +19,7 @@ from markupsafe import Markup
 from sqlmodel import Session, select
 from starlette.datastructures import FormData
 
-from app.accounts.deps import Principal, WebUser, csrf_token, verify_csrf
+from app.accounts.deps import WebUser, csrf_token, verify_csrf
 from app.accounts.models import User
 from app.audit import service as audit_service
 from app.core import generation
@@ -27,21 +27,22 @@ from app.core.db import SessionDep
 from app.core.i18n import _, current_language, fmt_number
 from app.core.problems import Problem
 from app.core.templates import is_htmx, render, templates
-from app.program import closing, display, rules
-from app.program.models import Indicator, Program
+from app.program import display, rules
+from app.program.models import Indicator
 from app.program.service import today_vn
+from app.rollup import service as rollup
 from app.units import tree
-from app.units.deps import readable_unit, writable_unit
+from app.units.deps import readable_unit
 from app.units.models import Unit
 from app.units.time import month_last_day
 from app.values import queries, service
+from app.values.entry_request import EntryDep, EntryRequest
 from app.values.models import DataValue
 from app.values.rules import (
     Conflict,
     EntryError,
     Figure,
     check_figure,
-    check_period,
     parse_figure,
     parse_int,
     snapshot,
@@ -141,50 +142,44 @@ def _mark_conflict(session: Session, view: FieldView, mine: Figure | None,
         "value": mine.value, "numerator": mine.numerator, "denominator": mine.denominator})
 
 
-def _load(session: Session, principal: Principal, unit_code: str, period: str
-          ) -> tuple[Program, Unit]:
-    unit = readable_unit(session, principal, unit_code)
-    program = queries.program_for(session, period)
-    if program is None:
-        raise Problem(404, "Not Found", "No program.")
-    return program, unit
-
-
 def _period_error(request: Request, exc: EntryError) -> HTMLResponse:
     return render(request, "error.html", {"status": 400, "title": _("The request is not valid"),
                                            "detail": exc.text()}, status_code=400)
 
 
-def _this_and_last_month(session: Session, unit: Unit, period: str
+def _this_and_last_month(er: EntryRequest, *, populate_existing: bool = False
                          ) -> tuple[dict[int, DataValue], dict[int, DataValue]]:
-    """The unit's figures of the month and of the month before, by indicator id (one read)."""
-    prev_period = queries.previous_period(period)
-    rows = session.exec(select(DataValue).where(
-        DataValue.unit_id == unit.id, DataValue.period.in_([period, prev_period or period]))).all()
+    """The unit's figures of the month and of the month before, by indicator id (one read).
+    `populate_existing`: as committed now, even if the session holds an older copy (a save
+    reads under its lock, see `app.values.service`)."""
+    period, prev_period = er.period, er.previous
+    q = select(DataValue).where(DataValue.unit_id == er.unit.id,
+                                DataValue.period.in_([period, prev_period or period]))  # type: ignore[attr-defined]
+    rows = er.session.exec(q.execution_options(populate_existing=populate_existing)).all()
     current = {dv.indicator_id: dv for dv in rows if dv.period == period}
     previous = {dv.indicator_id: dv for dv in rows if dv.period == prev_period}
     return current, previous
 
 
-def _read_only(session: Session, principal: Principal, program: Program, unit: Unit, period: str) -> bool:
+def _read_only(er: EntryRequest) -> bool:
     """The month's figures are read-only: submitted, not the caller's to write, or the year closed."""
-    if not principal.can_write(unit) or not closing.is_open_for(session, program, unit):
+    if not er.can_write or not er.year_open:
         return True
-    submission = queries.get_submission(session, unit.id, period)
+    submission = queries.get_submission(er.session, er.unit.id, er.period)
     return submission is not None and submission.status == "submitted"
 
 
-def _page_context(session: Session, principal: Principal, program: Program, unit: Unit,
-                  period: str, views: list[FieldView] | None = None) -> dict[str, Any]:
+def _page_context(er: EntryRequest, views: list[FieldView] | None = None) -> dict[str, Any]:
+    session, principal, program, unit, period = er.session, er.principal, er.program, er.unit, er.period
     submission = queries.get_submission(session, unit.id, period)
     submitted = submission is not None and submission.status == "submitted"
-    year_open = closing.is_open_for(session, program, unit)
-    read_only = submitted or not principal.can_write(unit) or not year_open
+    year_open = er.year_open
+    read_only = submitted or not er.can_write or not year_open
     if views is None:
-        current, previous = _this_and_last_month(session, unit, period)
+        current, previous = _this_and_last_month(er)
         views = [_field_view(session, unit, period, ind, current.get(ind.id), previous.get(ind.id),
                              read_only)
-                 for ind in queries.entry_indicators(session, program, unit)]
+                 for ind in er.entered_here()]
     parent = session.get(Unit, unit.parent_id) if unit.parent_id else None
     child = next(iter(tree.children(session, unit, month_last_day(period), limit=1)), None)
     has_villages = child is not None and principal.can_write(child)
@@ -194,7 +189,7 @@ def _page_context(session: Session, principal: Principal, program: Program, unit
         "submitted": submitted, "read_only": read_only,
         "submitted_by": _user_name(session, submission.submitted_by_id) if submission else None,
         "reopened_by": _user_name(session, submission.reopened_by_id) if submission else None,
-        "can_submit": not submitted and principal.can_write(unit) and year_open,
+        "can_submit": not submitted and er.can_write and year_open,
         "can_reopen": submitted and principal.can_reopen(unit) and year_open,
         "year_open": year_open,
         "parent": parent if parent is not None and principal.can_read(parent) else None,
@@ -202,7 +197,7 @@ def _page_context(session: Session, principal: Principal, program: Program, unit
         "parent_label": unit_label(session, parent) if parent is not None else "",
         "has_villages": has_villages,
         "filled": sum(1 for v in views if v.current is not None),
-        "month": rules.month_of(period) if rules.parse_period(period) else None,
+        "month": er.month[1] if er.month else None,
     }
 
 
@@ -220,8 +215,8 @@ def entry_start(session: SessionDep, principal: WebUser, unit: str | None = None
 
 
 @router.get("/entry/{unit_code}/{period}")
-def entry_page(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
-               period: str) -> Response:
+def entry_page(request: Request, session: SessionDep, principal: WebUser, er: EntryDep,
+               unit_code: str, period: str) -> Response:
     """The month's form. Its title and content are kept per figures' generation and reader's
     rights (`app.core.generation`): a reader pays the session check, the token and the base
     template; the CSRF token, the one part of its own, is put in as it is served."""
@@ -232,7 +227,7 @@ def entry_page(request: Request, session: SessionDep, principal: WebUser, unit_c
            bool(user and user.can_edit_below), today_vn(), current_language())
     try:
         title, content = generation.pages.get_or_build(
-            stamp, key, lambda: _entry_parts(session, principal, unit_code, period, saved))
+            stamp, key, lambda: _entry_parts(er, saved))
     except _PeriodRefused as refused:
         return _period_error(request, refused.error)
     token = csrf_token(request)
@@ -244,14 +239,13 @@ def entry_page(request: Request, session: SessionDep, principal: WebUser, unit_c
 _CSRF_SLOT = "csrf-" + secrets.token_hex(16)
 
 
-def _entry_parts(session: Session, principal: Principal, unit_code: str, period: str,
-                 saved: bool) -> tuple[str, str]:
-    program, unit = _load(session, principal, unit_code, period)
+def _entry_parts(er: EntryRequest, saved: bool) -> tuple[str, str]:
+    er.resolve()
     try:
-        check_period(program, period)
+        er.check_period()
     except EntryError as e:
         raise _PeriodRefused(e) from None
-    ctx = {**_page_context(session, principal, program, unit, period), "saved": saved,
+    ctx = {**_page_context(er), "saved": saved,
            "request": None, "csrf_token": lambda _request: _CSRF_SLOT}
     return (render_block(templates.env, "values/entry.html", "title", **ctx),
             render_block(templates.env, "values/entry.html", "content", **ctx))
@@ -273,22 +267,21 @@ PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 @router.post("/entry/{unit_code}/{period}")
-def entry_page_post(request: Request, session: SessionDep, principal: WebUser, form: PostedForm,
-                    unit_code: str, period: str) -> Response:
+def entry_page_post(request: Request, er: EntryDep, form: PostedForm) -> Response:
     """The whole page as one form: all figures saved, or none (errors shown in place)."""
-    return _save_page(request, session, principal, unit_code, period, form)
+    return _save_page(request, er, form)
 
 
-def _save_page(request: Request, session: Session, principal: Principal, unit_code: str,
-               period: str, form: Any) -> Response:
-    program, unit = _load(session, principal, unit_code, period)
-    writable_unit(session, principal, unit_code)
-    indicators = queries.entry_indicators(session, program, unit)
+def _save_page(request: Request, er: EntryRequest, form: Any) -> Response:
+    program, unit = er.resolve()
+    er.require_write()
+    session, principal, period = er.session, er.principal, er.period
+    indicators = er.entered_here()
     codes = {i.code for i in indicators}
     page_errors: list[str] = []
     # A figure for an indicator this level does not enter: refuse the page, say why.
     posted = {k.split(".", 1)[0] for k in form if "." in k}
-    by_code = {i.code: i for i in queries.all_indicators(session, program)}
+    by_code = {i.code: i for i in er.indicators}
     for code in sorted(posted - codes):
         if code in by_code:
             try:
@@ -309,21 +302,19 @@ def _save_page(request: Request, session: Session, principal: Principal, unit_co
         return RedirectResponse(f"/entry/{unit.code}/{period}?saved=1", status_code=303)
     session.rollback()
     try:
-        check_period(program, period)
+        er.check_period()
     except EntryError as e:
         return render(request, "error.html", {"status": 422, "title": _("The request is not valid"),
                                                "detail": e.text()}, status_code=422)
-    views = _views_after_post(session, unit, period, fields)
-    ctx = _page_context(session, principal, program, unit, period, views)
+    views = _views_after_post(er, fields)
+    ctx = _page_context(er, views)
     return render(request, "values/entry.html", {**ctx, "saved": False, "page_errors": page_errors,
                                                  "not_saved": True}, status_code=422)
 
 
-def _views_after_post(session: Session, unit: Unit, period: str,
-                      fields: list[service.FieldInput]) -> list[FieldView]:
-    current = queries.values_for(session, unit.id, period)
-    prev_period = queries.previous_period(period)
-    previous = queries.values_for(session, unit.id, prev_period) if prev_period else {}
+def _views_after_post(er: EntryRequest, fields: list[service.FieldInput]) -> list[FieldView]:
+    session, unit, period = er.session, er.unit, er.period
+    current, previous = _this_and_last_month(er)
     views = []
     for f in fields:
         ind = f.indicator
@@ -341,10 +332,10 @@ def _views_after_post(session: Session, unit: Unit, period: str,
 
 
 @router.post("/entry/{unit_code}/{period}/submit")
-def submit(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+def submit(request: Request, session: SessionDep, principal: WebUser, er: EntryDep,
            period: str) -> Response:
-    program, unit = _load(session, principal, unit_code, period)
-    writable_unit(session, principal, unit_code)
+    program, unit = er.resolve()
+    er.require_write()
     try:
         service.submit_period(session, principal, program, unit, period)
     except EntryError as e:
@@ -355,9 +346,9 @@ def submit(request: Request, session: SessionDep, principal: WebUser, unit_code:
 
 
 @router.post("/entry/{unit_code}/{period}/reopen")
-def reopen(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+def reopen(request: Request, session: SessionDep, principal: WebUser, er: EntryDep,
            period: str) -> Response:
-    program, unit = _load(session, principal, unit_code, period)
+    program, unit = er.resolve()
     try:
         service.reopen_period(session, principal, program, unit, period)
     except PermissionError:
@@ -369,97 +360,82 @@ def reopen(request: Request, session: SessionDep, principal: WebUser, unit_code:
     return RedirectResponse(f"/entry/{unit.code}/{period}", status_code=303)
 
 
-def _indicator(session: Session, program: Program, code: str) -> Indicator:
-    for ind in queries.all_indicators(session, program):
-        if ind.code == code:
-            return ind
-    raise Problem(404, "Not Found", f"No indicator {code!r} in the program.")
-
-
-def _field_response(request: Request, view: FieldView, status: int = 200,
-                    session: Session | None = None, program: Program | None = None,
-                    unit: Unit | None = None, period: str = "") -> Response:
-    ctx: dict[str, Any] = {"f": view}
-    if session is not None and program is not None and unit is not None:
-        # Keep the page's "n of m filled" line current (an out-of-band swap).
-        ids = {i.id for i in queries.entry_indicators(session, program, unit)}
-        ctx["oob_filled"] = len(ids & set(queries.values_for(session, unit.id, period)))
-        ctx["oob_total"] = len(ids)
-    return render(request, "values/field.html", ctx, status_code=status)
-
-
 @router.get("/entry/{unit_code}/{period}/{code}")
-def field_get(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
-              period: str, code: str) -> Response:
+def field_get(request: Request, er: EntryDep, code: str) -> Response:
     """One field as stored now (htmx: "take theirs"); without htmx, the whole page."""
-    program, unit = _load(session, principal, unit_code, period)
+    program, unit = er.resolve()
     if not is_htmx(request):
-        return RedirectResponse(f"/entry/{unit.code}/{period}", status_code=303)
-    indicator = _indicator(session, program, code)
+        return RedirectResponse(f"/entry/{unit.code}/{er.period}", status_code=303)
+    indicator = er.indicator(code)
     try:
-        check_period(program, period)
-        check_figure(program, unit, indicator, period, Figure())
+        er.check_period()
+        check_figure(program, unit, indicator, er.period, Figure())
     except EntryError as e:
         return _period_error(request, e)
-    current, previous = (d.get(indicator.id) for d in _this_and_last_month(session, unit, period))
-    return _field_response(request, _field_view(session, unit, period, indicator, current, previous,
-                                                _read_only(session, principal, program, unit, period)))
+    current, previous = (d.get(indicator.id) for d in _this_and_last_month(er))
+    view = _field_view(er.session, unit, er.period, indicator, current, previous, _read_only(er))
+    return render(request, "values/field.html", {"f": view})
 
 
 @router.post("/entry/{unit_code}/{period}/{code}")
-def field_post(request: Request, session: SessionDep, principal: WebUser, form: PostedForm,
-               unit_code: str, period: str, code: str) -> Response:
+def field_post(request: Request, er: EntryDep, form: PostedForm, code: str) -> Response:
     """Save one figure: 200 with "saved", 422 with the error in place, 409 with both figures.
 
-    The answer is built before the commit, so once the figure is committed nothing is left that
-    could fail and answer 500 (no further database work)."""
-    program, unit = _load(session, principal, unit_code, period)
-    if not principal.can_write(unit):  # what `writable_unit` says, without reading the unit again
-        writable_unit(session, principal, unit_code)
-    indicators = queries.all_indicators(session, program)
-    indicator = next((i for i in indicators if i.code == code), None)
-    if indicator is None:
-        raise Problem(404, "Not Found", f"No indicator {code!r} in the program.")
+    One read of the unit, the program and its indicators (`EntryRequest`), and one of the
+    figures: under the figure's lock, the month and the month before, handed to `save_value`
+    as the row it would otherwise read again. The answer is built before the commit, so once
+    the figure is committed nothing is left that could fail and answer 500."""
+    program, unit = er.resolve()
+    er.require_write()
+    indicator = er.indicator(code)
     if not is_htmx(request):
         # Without JavaScript the field posts as part of the page.
-        return _save_page(request, session, principal, unit_code, period, form)
+        return _save_page(request, er, form)
+    session, period = er.session, er.period
     f = service.read_field(indicator, form)
-    prev_period = queries.previous_period(period)
-    previous = (queries.get_value(session, unit.id, indicator.id, prev_period)
-                if prev_period and rules.parse_period(period) else None)
+    rollup.lock_figures(session, [(unit.id, indicator.id)])  # before reading, as `save_value` would
+    current, last_month = _this_and_last_month(er, populate_existing=True)
+    previous = last_month.get(indicator.id)
     fig: Figure | None = None
     try:
         fig = parse_figure(indicator, f.raw)
-        result = service.save_value(session, principal, program, unit, indicator, period, fig,
-                                    expected_version=f.expected_version, via="web")
+        result = service.save_value(session, er.principal, program, unit, indicator, period, fig,
+                                    expected_version=f.expected_version, via="web",
+                                    existing=current.get(indicator.id))
     except (EntryError, Conflict) as e:
         session.rollback()
-        current = queries.get_value(session, unit.id, indicator.id, period)
-        view = _field_view(session, unit, period, indicator, current, previous, False)
-        view.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
-        if f.expected_version is not None:
-            view.version = f.expected_version
-        if isinstance(e, Conflict):
-            _mark_conflict(session, view, fig, e.current)
-            return _field_response(request, view, 409)
-        view.error, view.error_field = e.text(), e.field
-        return _field_response(request, view, 422)
+        return _field_refused(request, er, indicator, f, fig, previous, e)
     saved = _field_view(session, unit, period, indicator, result.data_value, previous, False)
     saved.saved = True
-    ids = {i.id for i in indicators if rules.enters(i, unit.depth)}  # the level's, as entry_indicators
-    filled = len(ids & set(queries.values_for(session, unit.id, period)))
+    ids = {i.id for i in er.entered_here()}
+    filled = (set(current) - {indicator.id}) | ({indicator.id} if result.data_value is not None else set())
     session.expire_on_commit = False  # the answer shows the objects as committed, unreloaded
     session.commit()
-    return render(request, "values/field.html", {"f": saved, "oob_filled": filled, "oob_total": len(ids)})
+    return render(request, "values/field.html", {"f": saved, "oob_filled": len(ids & filled),
+                                                 "oob_total": len(ids)})
+
+
+def _field_refused(request: Request, er: EntryRequest, indicator: Indicator, f: service.FieldInput,
+                   fig: Figure | None, previous: DataValue | None, e: EntryError | Conflict) -> Response:
+    """The field with my typed figure kept: 409 with both figures, or 422 with the error."""
+    current = queries.get_value(er.session, er.unit.id, indicator.id, er.period)
+    view = _field_view(er.session, er.unit, er.period, indicator, current, previous, False)
+    view.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
+    if f.expected_version is not None:
+        view.version = f.expected_version
+    if isinstance(e, Conflict):
+        _mark_conflict(er.session, view, fig, e.current)
+        return render(request, "values/field.html", {"f": view}, status_code=409)
+    view.error, view.error_field = e.text(), e.field
+    return render(request, "values/field.html", {"f": view}, status_code=422)
 
 
 @router.get("/entry/{unit_code}/{period}/{code}/history")
-def field_history(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
-                  period: str, code: str) -> Response:
+def field_history(request: Request, er: EntryDep, period: str, code: str) -> Response:
     """Who changed this figure, when, old → new, via web, API or import."""
-    program, unit = _load(session, principal, unit_code, period)
-    indicator = _indicator(session, program, code)
-    rows = audit_service.history(session, unit.id, indicator.id, period)
+    _program, unit = er.resolve()
+    indicator = er.indicator(code)
+    rows = audit_service.history(er.session, unit.id, indicator.id, period)
     ctx = {"unit": unit, "period": period, "indicator": indicator, "rows": rows,
            "text": lambda snap: display.entered_text(indicator, snap)}
     return render(request, "values/history.html", ctx, block="history")

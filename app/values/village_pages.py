@@ -18,30 +18,23 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
-from app.accounts.deps import Principal, WebUser, verify_csrf
+from app.accounts.deps import Principal, verify_csrf
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.core.templates import env, is_htmx, render
 from app.program import closing, rules
-from app.program.models import Indicator, Program
+from app.program.models import Indicator
+from app.rollup import service as rollup
 from app.units import tree
-from app.units.deps import readable_unit, writable_unit
+from app.units.deps import readable_unit
 from app.units.models import Unit
 from app.units.names import unit_label
 from app.units.time import month_last_day
 from app.values import queries, service
+from app.values.entry_request import EntryDep, EntryRequest
 from app.values.models import DataValue
 from app.values.pages import FieldView, PostedForm, _inputs_from, _mark_conflict, _period_error
-from app.values.rules import (
-    Conflict,
-    EntryError,
-    Figure,
-    check_figure,
-    check_period,
-    parse_figure,
-    snapshot,
-    year_open_for,
-)
+from app.values.rules import Conflict, EntryError, Figure, check_figure, parse_figure, snapshot, year_open_for
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
@@ -116,16 +109,16 @@ def _values_by_unit(session: Session, unit_ids: list[int], period: str | None
     return {(dv.unit_id, dv.indicator_id): dv for dv in rows}
 
 
-def build_grid(session: Session, principal: Principal, program: Program, commune: Unit,
-               period: str) -> Grid:
+def build_grid(er: EntryRequest) -> Grid:
     """The commune's villages in order, each with a cell per village-level indicator."""
+    session, principal, program, commune, period = er.session, er.principal, er.program, er.unit, er.period
     villages = tree.children(session, commune, month_last_day(period))
     if not villages:
         return Grid([])
-    indicators = queries.entry_indicators(session, program, villages[0])
+    indicators = er.entered_here(villages[0])
     ids = [v.id for v in villages if v.id is not None]
     current = _values_by_unit(session, ids, period)
-    previous = _values_by_unit(session, ids, queries.previous_period(period))
+    previous = _values_by_unit(session, ids, er.previous)
     states = {s.unit.id: s for s in queries.village_states(session, program, commune, period)}
     grid = Grid(indicators)
     reopened = closing.reopened_unit_ids(session, program) if program.closed_at else frozenset()
@@ -140,23 +133,16 @@ def build_grid(session: Session, principal: Principal, program: Program, commune
     return grid
 
 
-def _load(session: Session, principal: Principal, unit_code: str, period: str) -> tuple[Program, Unit]:
-    unit = readable_unit(session, principal, unit_code)
-    program = queries.program_for(session, period)
-    if program is None:
-        raise Problem(404, "Not Found", "No program.")
-    return program, unit
-
-
-def _page(request: Request, session: Session, principal: Principal, program: Program, unit: Unit,
-          period: str, grid: Grid | None = None, status: int = 200, **extra: Any) -> Response:
+def _page(request: Request, er: EntryRequest, grid: Grid | None = None, status: int = 200,
+          **extra: Any) -> Response:
+    session, program, unit, period = er.session, er.program, er.unit, er.period
     if unit.depth != 2:
         # Above a commune the units below are communes with pages of their own: a list.
         return render(request, "values/villages.html", {
             "unit": unit, "period": period, "periods": rules.program_periods(program),
             "states": queries.village_states(session, program, unit, period),
             "month": rules.month_of(period), "unit_label": unit_label(unit, session)})
-    grid = grid or build_grid(session, principal, program, unit, period)
+    grid = grid or build_grid(er)
     return render(request, "values/village_grid.html", {
         "unit": unit, "period": period, "program": program, "grid": grid,
         "periods": rules.program_periods(program), "month": rules.month_of(period),
@@ -167,33 +153,30 @@ def _page(request: Request, session: Session, principal: Principal, program: Pro
 
 
 @router.get("/entry/{unit_code}/{period}/villages")
-def villages_page(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
-                  period: str) -> Response:
-    program, unit = _load(session, principal, unit_code, period)
+def villages_page(request: Request, er: EntryDep) -> Response:
+    er.resolve()
     try:
-        check_period(program, period)
+        er.check_period()
     except EntryError as e:
         return _period_error(request, e)
-    return _page(request, session, principal, program, unit, period,
-                 saved=request.query_params.get("saved") == "1")
+    return _page(request, er, saved=request.query_params.get("saved") == "1")
 
 
 @router.post("/entry/{unit_code}/{period}/villages")
-def villages_post(request: Request, session: SessionDep, principal: WebUser, form: PostedForm,
-                  unit_code: str, period: str) -> Response:
+def villages_post(request: Request, er: EntryDep, form: PostedForm) -> Response:
     """Every village's figures as one form: all saved, or none (errors shown in place)."""
-    return _save_grid(request, session, principal, unit_code, period, form)
+    return _save_grid(request, er, form)
 
 
-def _save_grid(request: Request, session: Session, principal: Principal, unit_code: str,
-               period: str, form: Any) -> Response:
-    program, unit = _load(session, principal, unit_code, period)
-    writable_unit(session, principal, unit_code)
+def _save_grid(request: Request, er: EntryRequest, form: Any) -> Response:
+    program, unit = er.resolve()
+    er.require_write()
+    session, principal, period = er.session, er.principal, er.period
     try:
-        check_period(program, period)
+        er.check_period()
     except EntryError as e:
         return _period_error(request, e)
-    grid = build_grid(session, principal, program, unit, period)
+    grid = build_grid(er)
     posted: list[tuple[VillageRow, list[service.FieldInput]]] = []
     ok, page_errors = True, []
     for row in grid.rows:
@@ -213,7 +196,7 @@ def _save_grid(request: Request, session: Session, principal: Principal, unit_co
         session.commit()
         return RedirectResponse(f"/entry/{unit.code}/{period}/villages?saved=1", status_code=303)
     session.rollback()
-    grid = build_grid(session, principal, program, unit, period)
+    grid = build_grid(er)
     by_village = {r.village.id: r for r in grid.rows}
     for row, fields in posted:
         shown = by_village[row.village.id]
@@ -226,8 +209,7 @@ def _save_grid(request: Request, session: Session, principal: Principal, unit_co
                 cell.error, cell.error_field = f.error.text(), f.error.field
             if f.conflict is not None:
                 _mark_conflict(session, cell, f.figure, f.conflict)
-    return _page(request, session, principal, program, unit, period, grid, status=422,
-                 not_saved=True, page_errors=page_errors)
+    return _page(request, er, grid, status=422, not_saved=True, page_errors=page_errors)
 
 
 def _village_of(session: Session, principal: Principal, commune: Unit, village_code: str) -> Unit:
@@ -237,62 +219,65 @@ def _village_of(session: Session, principal: Principal, commune: Unit, village_c
     return village
 
 
-def _indicator(session: Session, program: Program, code: str) -> Indicator:
-    for ind in queries.all_indicators(session, program):
-        if ind.code == code:
-            return ind
-    raise Problem(404, "Not Found", f"No indicator {code!r} in the program.")
-
-
 def _cell_response(request: Request, cell: CellView, status: int = 200) -> Response:
     return render(request, "values/cell.html", {"c": cell}, status_code=status)
 
 
+def _village_figures(er: EntryRequest, village: Unit, indicator: Indicator, *, locked: bool = False
+                     ) -> tuple[DataValue | None, DataValue | None]:
+    """The village's figure of the month and of the month before (one read; `locked`: as
+    committed now, read under the figure's lock by a save)."""
+    months = [er.period, er.previous] if er.previous else [er.period]
+    rows = er.session.exec(select(DataValue).where(
+        DataValue.unit_id == village.id, DataValue.indicator_id == indicator.id,
+        DataValue.period.in_(months)).execution_options(populate_existing=locked)).all()  # type: ignore[attr-defined]
+    by_month = {dv.period: dv for dv in rows}
+    return by_month.get(er.period), by_month.get(er.previous) if er.previous else None
+
+
 @router.get("/entry/{unit_code}/{period}/villages/{village_code}/{code}")
-def cell_get(request: Request, session: SessionDep, principal: WebUser, unit_code: str, period: str,
-             village_code: str, code: str) -> Response:
+def cell_get(request: Request, er: EntryDep, village_code: str, code: str) -> Response:
     """One cell as stored now (htmx: "take theirs"); without htmx, the whole page."""
-    program, commune = _load(session, principal, unit_code, period)
+    program, commune = er.resolve()
+    session, principal, period = er.session, er.principal, er.period
     if not is_htmx(request):
         return RedirectResponse(f"/entry/{commune.code}/{period}/villages", status_code=303)
     village = _village_of(session, principal, commune, village_code)
-    indicator = _indicator(session, program, code)
+    indicator = er.indicator(code)
     try:
         check_figure(program, village, indicator, period, Figure())
     except EntryError as e:
         return _period_error(request, e)
     read_only = queries.is_submitted(session, village.id, period) or not principal.can_write(village) \
         or not closing.is_open_for(session, program, village)
-    prev = queries.previous_period(period)
-    cell = _cell(commune, period, village, indicator, queries.get_value(session, village.id, indicator.id, period),
-                 queries.get_value(session, village.id, indicator.id, prev) if prev else None, read_only)
-    return _cell_response(request, cell)
+    current, previous = _village_figures(er, village, indicator)
+    return _cell_response(request, _cell(commune, period, village, indicator, current, previous, read_only))
 
 
 @router.post("/entry/{unit_code}/{period}/villages/{village_code}/{code}")
-def cell_post(request: Request, session: SessionDep, principal: WebUser, form: PostedForm,
-              unit_code: str, period: str, village_code: str, code: str) -> Response:
+def cell_post(request: Request, er: EntryDep, form: PostedForm, village_code: str, code: str) -> Response:
     """Save one cell: 200 with "saved", 422 with the error in place, 409 with both figures."""
-    program, commune = _load(session, principal, unit_code, period)
+    program, commune = er.resolve()
     if not is_htmx(request):
-        return _save_grid(request, session, principal, unit_code, period, form)
-    writable_unit(session, principal, unit_code)
+        return _save_grid(request, er, form)
+    er.require_write()
+    session, principal, period = er.session, er.principal, er.period
     village = _village_of(session, principal, commune, village_code)
-    writable_unit(session, principal, village_code)
-    indicator = _indicator(session, program, code)
+    if not principal.can_write(village):
+        raise Problem(403, "Forbidden", f"You may read unit {village_code!r} but not change its data.")
+    indicator = er.indicator(code)
     f = service.read_field(indicator, Prefixed(form, f"{village.code}."))
-    prev = queries.previous_period(period)
-    previous = queries.get_value(session, village.id, indicator.id, prev) if prev and rules.parse_period(period) else None
-    cell = _cell(commune, period, village, indicator,
-                 queries.get_value(session, village.id, indicator.id, period), previous, False)
+    rollup.lock_figures(session, [(village.id, indicator.id)])  # before reading, as `save_value` would
+    current, previous = _village_figures(er, village, indicator, locked=True)
+    cell = _cell(commune, period, village, indicator, current, previous, False)
     cell.inputs = {k: str(v) if v is not None else "" for k, v in f.raw.items()}
     if f.expected_version is not None:
         cell.version = f.expected_version
     fig: Figure | None = None
     try:
         fig = parse_figure(indicator, f.raw)
-        service.save_value(session, principal, program, village, indicator, period, fig,
-                           expected_version=f.expected_version, via="web")
+        result = service.save_value(session, principal, program, village, indicator, period, fig,
+                                    expected_version=f.expected_version, via="web", existing=current)
     except EntryError as e:
         session.rollback()
         cell.error, cell.error_field = e.text(), e.field
@@ -303,8 +288,7 @@ def cell_post(request: Request, session: SessionDep, principal: WebUser, form: P
         return _cell_response(request, cell, 409)
     # The answer is built before the commit, so a save that committed needs nothing more from
     # the database and cannot answer 500 afterwards.
-    saved = _cell(commune, period, village, indicator,
-                  queries.get_value(session, village.id, indicator.id, period), previous, False)
+    saved = _cell(commune, period, village, indicator, result.data_value, previous, False)
     saved.saved = True
     response = _cell_response(request, saved)
     session.commit()
@@ -315,17 +299,16 @@ def cell_post(request: Request, session: SessionDep, principal: WebUser, form: P
 
 
 @router.get("/entry/{unit_code}/{period}/submit")
-def submit_confirm(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
-                   period: str) -> Response:
+def submit_confirm(request: Request, session: SessionDep, er: EntryDep, period: str) -> Response:
     """The step before submitting: what is still empty, and one button that says what it does."""
-    program, unit = _load(session, principal, unit_code, period)
-    writable_unit(session, principal, unit_code)
+    program, unit = er.resolve()
+    er.require_write()
     try:
-        check_period(program, period)
+        er.check_period()
     except EntryError as e:
         return _period_error(request, e)
     values = queries.values_for(session, unit.id, period)
-    indicators = queries.entry_indicators(session, program, unit)
+    indicators = er.entered_here()
     states = queries.village_states(session, program, unit, period)
     return render(request, "values/submit.html", {
         "unit": unit, "period": period, "program": program, "month": rules.month_of(period),

@@ -1,6 +1,8 @@
 """Browser tests: a real uvicorn server on a free loopback port, against its own database (a
-SQLite file, or a private PostgreSQL database when TEST_DATABASE_URL names a PostgreSQL server;
-migrated and seeded with the demo accounts on start), driven by Debian's headless Chromium.
+SQLite file, or a private PostgreSQL database when TEST_DATABASE_URL names a PostgreSQL server),
+driven by Debian's headless Chromium. A server without demo figures starts on a copy of the
+run's seeded database (tests/databases.py: no migrating and seeding at each start); one with
+demo figures migrates and seeds its empty database on start, as a real deployment does.
 
 Fixtures: `live_server` (base URL), `browser` (Playwright Browser), `page_as("tinh.nhaplieu")`
 → a signed-in Page at phone size (390×844). Mark tests `@pytest.mark.browser`.
@@ -19,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from app.accounts.demo import DEMO_PASSWORD
-from tests.databases import drop_database, new_database_url
+from tests.databases import drop_database, has_template, new_database_url, seeded_copy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -38,23 +40,28 @@ def _free_port() -> int:
 def app_server(name: str, *, demo_values: bool = False, wait_s: float = 60, demo_2026: bool = False
                ) -> Iterator[str]:
     """A real uvicorn server on a free loopback port with a database of its own (a SQLite file, or
-    a private PostgreSQL database when TEST_DATABASE_URL names a server), migrated and seeded with
-    the demo accounts (and the demo figures if `demo_values`) on start. Yields its base URL."""
+    a private PostgreSQL database when TEST_DATABASE_URL names a server), holding the demo
+    accounts (and the demo figures if `demo_values`): a copy of the run's seeded database, or,
+    with demo figures or the 2026 program, an empty one migrated and seeded on start. Yields its
+    base URL. It runs with ENVIRONMENT=test (the cheap password hashing of the suite: the
+    browser tests sign in over a hundred times)."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Chromium is not installed")
     tmp = Path(tempfile.mkdtemp(prefix=f"mttq-{name}-"))
     port = _free_port()
     pg_admin_url = os.environ.get("TEST_DATABASE_URL", "")
-    if pg_admin_url.startswith("postgresql"):
+    if not demo_values and not demo_2026 and has_template():
+        db_url, db_name = seeded_copy(f"mttq_{name}", tmp)
+    elif pg_admin_url.startswith("postgresql"):
         db_url, db_name = new_database_url(pg_admin_url, f"mttq_{name}")
     else:
         db_name, db_url = None, f"sqlite:///{tmp / (name + '.db')}"
-    env = {**os.environ, "DATABASE_URL": db_url, "ENVIRONMENT": "local",
+    env = {**os.environ, "DATABASE_URL": db_url, "ENVIRONMENT": "test",
            "SEED_DEMO_USERS": "true", "SEED_DEMO_VALUES": "true" if demo_values else "false",
            # The demo 2026 program on the two-tier tree only where a test asks for it.
            "SEED_DEMO_2026": "true" if demo_2026 else "false",
-           # Every browser test signs in from 127.0.0.1: lift the per-address sign-in limit.
-           "LOGIN_RATE_LIMIT": "1000/minute",
+           # Every browser test signs in from 127.0.0.1: no per-address sign-in limit.
+           "LOGIN_RATE_LIMIT_ENABLED": "false",
            "SECRET_KEY": "browser-test-secret-key-not-for-production"}
     log = (tmp / "server.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
@@ -94,6 +101,11 @@ def signed_in_page(browser, base_url: str, username: str, viewport: dict | None 
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
     return ctx, page
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _seeded_template(engine) -> None:
+    """The run's seeded database exists (and is kept as the template) before any server starts."""
 
 
 @pytest.fixture(scope="session")
