@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.units.models import Unit
+from app.units.models import Unit, UnitSuccessor
 from app.units.time import in_force_clause
 
 TREE_ORDER = (Unit.sort_order, Unit.name, Unit.id)
@@ -58,3 +58,29 @@ def subtree(session: Session, root: Unit, day: date | None = None, *, include_ro
     if day is not None:
         q = q.where(in_force_clause(day))
     return list(session.exec(q.order_by(Unit.depth, *TREE_ORDER)).all())
+
+
+def predecessors(session: Session, unit: Unit) -> list[Unit]:
+    """The units `unit` came from, followed backwards over `unit_successor` to the end: those
+    merged into it or renamed to it, and those it was split from; then theirs, and so on. The
+    nearest first; `unit` itself never (a cycle in the links stops where it closes)."""
+    seen: dict[int, Unit] = {}
+    frontier = [unit.id]
+    while frontier:
+        into = select(UnitSuccessor.from_unit_id).where(
+            col(UnitSuccessor.to_unit_id).in_(frontier), UnitSuccessor.kind != "split_from")
+        split = select(UnitSuccessor.to_unit_id).where(
+            col(UnitSuccessor.from_unit_id).in_(frontier), UnitSuccessor.kind == "split_from")
+        ids = set(session.exec(into).all()) | set(session.exec(split).all())
+        ids -= {unit.id, *seen}
+        if not ids:
+            break
+        found = session.exec(select(Unit).where(col(Unit.id).in_(ids)).order_by(Unit.depth, *TREE_ORDER)).all()
+        seen.update((u.id, u) for u in found)
+        frontier = [u.id for u in found]
+    return list(seen.values())
+
+
+def outermost(units: list[Unit]) -> list[Unit]:
+    """The units of `units` not inside another's subtree (the roots of what they cover together)."""
+    return [u for u in units if not any(o.id != u.id and u.path.startswith(o.path) for o in units)]
