@@ -49,7 +49,8 @@ def test_lao_cai_switches_to_2023_and_sees_yen_bai(browser, years_server):
         page.screenshot(path="/tmp/years-lao-cai-2023.png", full_page=False)
         page.locator("#ind-CT17 h2 a").click()  # the drill-down, swapped in by htmx
         page.wait_for_url(re.compile(r"/dashboard/15/CT17\?period=2023-[^&]+&year=2023"))
-        expect(page.locator("h1")).to_contain_text("Yên Bái")
+        expect(page.locator(".breadcrumb [aria-current=page]")).to_contain_text("Yên Bái")
+        expect(page.locator("h1")).to_contain_text("Cuộc giám sát")
         assert page.evaluate(NO_SIDEWAYS)
     finally:
         ctx.close()
