@@ -34,7 +34,7 @@ class Principal:
     token: ApiToken | None = None
     token_writes: bool = False
     web_session: UserSession | None = None  # the sign-in this request came with
-    predecessors: tuple[Unit, ...] = ()  # the units `unit` came from (outermost only), nearest first
+    predecessors: tuple[Unit, ...] = ()  # the units `unit` came from (outermost only), shallowest first
 
     @property
     def read_roots(self) -> tuple[Unit, ...]:
@@ -81,7 +81,7 @@ class Principal:
 
     def home_in(self, root: Unit) -> Unit | None:
         """The caller's place in the tree under `root` (a program's tree): its unit when it lies
-        there, else its nearest predecessor that does; None when neither does."""
+        there, else its first predecessor that does; None when neither does."""
         return next((u for u in self.read_roots if u.path.startswith(root.path)), None)
 
     def figures_unit(self, unit: Unit) -> Unit:

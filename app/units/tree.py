@@ -8,6 +8,7 @@ come in the tree's order (sort order, name, id).
 from datetime import date
 from typing import Any
 
+from sqlalchemy import union
 from sqlmodel import Session, col, select
 
 from app.units.models import Unit, UnitSuccessor
@@ -62,23 +63,21 @@ def subtree(session: Session, root: Unit, day: date | None = None, *, include_ro
 
 def predecessors(session: Session, unit: Unit) -> list[Unit]:
     """The units `unit` came from, followed backwards over `unit_successor` to the end: those
-    merged into it or renamed to it, and those it was split from; then theirs, and so on. The
-    nearest first; `unit` itself never (a cycle in the links stops where it closes)."""
-    seen: dict[int, Unit] = {}
-    frontier = [unit.id]
+    merged into it or renamed to it, and those it was split from; then theirs, and so on (one
+    small query per step back, then one for the units). Shallow levels first, each level in the
+    tree's order; `unit` itself never (a cycle in the links stops where it closes)."""
+    seen: set[int] = set()
+    frontier = {unit.id}
     while frontier:
         into = select(UnitSuccessor.from_unit_id).where(
             col(UnitSuccessor.to_unit_id).in_(frontier), UnitSuccessor.kind != "split_from")
         split = select(UnitSuccessor.to_unit_id).where(
             col(UnitSuccessor.from_unit_id).in_(frontier), UnitSuccessor.kind == "split_from")
-        ids = set(session.exec(into).all()) | set(session.exec(split).all())
-        ids -= {unit.id, *seen}
-        if not ids:
-            break
-        found = session.exec(select(Unit).where(col(Unit.id).in_(ids)).order_by(Unit.depth, *TREE_ORDER)).all()
-        seen.update((u.id, u) for u in found)
-        frontier = [u.id for u in found]
-    return list(seen.values())
+        frontier = set(session.execute(union(into, split)).scalars().all()) - seen - {unit.id}
+        seen |= frontier
+    if not seen:
+        return []
+    return list(session.exec(select(Unit).where(col(Unit.id).in_(seen)).order_by(Unit.depth, *TREE_ORDER)).all())
 
 
 def outermost(units: list[Unit]) -> list[Unit]:
