@@ -240,6 +240,9 @@ def test_new_commune_does_not_write_the_2023_figures_it_absorbed(login, db):
     before = db.exec(select(func.count()).select_from(DataValue)).one()
     r = c.post("/entry/04720/2023-03/CT17", data={"CT17.value": "9", "CT17.version": "1"}, headers=HX)
     assert r.status_code == 403
+    # Its own code of 2023 (the former Xã Cảm Nhân, 04726 too, which it absorbed) is refused alike.
+    r = c.post("/entry/04726/2023-03/CT17", data={"CT17.value": "9", "CT17.version": "0"}, headers=HX)
+    assert r.status_code == 403 and "không được thay đổi" in r.text
     r = c.post("/api/v1/data-values", json={"dataValues": [
         {"orgUnit": "04720", "dataElement": "CT17", "period": "2023-04", "value": 9}]})
     assert r.status_code in (403, 422)
