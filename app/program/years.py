@@ -66,11 +66,6 @@ class PageProgram:
     def year(self) -> int:
         return self.program.year
 
-    @property
-    def query(self) -> str:
-        """What links of the page add to keep the year: "year=2023"."""
-        return f"year={self.program.year}"
-
 
 def page_program(session: Session, principal: Principal, raw_year: str | None,
                  today: date | None = None) -> PageProgram:
@@ -80,7 +75,7 @@ def page_program(session: Session, principal: Principal, raw_year: str | None,
     fallback = default_of(programs, today or today_vn())
     if fallback is None:
         raise Problem(404, "Not Found", _("No work program has been set up yet."))
-    chosen, error = fallback, None
+    shown, error = fallback, None
     text = (raw_year or "").strip()
     if text:
         asked = next((p for p in programs if text.isdigit() and len(text) == 4 and p.year == int(text)), None)
@@ -88,10 +83,10 @@ def page_program(session: Session, principal: Principal, raw_year: str | None,
             error = _("There is no program of {year} that you can read; showing {shown} instead.",
                       year=text[:8], shown=fallback.year)
         else:
-            chosen = asked
-    root = session.get_one(Unit, chosen.root_unit_id)
+            shown = asked
+    root = session.get_one(Unit, shown.root_unit_id)
     home = principal.home_in(root) or root
-    return PageProgram(program=chosen, home=home, years=[p.year for p in programs],
+    return PageProgram(program=shown, home=home, years=[p.year for p in programs],
                        chosen=bool(text) and error is None, error=error)
 
 
