@@ -80,7 +80,7 @@ def test_drill_lists_districts_as_a_full_page(login, put):
     assert "<html" in r.text
     text = _text(r.text)
     assert "Yên Bình" in text and "Văn Yên" in text
-    assert 'href="/dashboard/141/CT14?period=2023-Q1"' in r.text
+    assert 'href="/dashboard/141/CT14?period=2023-Q1&amp;year=2023"' in r.text
 
 
 def test_drill_by_htmx_returns_the_fragment_only(login):

@@ -97,7 +97,7 @@ def test_scorecard_page_links_each_cell_to_the_drill_down(login, put):
     assert r.text.count('<tr data-unit="') == DISTRICTS
     first = r.text.split('<tr data-unit="')[1]
     assert first.startswith("141")  # sorted by CT14, largest first
-    assert 'href="/dashboard/15/CT14?period=2023-01#u-141"' in r.text
+    assert 'href="/dashboard/15/CT14?period=2023-01&amp;year=2023#u-141"' in r.text
     assert "Số liệu riêng của Yên Bái" in r.text and "Yên Bái, toàn địa bàn" in r.text
     assert 'aria-sort="descending"' in r.text
 

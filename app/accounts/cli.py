@@ -13,7 +13,16 @@ from app.accounts.security import hash_password, new_temporary_password
 from app.accounts.service import USERNAME_RE
 from app.core.db import engine
 from app.core.migrate import upgrade_to_head
+from app.core.time import today_vn
 from app.units.models import Unit
+from app.units.time import unit_by_code_on
+
+
+def admin_unit(session: Session, code: str) -> Unit | None:
+    """The unit an administrator is created for: the one carrying `code` today in Việt Nam (a
+    code may name several units over the years: 15 was Yên Bái until 30/06/2025 and is Lào Cai
+    from 01/07/2025)."""
+    return unit_by_code_on(session, code, today_vn())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,9 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         print("Username: 3-64 lowercase letters, digits, dot, dash, underscore.", file=sys.stderr)
         return 2
     with Session(engine) as session:
-        unit = session.exec(select(Unit).where(Unit.code == args.unit)).first()
+        unit = admin_unit(session, args.unit)
         if unit is None:
-            print(f"No unit with code {args.unit!r}.", file=sys.stderr)
+            known = session.exec(select(Unit.id).where(Unit.code == args.unit)).first() is not None
+            print(f"No unit with code {args.unit!r}" + (" in force today." if known else "."), file=sys.stderr)
             return 2
         if session.exec(select(User).where(User.username == username)).first():
             print(f"The username {username!r} is taken.", file=sys.stderr)

@@ -20,6 +20,7 @@ from app.core.db import SessionDep, is_busy, is_sqlite
 from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.time import utcnow
+from app.units import tree
 from app.units.models import Unit
 
 # `last_used_at` is written at most this often per token, so reads stay reads.
@@ -113,10 +114,17 @@ def _require_changed_password(request: Request, user: User) -> None:
         raise PasswordChangeRequired()
 
 
+def _predecessors(session: SessionDep, unit: Unit) -> tuple[Unit, ...]:
+    """The roots of the predecessors' subtrees the principal also reads, read once per request
+    (a few small queries over `unit_successor`); those inside another's subtree are left out."""
+    return tuple(tree.outermost([u for u in tree.predecessors(session, unit) if not u.path.startswith(unit.path)]))
+
+
 def _principal_for_user(session: SessionDep, user: User, via: str,
                         web_session: UserSession | None = None) -> Principal:
     unit = session.get_one(Unit, user.unit_id)
-    return Principal(unit=unit, role=user.role, via=via, user=user, web_session=web_session)
+    return Principal(unit=unit, role=user.role, via=via, user=user, web_session=web_session,
+                     predecessors=_predecessors(session, unit))
 
 
 def optional_web_user(request: Request, session: SessionDep) -> Principal | None:
@@ -170,7 +178,7 @@ def _token_principal(session: SessionDep, secret: str) -> Principal:
         session.commit()
     unit = session.get_one(Unit, token.unit_id)
     return Principal(unit=unit, role="token", via="api", token=token,
-                     token_writes=token.mode == "write")
+                     token_writes=token.mode == "write", predecessors=_predecessors(session, unit))
 
 
 __all__ = ["ApiCaller", "LoginRequired", "OptionalWebUser", "Principal", "WebUser", "csrf_token",

@@ -1,12 +1,20 @@
 """Who is calling, as one value: a web session's user or an API token, with its unit.
 
 Scope rule (the unit subtree is the `Unit.path` prefix):
-- everyone reads its unit's subtree and nothing else;
-- an admin writes (and manages users and tokens in) its whole subtree;
+- everyone reads its unit's subtree, and the subtrees of its unit's predecessors (the units it
+  came from over `unit_successor`, transitively: the Lào Cai province of 2025 reads the whole
+  Yên Bái tree of 2023; a new commune reads the former communes it absorbed and their villages),
+  and nothing else;
+- an admin writes (and manages users and tokens in) its whole subtree; a province-level admin
+  also writes its predecessors' trees (to correct a past year); users and tokens stay its own;
 - an editor writes its own unit, and the units below when `can_edit_below`;
 - a viewer writes nothing;
-- a token reads its unit's subtree and, when its mode is `write`, writes it; it never
-  administers.
+- a token reads what its unit reads and, when its mode is `write`, writes its unit's subtree;
+  it never administers.
+
+The predecessors are read once, when the principal is built for a request
+(`app.accounts.deps`, through `app.units.tree.predecessors`); every check is then a few string
+prefix tests.
 
 Its own module (no FastAPI, no database) so that services may take a `Principal` without
 importing the request dependencies that build one (`app.accounts.deps`).
@@ -26,6 +34,16 @@ class Principal:
     token: ApiToken | None = None
     token_writes: bool = False
     web_session: UserSession | None = None  # the sign-in this request came with
+    predecessors: tuple[Unit, ...] = ()  # the units `unit` came from (outermost only), shallowest first
+
+    @property
+    def read_roots(self) -> tuple[Unit, ...]:
+        """The roots of the subtrees the caller reads: its unit, then its predecessors."""
+        return (self.unit, *self.predecessors)
+
+    @property
+    def read_paths(self) -> tuple[str, ...]:
+        return tuple(u.path for u in self.read_roots)
 
     @property
     def user_id(self) -> int | None:
@@ -36,11 +54,18 @@ class Principal:
         return self.token.id if self.token else None
 
     def can_read(self, unit: Unit) -> bool:
+        return unit.path.startswith(self.read_paths)
+
+    def in_own_subtree(self, unit: Unit) -> bool:
         return unit.path.startswith(self.unit.path)
 
+    def administers_predecessors(self) -> bool:
+        """A province-level administrator (not a token) also keeps its predecessors' trees."""
+        return self.role == "admin" and self.token is None and self.unit.parent_id is None
+
     def can_write(self, unit: Unit) -> bool:
-        if not self.can_read(unit):
-            return False
+        if not self.in_own_subtree(unit):
+            return self.administers_predecessors() and self.can_read(unit)
         if self.token is not None:
             return self.token_writes
         if self.role == "admin":
@@ -52,16 +77,25 @@ class Principal:
     def can_follow(self, unit: Unit) -> bool:
         """Reading a unit's plan of tasks: plans in the caller's subtree, and the plans of the
         units above it, which are the program the caller follows."""
-        return self.can_read(unit) or self.unit.path.startswith(unit.path)
+        return self.can_read(unit) or any(p.startswith(unit.path) for p in self.read_paths)
+
+    def home_in(self, root: Unit) -> Unit | None:
+        """The caller's place in the tree under `root` (a program's tree): its unit when it lies
+        there, else its first predecessor that does; None when neither does."""
+        return next((u for u in self.read_roots if u.path.startswith(root.path)), None)
 
     def figures_unit(self, unit: Unit) -> Unit:
         """Whose figures to show on a page about `unit` (a plan the caller follows): the unit's
-        own where the caller may read them, else the caller's unit. The one rule for pages, as
-        `can_read` is for the API: figures of units outside the caller's subtree never show."""
-        return unit if self.can_read(unit) else self.unit
+        own where the caller may read them, else the caller's place in that unit's tree (its unit,
+        or the predecessor that lies there). The one rule for pages, as `can_read` is for the
+        API: figures of units outside what the caller reads never show."""
+        if self.can_read(unit):
+            return unit
+        return next((u for u in self.read_roots if u.path.startswith(unit.path)), self.unit)
 
     def can_admin(self, unit: Unit) -> bool:
-        return self.role == "admin" and self.token is None and self.can_read(unit)
+        """Managing users and tokens: an administrator's own subtree."""
+        return self.role == "admin" and self.token is None and self.in_own_subtree(unit)
 
     def can_reopen(self, unit: Unit) -> bool:
         """Reopening a submitted month belongs to the level above the unit."""

@@ -19,10 +19,10 @@ from app.api.common import (
     SubtreeParam,
     UnitParam,
     filter_unit_indicator_period,
-    in_subtree,
     page,
     period_bounds,
     problems,
+    scope_clause,
     scope_root,
 )
 from app.audit.models import AuditLog
@@ -96,7 +96,7 @@ def list_audit(
             .outerjoin(Indicator, Indicator.id == AuditLog.indicator_id)
             .outerjoin(User, User.id == AuditLog.user_id)
             .outerjoin(ApiToken, ApiToken.id == AuditLog.token_id)
-            .where(in_subtree(Unit.path, root)))
+            .where(scope_clause(Unit.path, principal, root)))
     stmt = filter_unit_indicator_period(stmt, AuditLog, exact, indicator, lo, hi)
     if since is not None:
         stmt = stmt.where(AuditLog.at >= parse_since(since))

@@ -6,7 +6,7 @@ from fastapi import Depends, Path, Query
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, select
 from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
@@ -193,12 +193,24 @@ def in_subtree(column_path: Any, unit: Unit) -> ColumnElement[bool]:
     return column_path.like(unit.path + "%")
 
 
+def in_scope(column_path: Any, principal: Principal) -> ColumnElement[bool]:
+    """SQL: the unit whose path is `column_path` is one the caller reads (its subtree and its
+    predecessors' subtrees, `Principal.read_paths`)."""
+    return or_(*(column_path.like(path + "%") for path in principal.read_paths))
+
+
 def scope_root(session: Session, principal: Principal, unit: str | None, subtree: str | None
-               ) -> tuple[Unit | None, Unit]:
-    """(exact unit or None, subtree root) for a list filter, both within the caller's scope."""
+               ) -> tuple[Unit | None, Unit | None]:
+    """(exact unit or None, subtree root or None: all the caller reads) for a list filter, both
+    within the caller's scope."""
     exact = readable_unit(session, principal, unit) if unit is not None else None
-    root = readable_unit(session, principal, subtree) if subtree is not None else principal.unit
+    root = readable_unit(session, principal, subtree) if subtree is not None else None
     return exact, root
+
+
+def scope_clause(column_path: Any, principal: Principal, root: Unit | None) -> ColumnElement[bool]:
+    """SQL: within `root`'s subtree, or (None) within all the caller reads."""
+    return in_subtree(column_path, root) if root is not None else in_scope(column_path, principal)
 
 
 def filter_unit_indicator_period(stmt: Any, model: Any, exact: Unit | None, indicator: str | None,

@@ -46,8 +46,8 @@ def get_completeness(
                                  json_schema_extra=MONTH_PATTERN)],
 ) -> CompletenessOut:
     """Per level below the unit: how many units submitted the month, and which have not."""
-    u = readable_unit(session, principal, unit)
     pr = parse_period_range(period)
+    u = readable_unit(session, principal, unit, year=pr.year)
     if pr.kind != "month":
         raise Problem(422, "Unprocessable Content", f"Completeness is per month: send `period` as YYYY-MM, "
                       f"e.g. {pr.end}.", errors=[{"loc": ["query", "period"], "msg": "not a month",

@@ -22,11 +22,11 @@ from app.api.common import (
     SubtreeParam,
     UnitParam,
     filter_unit_indicator_period,
-    in_subtree,
     inline_schema,
     page,
     period_bounds,
     problems,
+    scope_clause,
     scope_root,
 )
 from app.core.db import SessionDep, begin_write
@@ -77,7 +77,7 @@ def data_values_query(session: Session, principal: Principal, unit: str | None, 
     stmt = (select(DataValue, Unit.code, Indicator.code)
             .join(Unit, Unit.id == DataValue.unit_id)
             .join(Indicator, Indicator.id == DataValue.indicator_id)
-            .where(in_subtree(Unit.path, root)))
+            .where(scope_clause(Unit.path, principal, root)))
     return filter_unit_indicator_period(stmt, DataValue, exact, indicator, lo, hi)
 
 

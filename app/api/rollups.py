@@ -12,12 +12,12 @@ from app.api.common import (
     code_query,
     parse_period_range,
     problems,
-    program_for_year,
 )
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.program.models import Program
 from app.program.periods import PeriodRange
+from app.program.years import api_program
 from app.rollup import service as rollup
 from app.rollup.types import Figure, IndicatorResult, TargetResult
 from app.units.deps import readable_unit
@@ -121,9 +121,9 @@ def compute(session: Session, principal: Principal, unit_code: str, period_text:
             indicator: str | None, children: bool,
             ) -> tuple[Unit, Program, PeriodRange, list[IndicatorRollupOut]]:
     """The roll-up of `unit_code` over the period, as API rows (shared with the exports)."""
-    unit = readable_unit(session, principal, unit_code)
     period = parse_period_range(period_text)
-    program = program_for_year(session, period.year)
+    unit = readable_unit(session, principal, unit_code, year=period.year)
+    program = api_program(session, principal, period.year)
     kids: list[tuple[Unit, list[IndicatorResult]]] = []
     if children and indicator is None:
         results, kids = rollup.dashboard(session, unit, period, program)  # every child in one pass

@@ -10,12 +10,13 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from app.accounts.deps import ApiCaller, Principal
-from app.api.common import API_AUTH, Page, PagingDep, code_query, in_subtree, page, problems
+from app.api.common import API_AUTH, Page, PagingDep, code_query, in_scope, page, problems
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.core.time import today_vn
 from app.program.models import Indicator, Program, Task, TaskIndicator
 from app.program.service import state_of
+from app.units.deps import unit_by_code
 from app.units.models import Unit
 
 router = APIRouter(tags=["tasks"], dependencies=API_AUTH)
@@ -46,9 +47,10 @@ class TaskOut(BaseModel):
 
 
 def task_scope(principal: Principal, plan: type[Unit]):
-    """Plans the caller may read: its subtree's plans and the plans of the units above it."""
-    ancestor_ids = [int(x) for x in principal.unit.path.strip("/").split("/") if x]
-    return or_(in_subtree(plan.path, principal.unit), plan.id.in_(ancestor_ids))
+    """Plans the caller may read: the plans of what it reads (its subtree and its predecessors'),
+    and the plans of the units above those (the programs they follow)."""
+    ancestor_ids = sorted({int(x) for path in principal.read_paths for x in path.strip("/").split("/") if x})
+    return or_(in_scope(plan.path, principal), plan.id.in_(ancestor_ids))
 
 
 @router.get("/tasks", response_model=Page[TaskOut], summary="List tasks", responses=problems(404))
@@ -76,7 +78,7 @@ def list_tasks(
     if quarter is not None:
         stmt = stmt.where(Task.quarter == quarter)
     if plan_unit is not None:
-        unit = session.exec(select(Unit).where(Unit.code == plan_unit)).first()
+        unit = unit_by_code(session, plan_unit, principal=principal, year=year)
         if unit is None or not principal.can_follow(unit):
             raise Problem(404, "Not Found", f"No plan of unit {plan_unit!r} in your scope.")
         stmt = stmt.where(Task.plan_unit_id == unit.id)

@@ -15,7 +15,17 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.accounts.deps import ApiCaller
-from app.api.common import API_AUTH, Page, PagingDep, code_path, code_query, in_subtree, page, problems
+from app.api.common import (
+    API_AUTH,
+    Page,
+    PagingDep,
+    code_path,
+    code_query,
+    in_scope,
+    in_subtree,
+    page,
+    problems,
+)
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.program.service import today_vn
@@ -98,7 +108,7 @@ def list_units(
     level_keys = levels(session)
     Parent = aliased(Unit)
     stmt = (select(Unit, Parent.code).outerjoin(Parent, Parent.id == Unit.parent_id)
-            .where(in_subtree(Unit.path, principal.unit)))
+            .where(in_scope(Unit.path, principal)))
     if level is not None:
         by_key = {v: k for k, v in level_keys.items()}
         if level in by_key:

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.i18n import gettext_
 from app.core.templates import error_page
 
 PROBLEM_JSON = "application/problem+json"
@@ -49,6 +50,15 @@ def install(app: FastAPI) -> None:
                                     request.url.path, headers=getattr(exc, "headers", None))
         return error_page(request, exc.status_code, _title(exc.status_code), str(exc.detail),
                           headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(PermissionError)
+    async def _forbidden(request: Request, _exc: PermissionError):
+        # A rule of a service refused the write (e.g. a unit read through a successor link but
+        # not the caller's to change): 403, and the request's transaction is never committed.
+        detail = gettext_("You may read this unit's figures but not change them.")
+        if _wants_problem(request):
+            return problem_response(403, _title(403), detail, request.url.path)
+        return error_page(request, 403, _title(403), detail)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

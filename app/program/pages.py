@@ -2,7 +2,8 @@
 district's own plan built from the province's. Thin: every rule is in `app.program.service`.
 
 Forms post for real (303 on success; the same page with errors in place otherwise, 422/409, or
-200 to an htmx request so that it swaps the errors in).
+200 to an htmx request so that it swaps the errors in). The year is `?year=` (else the current
+year) through `app.program.years.ProgramDep`; one task's page is its program's year.
 """
 from datetime import date, datetime
 from typing import Annotated
@@ -22,6 +23,7 @@ from app.program import service as tasks
 from app.program.display import QUARTER_NUMERALS, figure_text
 from app.program.models import Indicator, Program, Task
 from app.program.periods import PeriodRange
+from app.program.years import PageProgram, ProgramDep
 from app.units import tree
 from app.units.deps import readable_unit, unit_by_code
 from app.units.models import Unit
@@ -69,13 +71,6 @@ def _month_or_default(program: Program, month: str | None) -> tuple[str, date, b
     return f"{program.year}-{last:02d}", today, False
 
 
-def _program(session: Session, unit: Unit | None = None) -> Program:
-    try:
-        return tasks.current_program(session, unit)
-    except LookupError:
-        raise Problem(404, "Not Found", _("No work program has been set up yet.")) from None
-
-
 def _task_in_scope(session: Session, principal: Principal, task_id: int) -> tuple[Task, Unit]:
     task = session.get(Task, task_id)
     plan_unit = session.get(Unit, task.plan_unit_id) if task else None
@@ -84,8 +79,8 @@ def _task_in_scope(session: Session, principal: Principal, task_id: int) -> tupl
     return task, plan_unit
 
 
-def _followed_plan(session: Session, principal: Principal, code: str) -> Unit:
-    unit = unit_by_code(session, code)
+def _followed_plan(session: Session, principal: Principal, code: str, year: int) -> Unit:
+    unit = unit_by_code(session, code, principal=principal, year=year)
     if unit is None or not principal.can_follow(unit):
         raise Problem(404, "Not Found", f"No plan of unit {code!r} in your scope.")
     return unit
@@ -105,11 +100,11 @@ def _month_choices(program: Program) -> list[str]:
 # --- the program page ---------------------------------------------------------------------
 
 @router.get("/tasks")
-def tasks_page(request: Request, session: SessionDep, principal: WebUser,
+def tasks_page(request: Request, session: SessionDep, principal: WebUser, pp: ProgramDep,
                plan: str | None = None, month: str | None = None):
-    program = _program(session, principal.unit)
-    plan_unit = _followed_plan(session, principal, plan) if plan else tasks.default_plan(
-        session, program, principal.unit)
+    program = pp.program
+    plan_unit = _followed_plan(session, principal, plan, pp.year) if plan else tasks.default_plan(
+        session, program, pp.home)
     month_key, as_of, chosen = _month_or_default(program, month)
     views = tasks.plan_tasks(session, program, plan_unit, as_of)
     # Live figures are the plan unit's where the caller may read them, else the caller's own.
@@ -121,14 +116,14 @@ def tasks_page(request: Request, session: SessionDep, principal: WebUser,
     if principal.can_read(root):
         plan_choices = [root] + tree.children(session, root)
     else:
-        plan_choices = tasks.plans_above(session, program, principal.unit)
+        plan_choices = tasks.plans_above(session, program, pp.home)
     if plan_unit.id == root.id and principal.can_read(root):
         progress = tasks.plans_progress(session, program, root, as_of)
     all_views = tasks.flatten(views)
     counts = {s: sum(1 for v in views if v.state == s)
               for s in (tasks.DONE, tasks.IN_PROGRESS, tasks.OVERDUE, tasks.NOT_STARTED)}
     return render(request, "program/tasks.html", {
-        "program": program, "plan_unit": plan_unit, "root": root, "month": month_key,
+        "program": program, "pp": pp, "plan_unit": plan_unit, "root": root, "month": month_key,
         "as_of": as_of, "chosen": chosen, "quarters": tasks.by_quarter(views), "QUARTERS": QUARTERS,
         "figures": figures, "figure_text": figure_text, "plan_choices": plan_choices,
         "months": _month_choices(program), "progress": progress, "counts": counts,
@@ -245,30 +240,30 @@ def _new_context(session: Session, program: Program, plan_unit: Unit, **extra: o
     return ctx
 
 
-def _plan_unit_for_writing(session: Session, principal: Principal, code: str | None) -> Unit:
-    unit = readable_unit(session, principal, code) if code else principal.unit
+def _plan_unit_for_writing(session: Session, principal: Principal, code: str | None, pp: PageProgram) -> Unit:
+    unit = readable_unit(session, principal, code, year=pp.year) if code else pp.home
     if not tasks.can_plan(principal, unit):
         raise Problem(403, "Forbidden", _("Only administrators and editors of the unit can change its plan."))
     return unit
 
 
 @router.get("/tasks/new")
-def new_task_form(request: Request, session: SessionDep, principal: WebUser,
+def new_task_form(request: Request, session: SessionDep, principal: WebUser, pp: ProgramDep,
                   plan: str | None = None):
-    program = _program(session, principal.unit)
-    plan_unit = _plan_unit_for_writing(session, principal, plan)
+    program = pp.program
+    plan_unit = _plan_unit_for_writing(session, principal, plan, pp)
     return render(request, "program/new_task.html", _new_context(session, program, plan_unit))
 
 
 @router.post("/tasks/new")
-def new_task(request: Request, session: SessionDep, principal: WebUser,
+def new_task(request: Request, session: SessionDep, principal: WebUser, pp: ProgramDep,
              plan: Annotated[str, Form()] = "", quarter: Annotated[str, Form()] = "",
              title: Annotated[str, Form()] = "", text: Annotated[str, Form()] = "",
              due_month: Annotated[str, Form()] = "", lead_department: Annotated[str, Form()] = "",
              reason: Annotated[str, Form()] = "", added_on: Annotated[str, Form()] = "",
              indicator: Annotated[list[int] | None, Form()] = None) -> Response:
-    program = _program(session, principal.unit)
-    plan_unit = _plan_unit_for_writing(session, principal, plan or None)
+    program = pp.program
+    plan_unit = _plan_unit_for_writing(session, principal, plan or None, pp)
     form = {"quarter": quarter, "title": title, "text": text, "due_month": due_month,
             "lead_department": lead_department, "reason": reason, "added_on": added_on}
     chosen = set(indicator or [])
@@ -299,10 +294,10 @@ def new_task(request: Request, session: SessionDep, principal: WebUser,
 # --- a district's plan built from the province's -------------------------------------------
 
 @router.get("/tasks/plan")
-def plan_form(request: Request, session: SessionDep, principal: WebUser,
+def plan_form(request: Request, session: SessionDep, principal: WebUser, pp: ProgramDep,
               unit: str | None = None):
-    program = _program(session, principal.unit)
-    plan_unit = _plan_unit_for_writing(session, principal, unit)
+    program = pp.program
+    plan_unit = _plan_unit_for_writing(session, principal, unit, pp)
     if not tasks.is_district_plan(program, plan_unit):
         raise Problem(404, "Not Found", _("Only a unit just below the province builds its plan from the "
                                           "province's."))
@@ -315,11 +310,11 @@ def plan_form(request: Request, session: SessionDep, principal: WebUser,
 
 
 @router.post("/tasks/plan")
-def plan_adopt(request: Request, session: SessionDep, principal: WebUser,
+def plan_adopt(request: Request, session: SessionDep, principal: WebUser, pp: ProgramDep,
                unit: Annotated[str, Form()] = "",
                task: Annotated[list[int] | None, Form()] = None) -> Response:
-    program = _program(session, principal.unit)
-    plan_unit = _plan_unit_for_writing(session, principal, unit or None)
+    program = pp.program
+    plan_unit = _plan_unit_for_writing(session, principal, unit or None, pp)
     try:
         tasks.adopt_tasks(session, principal, program, plan_unit, task or [])
         session.commit()
@@ -334,7 +329,7 @@ def plan_adopt(request: Request, session: SessionDep, principal: WebUser,
             "quarters": tasks.by_quarter(tasks.adoptable_tasks(session, program, as_of)),
             "taken": tasks.adopted_sources(session, program, plan_unit), "error": e.text(),
         }, status_code=_error_status(request, 422))
-    return RedirectResponse(f"/tasks?plan={plan_unit.code}", status_code=303)
+    return RedirectResponse(f"/tasks?plan={plan_unit.code}&year={program.year}", status_code=303)
 
 
 def indicator_short(ind: Indicator) -> str:

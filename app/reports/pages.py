@@ -1,6 +1,8 @@
 """Monthly report pages: pick a unit and a month; the report as a printable page and as XLSX.
 
-Scope: a unit outside the caller's subtree answers 404, as if it did not exist.
+Scope: a unit outside what the caller reads answers 404, as if it did not exist. The year is
+the program's of `?year=` on the picker and the month's in a report's address
+(`app.program.years.ProgramDep`).
 """
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -11,8 +13,8 @@ from app.core.i18n import _
 from app.core.problems import Problem
 from app.core.templates import render
 from app.program import display
-from app.program import service as tasks
 from app.program.periods import PeriodRange
+from app.program.years import PageProgram, ProgramDep
 from app.reports import service
 from app.reports.xlsx import workbook
 from app.rollup.pages import LEGEND, default_period
@@ -22,35 +24,28 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _program(session: SessionDep, unit=None):
-    try:
-        return tasks.current_program(session, unit)
-    except LookupError:
-        raise Problem(404, "Not Found", _("No work program has been set up yet.")) from None
-
-
 def _default_month(session: SessionDep, program, unit) -> str:
     """The latest month with figures in the unit's tree (like the dashboard), else December."""
     return default_period(session, program, unit).end
 
 
 @router.get("/reports")
-def reports_index(request: Request, session: SessionDep, principal: WebUser,
+def reports_index(request: Request, session: SessionDep, principal: WebUser, pp: ProgramDep,
                   unit: str | None = None, period: str | None = None):
-    program = _program(session, principal.unit)
+    program = pp.program
     if unit and period:
-        readable_unit(session, principal, unit)
+        readable_unit(session, principal, unit, year=pp.year)
         return RedirectResponse(f"/reports/{unit}/{period}", status_code=303)
     return render(request, "reports/index.html", {
-        "program": program, "units": service.report_units(session, principal.unit),
+        "program": program, "pp": pp, "units": service.report_units(session, pp.home),
         "months": [f"{program.year}-{m:02d}" for m in range(1, 13)],
-        "default_month": _default_month(session, program, principal.unit),
+        "default_month": _default_month(session, program, pp.home),
     })
 
 
-def _report(session: SessionDep, principal, unit_code: str, period: str) -> service.MonthlyReport:
-    unit = readable_unit(session, principal, unit_code)
-    program = _program(session, principal.unit)
+def _report(session: SessionDep, principal, pp: PageProgram, unit_code: str, period: str) -> service.MonthlyReport:
+    unit = readable_unit(session, principal, unit_code, year=pp.year)
+    program = pp.program
     try:
         rng = PeriodRange.month(period)
     except ValueError:
@@ -63,18 +58,18 @@ def _report(session: SessionDep, principal, unit_code: str, period: str) -> serv
 
 
 @router.get("/reports/{unit_code}/{period}.xlsx")
-def report_xlsx(session: SessionDep, principal: WebUser, unit_code: str, period: str) -> Response:
-    report = _report(session, principal, unit_code, period)
+def report_xlsx(session: SessionDep, principal: WebUser, pp: ProgramDep, unit_code: str, period: str) -> Response:
+    report = _report(session, principal, pp, unit_code, period)
     name = f"bao-cao-{report.unit.code}-{report.period}.xlsx"
     return Response(workbook(report), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/reports/{unit_code}/{period}")
-def report_page(request: Request, session: SessionDep, principal: WebUser, unit_code: str,
+def report_page(request: Request, session: SessionDep, principal: WebUser, pp: ProgramDep, unit_code: str,
                 period: str):
-    report = _report(session, principal, unit_code, period)
-    return render(request, "reports/monthly.html", {
+    report = _report(session, principal, pp, unit_code, period)
+    return render(request, "reports/monthly.html", {"pp": pp,
         "r": report, "figure_text": display.figure_text, "target_text": display.target_text,
         "actual_text": display.actual_text, "place": _place(report), "legend": _(LEGEND),
         "status_words": display.status_words(),

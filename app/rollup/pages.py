@@ -2,6 +2,8 @@
 period selector, completeness of the month. Thin: figures come from `app.rollup.service`.
 
 - `/dashboard` — the signed-in user's unit, year to date of the latest month with figures;
+- every page reads one year's program: `?year=` (else the period's year, else the current
+  year), through `app.program.years.ProgramDep`; its links keep the year;
 - `/dashboard/{unit}?period=…` — any unit in the user's scope (404 outside it);
 - `/dashboard/{unit}/{indicator}?period=…` — one indicator broken down by child unit
   (district → commune → village); an htmx click swaps it in and pushes the URL, and the same
@@ -37,7 +39,8 @@ from app.core.time import utcnow
 from app.program import display
 from app.program.models import Indicator, Program
 from app.program.periods import PeriodRange, quarter_of
-from app.program.service import current_program, today_vn
+from app.program.service import today_vn
+from app.program.years import PageProgram, ProgramDep
 from app.reports import export
 from app.rollup import on_track, reporting, trends
 from app.rollup import scorecard as scorecard_mod
@@ -237,11 +240,10 @@ def choose_period(session: Session, program: Program, unit: Unit,
 # Routes
 # --------------------------------------------------------------------------------------------
 
-def _program(session: Session, unit: Unit | None = None) -> Program:
-    try:
-        return current_program(session, unit)
-    except LookupError:
-        raise Problem(404, "Not Found", _("No work program has been set up yet.")) from None
+def _unit(session: Session, principal: Principal, code: str, pp: PageProgram) -> Unit:
+    """The unit of `code` in the caller's scope, as the program's year knows it (code 15 is Yên
+    Bái in 2023 and Lào Cai in 2026)."""
+    return readable_unit(session, principal, code, year=pp.year)
 
 
 def _levels(session: Session) -> dict[int, UnitLevel]:
@@ -270,11 +272,12 @@ LEGEND = ("Before the year ends, a year's target is read at the pace of the mont
           "the year is over, or of a target already reached.")
 
 
-def _common(session: Session, principal: Principal, unit: Unit, program: Program,
+def _common(session: Session, principal: Principal, unit: Unit, pp: PageProgram,
             period: PeriodRange, error: str | None) -> dict[str, Any]:
-    return {"unit": unit, "program": program, "period": period, "period_key": period.key,
+    program = pp.program
+    return {"unit": unit, "program": program, "pp": pp, "period": period, "period_key": period.key,
             "period_label": period_label(period), "period_options": period_options(program.year),
-            "ancestors": _ancestors(session, principal, unit), "error": error,
+            "ancestors": _ancestors(session, principal, unit), "error": " ".join(e for e in (pp.error, error) if e) or None,
             "levels": _levels(session), "legend": _(LEGEND), "status_class": STATUS_CLASS,
             "status_mark": STATUS_MARK}
 
@@ -308,24 +311,29 @@ def attach_trends(session: Session, unit: Unit, program: Program, period: Period
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard_home(request: Request, session: SessionDep, principal: WebUser,
+def dashboard_home(request: Request, session: SessionDep, principal: WebUser, pp: ProgramDep,
                    period: str | None = None) -> HTMLResponse:
     stamp = generation.token(session)  # before anything the page shows
     today = today_vn()
     return _kept_page(request, "rollup/dashboard.html", stamp,
-                      ("dashboard", principal.unit.code, period, *_reader_key(principal, today)),
-                      lambda: _dashboard(session, principal, principal.unit, period, today))
+                      ("dashboard", pp.home.code, period, *_year_key(pp), *_reader_key(principal, today)),
+                      lambda: _dashboard(session, principal, pp, pp.home, period, today))
 
 
 @router.get("/dashboard/{unit_code}", response_class=HTMLResponse)
-def dashboard_unit(unit_code: str, request: Request, session: SessionDep, principal: WebUser,
+def dashboard_unit(unit_code: str, request: Request, session: SessionDep, principal: WebUser, pp: ProgramDep,
                    period: str | None = None) -> HTMLResponse:
     stamp = generation.token(session)  # before anything the page shows
     today = today_vn()
     return _kept_page(request, "rollup/dashboard.html", stamp,
-                      ("dashboard", unit_code, period, *_reader_key(principal, today)),
-                      lambda: _dashboard(session, principal, readable_unit(session, principal, unit_code),
+                      ("dashboard", unit_code, period, *_year_key(pp), *_reader_key(principal, today)),
+                      lambda: _dashboard(session, principal, pp, _unit(session, principal, unit_code, pp),
                                          period, today))
+
+
+def _year_key(pp: PageProgram) -> tuple:
+    """What a kept page depends on of the year asked: the program shown and the message."""
+    return (pp.program.id, pp.error)
 
 
 def _reader_key(principal: Principal, today: date) -> tuple:
@@ -357,17 +365,17 @@ def overview(session: Session, program: Program, unit: Unit, period: PeriodRange
     results = rollup.rollup(session, unit, period, program)
     judge = Judge(session, program, period, as_of)
     progress = [judge.indicator(unit, r) for r in results]
-    views = [indicator_view(p, unit, levels, f"/dashboard/{unit.code}/{p.result.indicator.code}?period={period.key}")
+    views = [indicator_view(p, unit, levels, f"/dashboard/{unit.code}/{p.result.indicator.code}?period={period.key}&year={period.year}")
              for p in progress]
     counts = {s: sum(1 for v in views if v.verdict == s and v.targets) for s in on_track.VERDICTS}
     return Overview(period, None, views, progress, counts)
 
 
-def _dashboard(session: Session, principal: Principal, unit: Unit, raw_period: str | None,
+def _dashboard(session: Session, principal: Principal, pp: PageProgram, unit: Unit, raw_period: str | None,
                today: date) -> tuple[str, str]:
-    program = _program(session, principal.unit)
+    program = pp.program
     period, error = choose_period(session, program, unit, raw_period)
-    ctx = _common(session, principal, unit, program, period, error)
+    ctx = _common(session, principal, unit, pp, period, error)
     ov = overview(session, program, unit, period, today, ctx["levels"])
     attach_trends(session, unit, program, period, list(zip(ov.views, ov.progress, strict=True)), 132, 36)
     ctx.update(indicators=ov.views, counts=ov.counts, month_label=period_label(PeriodRange.month(period.end)),
@@ -379,12 +387,11 @@ def _dashboard(session: Session, principal: Principal, unit: Unit, raw_period: s
 
 @router.get("/dashboard/{unit_code}/completeness", response_class=HTMLResponse)
 def completeness_page(unit_code: str, request: Request, session: SessionDep, principal: WebUser,
-                      period: str | None = None) -> HTMLResponse:
-    unit = readable_unit(session, principal, unit_code)
-    program = _program(session, principal.unit)
-    p, error = choose_period(session, program, unit, period)
+                      pp: ProgramDep, period: str | None = None) -> HTMLResponse:
+    unit = _unit(session, principal, unit_code, pp)
+    p, error = choose_period(session, pp.program, unit, period)
     month = PeriodRange.month(p.end)
-    ctx = _common(session, principal, unit, program, p, error)
+    ctx = _common(session, principal, unit, pp, p, error)
     ctx.update(completeness=rollup.completeness(session, unit, month.start),
                band=reporting.status(session, unit, month.start, today_vn()),
                month_label=period_label(month))
@@ -395,20 +402,20 @@ def completeness_page(unit_code: str, request: Request, session: SessionDep, pri
 # Scorecard
 # --------------------------------------------------------------------------------------------
 
-def _scorecard(session: Session, principal: Principal, unit_code: str, period: str | None,
+def _scorecard(session: Session, principal: Principal, pp: PageProgram, unit_code: str, period: str | None,
                sort: str | None) -> tuple[dict[str, Any], scorecard_mod.Scorecard]:
-    unit = readable_unit(session, principal, unit_code)
-    program = _program(session, principal.unit)
+    unit = _unit(session, principal, unit_code, pp)
+    program = pp.program
     p, error = choose_period(session, program, unit, period)
-    ctx = _common(session, principal, unit, program, p, error)
+    ctx = _common(session, principal, unit, pp, p, error)
     sc = scorecard_mod.build(session, program, unit, p, today_vn(), (sort or "")[:16])
     return ctx, sc
 
 
 @router.get("/dashboard/{unit_code}/scorecard", response_class=HTMLResponse)
-def scorecard_page(unit_code: str, request: Request, session: SessionDep, principal: WebUser,
+def scorecard_page(unit_code: str, request: Request, session: SessionDep, principal: WebUser, pp: ProgramDep,
                    period: str | None = None, sort: str | None = None) -> HTMLResponse:
-    ctx, sc = _scorecard(session, principal, unit_code, period, sort)
+    ctx, sc = _scorecard(session, principal, pp, unit_code, period, sort)
     child_level = ctx["levels"].get(sc.unit.depth + 1)
     ctx.update(sc=sc, cell_text=display.cell_text, child_level=child_level.name if child_level else "",
                sort=sc.sort)
@@ -448,28 +455,28 @@ def _scorecard_table(sc: scorecard_mod.Scorecard) -> tuple[list[str], list[list[
 
 
 @router.get("/dashboard/{unit_code}/scorecard.csv")
-def scorecard_csv(unit_code: str, session: SessionDep, principal: WebUser, period: str | None = None,
-                  sort: str | None = None) -> Response:
-    _ctx, sc = _scorecard(session, principal, unit_code, period, sort)
+def scorecard_csv(unit_code: str, session: SessionDep, principal: WebUser, pp: ProgramDep,
+                  period: str | None = None, sort: str | None = None) -> Response:
+    _ctx, sc = _scorecard(session, principal, pp, unit_code, period, sort)
     header, rows = _scorecard_table(sc)
     return _file(export.to_csv(_stamp(_("Scorecard"), sc.unit, sc.period), header, rows),
                  export.CSV_TYPE, f"bang-diem-{sc.unit.code}-{sc.period.key}.csv")
 
 
 @router.get("/dashboard/{unit_code}/scorecard.xlsx")
-def scorecard_xlsx(unit_code: str, session: SessionDep, principal: WebUser, period: str | None = None,
-                   sort: str | None = None) -> Response:
-    _ctx, sc = _scorecard(session, principal, unit_code, period, sort)
+def scorecard_xlsx(unit_code: str, session: SessionDep, principal: WebUser, pp: ProgramDep,
+                  period: str | None = None, sort: str | None = None) -> Response:
+    _ctx, sc = _scorecard(session, principal, pp, unit_code, period, sort)
     header, rows = _scorecard_table(sc)
     data = export.to_xlsx(_("Scorecard"), _stamp(_("Scorecard"), sc.unit, sc.period), header, rows,
                           widths=[28, 8] + [12, 14] * len(sc.indicators) + [10])
     return _file(data, export.XLSX_TYPE, f"bang-diem-{sc.unit.code}-{sc.period.key}.xlsx")
 
 
-def _overview_table(session: Session, principal: Principal, unit_code: str, period: str | None
+def _overview_table(session: Session, principal: Principal, pp: PageProgram, unit_code: str, period: str | None
                     ) -> tuple[Unit, PeriodRange, list[str], list[list[Any]]]:
-    unit = readable_unit(session, principal, unit_code)
-    program = _program(session, principal.unit)
+    unit = _unit(session, principal, unit_code, pp)
+    program = pp.program
     p, _error = choose_period(session, program, unit, period)
     ov = overview(session, program, unit, p, today_vn(), _levels(session))
     header = [_("No."), _("Code"), _("Indicator"), _("Figure"), _("Target"), _("Now"), _("Status"), _("Note")]
@@ -484,17 +491,17 @@ def _overview_table(session: Session, principal: Principal, unit_code: str, peri
 
 
 @router.get("/dashboard/{unit_code}/export.csv")
-def overview_csv(unit_code: str, session: SessionDep, principal: WebUser,
+def overview_csv(unit_code: str, session: SessionDep, principal: WebUser, pp: ProgramDep,
                  period: str | None = None) -> Response:
-    unit, p, header, rows = _overview_table(session, principal, unit_code, period)
+    unit, p, header, rows = _overview_table(session, principal, pp, unit_code, period)
     return _file(export.to_csv(_stamp(_("Overview"), unit, p), header, rows), export.CSV_TYPE,
                  f"tong-quan-{unit.code}-{p.key}.csv")
 
 
 @router.get("/dashboard/{unit_code}/export.xlsx")
-def overview_xlsx(unit_code: str, session: SessionDep, principal: WebUser,
+def overview_xlsx(unit_code: str, session: SessionDep, principal: WebUser, pp: ProgramDep,
                   period: str | None = None) -> Response:
-    unit, p, header, rows = _overview_table(session, principal, unit_code, period)
+    unit, p, header, rows = _overview_table(session, principal, pp, unit_code, period)
     data = export.to_xlsx(_("Overview"), _stamp(_("Overview"), unit, p), header, rows,
                           widths=[5, 7, 40, 22, 22, 22, 16, 50])
     return _file(data, export.XLSX_TYPE, f"tong-quan-{unit.code}-{p.key}.xlsx")
@@ -502,31 +509,31 @@ def overview_xlsx(unit_code: str, session: SessionDep, principal: WebUser,
 
 @router.get("/dashboard/{unit_code}/{indicator_code}", response_class=HTMLResponse)
 def drill_page(unit_code: str, indicator_code: str, request: Request, session: SessionDep,
-               principal: WebUser, period: str | None = None) -> HTMLResponse:
+               principal: WebUser, pp: ProgramDep, period: str | None = None) -> HTMLResponse:
     stamp = generation.token(session)  # before anything the page shows
     today = today_vn()
     return _kept_page(request, "rollup/drill.html", stamp,
-                      ("drill", unit_code, indicator_code, period, *_reader_key(principal, today)),
-                      lambda: _drill(session, principal, unit_code, indicator_code, period, today))
+                      ("drill", unit_code, indicator_code, period, *_year_key(pp), *_reader_key(principal, today)),
+                      lambda: _drill(session, principal, pp, unit_code, indicator_code, period, today))
 
 
-def _drill(session: Session, principal: Principal, unit_code: str, indicator_code: str,
+def _drill(session: Session, principal: Principal, pp: PageProgram, unit_code: str, indicator_code: str,
            period: str | None, today: date) -> tuple[str, str]:
-    unit = readable_unit(session, principal, unit_code)
-    program = _program(session, principal.unit)
+    unit = _unit(session, principal, unit_code, pp)
+    program = pp.program
     indicator = session.exec(select(Indicator).where(Indicator.program_id == program.id,
                                                      Indicator.code == indicator_code)).first()
     if indicator is None:
         raise Problem(404, "Not Found", f"No indicator {indicator_code!r} in the program.")
     p, error = choose_period(session, program, unit, period)
-    ctx = _common(session, principal, unit, program, p, error)
+    ctx = _common(session, principal, unit, pp, p, error)
     result, rows = rollup.drill(session, unit, indicator, p, program)
     judge = Judge(session, program, p, today)
     levels = ctx["levels"]
     child_views = []
     for child, r in rows:
         has_children = child.depth < max(levels) if levels else False
-        url = f"/dashboard/{child.code}/{indicator.code}?period={p.key}" if has_children else ""
+        url = f"/dashboard/{child.code}/{indicator.code}?period={p.key}&year={p.year}" if has_children else ""
         child_views.append((child, indicator_view(judge.indicator(child, r), child, levels, url)))
     child_level = levels.get(rows[0][0].depth if rows else unit.depth + 1)  # a xã may sit under the province
     top = judge.indicator(unit, result)
@@ -534,6 +541,6 @@ def _drill(session: Session, principal: Principal, unit_code: str, indicator_cod
     attach_trends(session, unit, program, p, [(view, top)], 640, 220, axis=True)
     ctx.update(indicator=indicator, view=view, rows=child_views,
                child_level=child_level.name if child_level else "",
-               back_url=f"/dashboard/{unit.code}?period={p.key}")
+               back_url=f"/dashboard/{unit.code}?period={p.key}&year={p.year}")
     title = f"{indicator.short_name} · {unit_label(unit)}"
     return title, templates.env.get_template("rollup/_drill_dash.html").render(ctx)

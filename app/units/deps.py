@@ -3,7 +3,8 @@
 A code names one unit at a time, but may name several over the years (15 was Yên Bái until
 30/06/2025 and is Lào Cai from 01/07/2025). Among the units carrying a code, the caller's scope
 decides first (a Yên Bái account reading "15" means Yên Bái), then the day asked for, then the
-unit in force today, then the latest.
+year a page reads (the unit in force at that year's end among those in force during it), then
+the unit in force today, then the latest.
 """
 from datetime import date
 
@@ -12,10 +13,10 @@ from sqlmodel import Session, select
 from app.accounts.deps import Principal
 from app.core.problems import Problem
 from app.units.models import Unit
-from app.units.time import is_in_force
+from app.units.time import is_in_force, overlaps
 
 
-def _pick(units: list[Unit], day: date | None) -> Unit | None:
+def _pick(units: list[Unit], day: date | None, year: int | None = None) -> Unit | None:
     if not units:
         return None
     if len(units) == 1 and day is None:
@@ -24,6 +25,9 @@ def _pick(units: list[Unit], day: date | None) -> Unit | None:
         units = [u for u in units if is_in_force(u, day)]
         if not units:
             return None
+    if year is not None and len(units) > 1:
+        units = [u for u in units if overlaps(u.valid_from, u.valid_to, date(year, 1, 1), date(year, 12, 31))] or units
+        units = sorted(units, key=lambda u: (u.valid_to or date.max, u.id))[-1:]
     if len(units) > 1:
         from app.program.service import today_vn
 
@@ -33,15 +37,16 @@ def _pick(units: list[Unit], day: date | None) -> Unit | None:
 
 
 def unit_by_code(session: Session, code: str, day: date | None = None,
-                 principal: Principal | None = None) -> Unit | None:
+                 principal: Principal | None = None, year: int | None = None) -> Unit | None:
     units = list(session.exec(select(Unit).where(Unit.code == code)).all())
     if principal is not None and len(units) > 1:
         units = [u for u in units if principal.can_follow(u)] or units
-    return _pick(units, day)
+    return _pick(units, day, year)
 
 
-def readable_unit(session: Session, principal: Principal, code: str, day: date | None = None) -> Unit:
-    unit = unit_by_code(session, code, day, principal)
+def readable_unit(session: Session, principal: Principal, code: str, day: date | None = None,
+                  year: int | None = None) -> Unit:
+    unit = unit_by_code(session, code, day, principal, year)
     if unit is None or not principal.can_read(unit):
         raise Problem(404, "Not Found", f"No unit with code {code!r} in your scope.")
     return unit

@@ -8,9 +8,10 @@ come in the tree's order (sort order, name, id).
 from datetime import date
 from typing import Any
 
+from sqlalchemy import union
 from sqlmodel import Session, col, select
 
-from app.units.models import Unit
+from app.units.models import Unit, UnitSuccessor
 from app.units.time import in_force_clause
 
 TREE_ORDER = (Unit.sort_order, Unit.name, Unit.id)
@@ -58,3 +59,27 @@ def subtree(session: Session, root: Unit, day: date | None = None, *, include_ro
     if day is not None:
         q = q.where(in_force_clause(day))
     return list(session.exec(q.order_by(Unit.depth, *TREE_ORDER)).all())
+
+
+def predecessors(session: Session, unit: Unit) -> list[Unit]:
+    """The units `unit` came from, followed backwards over `unit_successor` to the end: those
+    merged into it or renamed to it, and those it was split from; then theirs, and so on (one
+    small query per step back, then one for the units). Shallow levels first, each level in the
+    tree's order; `unit` itself never (a cycle in the links stops where it closes)."""
+    seen: set[int] = set()
+    frontier = {unit.id}
+    while frontier:
+        into = select(UnitSuccessor.from_unit_id).where(
+            col(UnitSuccessor.to_unit_id).in_(frontier), UnitSuccessor.kind != "split_from")
+        split = select(UnitSuccessor.to_unit_id).where(
+            col(UnitSuccessor.from_unit_id).in_(frontier), UnitSuccessor.kind == "split_from")
+        frontier = set(session.execute(union(into, split)).scalars().all()) - seen - {unit.id}
+        seen |= frontier
+    if not seen:
+        return []
+    return list(session.exec(select(Unit).where(col(Unit.id).in_(seen)).order_by(Unit.depth, *TREE_ORDER)).all())
+
+
+def outermost(units: list[Unit]) -> list[Unit]:
+    """The units of `units` not inside another's subtree (the roots of what they cover together)."""
+    return [u for u in units if not any(o.id != u.id and u.path.startswith(o.path) for o in units)]

@@ -36,6 +36,7 @@ from app.program.models import Indicator, Program
 from app.rollup import service as rollup
 from app.rollup.rules import IndicatorFacts
 from app.units.models import Unit
+from app.units.time import is_in_force, month_last_day
 from app.values import bulk_write
 from app.values.models import DataValue, PeriodSubmission
 from app.values.rules import (
@@ -169,7 +170,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 
 @dataclass
 class _Preloaded:
-    units: dict[str, Unit]
+    units: dict[str, list[Unit]]  # a code may name several units over the years
     programs: dict[int, Program]
     latest: Program | None
     indicators: dict[tuple[int, str], Indicator]
@@ -182,7 +183,8 @@ def _preload(session: Session, rows: Sequence[ImportRow]) -> _Preloaded:
     codes = sorted({r.org_unit for r in rows if _CODE.fullmatch(r.org_unit)})  # others match no unit
     units: dict[str, Unit] = {}
     for chunk in _chunks(codes):
-        units.update({u.code: u for u in session.exec(select(Unit).where(Unit.code.in_(chunk))).all()})
+        for u in session.exec(select(Unit).where(Unit.code.in_(chunk)).order_by(Unit.id)).all():
+            units.setdefault(u.code, []).append(u)
     programs = {p.year: p for p in session.exec(select(Program).where(Program.status == "published")).all()}
     latest = programs[max(programs)] if programs else None
     indicators = {(i.program_id, i.code): i for i in session.exec(select(Indicator)).all()}
@@ -331,12 +333,21 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
 _Resolved = tuple[int, ImportRow, Unit, Program, Indicator, tuple[int, int, str]]  # …, (unit, indicator, month) ids
 
 
+def _unit_of_month(units: list[Unit], principal: Principal, period: str) -> Unit | None:
+    """Among the readable units carrying a code, the one in force in the row's month (15 is Yên
+    Bái in 2023-04 and Lào Cai in 2026-04), else the latest; the entry rules judge the rest."""
+    units = [u for u in units if principal.can_read(u)]
+    if len(units) > 1 and rules.parse_period(period):
+        units = [u for u in units if is_in_force(u, month_last_day(period))] or units
+    return units[-1] if units else None
+
+
 def _resolve(principal: Principal, rows: Sequence[ImportRow], comment: str | None, pre: _Preloaded,
              result: ImportResult) -> tuple[list[_Resolved | None], dict[tuple[int, int, str], int]]:
     """Pass 1: resolve codes; the same figure twice in a batch is ambiguous."""
     resolved: list[_Resolved | None] = []
     seen: dict[tuple[int, int, str], int] = {}
-    readable: dict[str, bool] = {}  # unit code → in the caller's scope
+    units_of: dict[tuple[str, str], Unit | None] = {}  # (code, month) → the unit it names then
     years: dict[str, int | None] = {}  # period → its year (None: not a month)
 
     def reject(i: int, row: ImportRow, code: str, message: str, fld: str | None = None) -> None:
@@ -348,12 +359,12 @@ def _resolve(principal: Principal, rows: Sequence[ImportRow], comment: str | Non
         if "\x00" in (row.comment or "") + (comment or ""):
             reject(i, row, "bad_characters", "The comment contains a NUL character.", "comment")
             continue
-        unit = pre.units.get(row.org_unit)
-        if unit is not None:
-            ok = readable.get(row.org_unit)
-            if ok is None:
-                ok = readable[row.org_unit] = principal.can_read(unit)
-        if unit is None or not ok:
+        unit_key = (row.org_unit, row.period)
+        if unit_key in units_of:
+            unit = units_of[unit_key]
+        else:
+            unit = units_of[unit_key] = _unit_of_month(pre.units.get(row.org_unit, []), principal, row.period)
+        if unit is None:
             reject(i, row, "unknown_unit", f"No unit with code {row.org_unit!r} in your scope.", "orgUnit")
             continue
         if row.period in years:

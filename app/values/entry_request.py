@@ -44,7 +44,9 @@ class EntryRequest:
 
     @cached_property
     def unit(self) -> Unit:
-        return readable_unit(self.session, self.principal, self.unit_code)
+        """The unit the code names in the month's year (15 is Yên Bái in 2023, Lào Cai in 2026)."""
+        year = int(self.period[:4]) if self.period[:4].isdigit() else None
+        return readable_unit(self.session, self.principal, self.unit_code, year=year)
 
     @cached_property
     def program(self) -> Program:

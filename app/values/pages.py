@@ -27,7 +27,7 @@ from app.core.db import SessionDep
 from app.core.i18n import _, current_language, fmt_number
 from app.core.problems import Problem
 from app.core.templates import is_htmx, render, templates
-from app.program import display, rules
+from app.program import display, rules, years
 from app.program.models import Indicator
 from app.program.service import today_vn
 from app.rollup import service as rollup
@@ -198,15 +198,21 @@ def _page_context(er: EntryRequest, views: list[FieldView] | None = None) -> dic
         "has_villages": has_villages,
         "filled": sum(1 for v in views if v.current is not None),
         "month": er.month[1] if er.month else None,
+        "years": [p.year for p in years.readable_programs(session, principal)],  # the year switcher
     }
 
 
 @router.get("/entry")
 def entry_start(session: SessionDep, principal: WebUser, unit: str | None = None,
-                period: str | None = None, view: str | None = None) -> RedirectResponse:
-    """The user's own unit (or `unit`), at `period` or the earliest month not yet submitted."""
-    target = readable_unit(session, principal, unit) if unit else principal.unit
-    program = queries.program_for(session, period or "", target)
+                period: str | None = None, view: str | None = None, year: str | None = None) -> RedirectResponse:
+    """The user's own unit (or `unit`), at `period` or the earliest month not yet submitted (of
+    `year`'s program, where the caller's place in that year's tree is)."""
+    asked = (period or year or "")[:4]
+    wanted = int(asked) if asked.isdigit() else None
+    shown = years.readable_program(session, principal, wanted) if wanted else None
+    home = principal.home_in(session.get_one(Unit, shown.root_unit_id)) if shown else None
+    target = readable_unit(session, principal, unit, year=wanted) if unit else home or principal.unit
+    program = shown or queries.program_for(session, period or "", target)
     if program is None:
         raise Problem(404, "Not Found", "No program.")
     month = period if period else queries.default_period(session, program, target)

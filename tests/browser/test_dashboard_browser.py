@@ -45,12 +45,12 @@ def test_dashboard_drills_from_province_to_village_at_phone_size(page_as):
     page.screenshot(path="/tmp/dashboard-province.png", full_page=True)
 
     page.click("#ind-CT08 .ind-name a")
-    page.wait_for_url(re.compile(r"/dashboard/15/CT08\?period=2023-01$"))
+    page.wait_for_url(re.compile(r"/dashboard/15/CT08\?period=2023-01&year=2023$"))
     assert "Thôn, tổ dân phố tổ chức Ngày hội" in page.inner_text("h1")
     page.click("text=Yên Bình")
-    page.wait_for_url(re.compile(r"/dashboard/141/CT08\?period=2023-01$"))
+    page.wait_for_url(re.compile(r"/dashboard/141/CT08\?period=2023-01&year=2023$"))
     page.click("text=Xuân Long")
-    page.wait_for_url(re.compile(r"/dashboard/04720/CT08\?period=2023-01$"))
+    page.wait_for_url(re.compile(r"/dashboard/04720/CT08\?period=2023-01&year=2023$"))
     # Xuân Long: 2 of 9 villages said yes (22,2 %), 6 have not answered.
     head = page.locator("section.card.ind").inner_text()
     assert "22,2 %" in head
