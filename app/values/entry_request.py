@@ -79,7 +79,7 @@ class EntryRequest:
     def require_write(self) -> Unit:
         """The unit, if the caller may change its figures; 403 otherwise."""
         if not self.can_write:
-            raise Problem(403, "Forbidden", f"You may read unit {self.unit_code!r} but not change its data.")
+            raise PermissionError(self.unit_code)  # 403, worded for the page (app.core.problems)
         return self.unit
 
     def check_period(self) -> None:
