@@ -101,7 +101,7 @@ def close_year(session: SessionDep, principal: ApiCaller, year: YearPath) -> Clo
 
 
 @router.post("/programs/{year}/reopenings", response_model=ClosingOut, status_code=201,
-             summary="Reopen a unit's closed year", responses=problems(403, 404, 409, 422))
+             summary="Reopen a unit's closed year", responses=problems(400, 403, 404, 409, 422))
 def reopen_unit(session: SessionDep, principal: ApiCaller, year: YearPath, body: ReopeningIn) -> ClosingOut:
     """The level above the unit reopens its closed year for corrections, with a reason: the
     unit's own figures (and its villages') can be saved again. 409 `year_open`, `already_reopened`."""
