@@ -1,7 +1,8 @@
 FROM python:3.11-slim
 WORKDIR /srv
-COPY requirements.lock pyproject.toml ./
-RUN pip install --no-cache-dir -r requirements.lock
+COPY requirements.lock requirements-data.lock pyproject.toml ./
+RUN pip install --no-cache-dir -r requirements.lock \
+    && pip install --no-cache-dir --no-deps -r requirements-data.lock
 COPY . .
 RUN pip install --no-cache-dir --no-deps -e . \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin mttq

