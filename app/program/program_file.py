@@ -10,7 +10,7 @@ Four sheets, each with a header row of field names (order free, unknown columns 
 moves between databases. Reading checks the cells (types, required fields) and reports every
 bad cell by sheet and row; the program's own rules are `lifecycle.problems`, whose errors are
 given the sheet and row they come from. Export then import gives the same program back
-(tests/test_program_file.py).
+(tests/program/test_program_file.py).
 """
 from dataclasses import dataclass, fields
 from io import BytesIO

@@ -108,7 +108,7 @@ def test_cli_import_units_bad_file_exits_1_and_lists_errors(engine, tmp_path: Pa
     # A copy of the run's seeded database: the 2023 tree in force today, 04720 takes villages.
     url, pg_name = seeded_copy("mttq_cli", tmp_path)
     env = {**os.environ, "DATABASE_URL": url, "SEED_DEMO_VALUES": "false", "SEED_DEMO_2026": "false"}
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     f = _csv(tmp_path, "04720-T01,Thôn Một,thon,04720,,\n04720-T02,Thôn Hai,thon,nope,,\n")
     try:
         r = subprocess.run([sys.executable, "-m", "app.cli", "import-units", str(f)], cwd=root, env=env,

@@ -128,7 +128,7 @@ def test_import_units_excel_double_quotes(db, tmp_path):
     report = import_units(db, f)
     assert report.ok, report.errors
     unit = db.exec(select(Unit).where(Unit.code == "04720-T01")).one()
-    from tests.test_units_import import _sizes
+    from tests.units.test_units_import import _sizes
 
     assert (unit.name, *_sizes(db, unit)) == ('Thôn "Đoàn Kết", bản 2', 120, 510)
 

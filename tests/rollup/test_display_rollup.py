@@ -11,7 +11,7 @@ from app.program.models import Indicator, Target
 from app.rollup import pages
 from app.rollup.types import Figure, TargetResult
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

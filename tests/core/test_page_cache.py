@@ -98,8 +98,8 @@ def test_two_instances_never_serve_a_stale_figure(engine, tmp_path):
 
     import httpx
 
+    from tests.core.test_two_instances import _start
     from tests.databases import drop_database, seeded_copy
-    from tests.test_two_instances import _start
 
     admin = os.environ.get("TEST_DATABASE_URL", "")
     url, name = seeded_copy("mttq_kept", tmp_path)  # a copy of the run's seeded database

@@ -17,7 +17,7 @@ together and then go.
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 60

@@ -3,7 +3,7 @@ demo (a commune's new-rural status or province-led flag, any row of a demo villa
 real village stay real. It downgrades back."""
 from sqlalchemy import text
 
-from tests.test_figures_generation_migration import _migrate, empty_engine  # noqa: F401 - fixture
+from tests.core.test_figures_generation_migration import _migrate, empty_engine  # noqa: F401 - fixture
 
 UNITS = [  # id, code, name, kind, depth, parent, path, is_demo
     (1, "15", "Yên Bái", "tinh", 0, None, "/1/", False),

@@ -296,7 +296,7 @@ def test_every_program_error_message_has_a_vietnamese_translation():
 
     from app.core import i18n
 
-    root = Path(__file__).resolve().parents[1] / "app" / "program"
+    root = Path(__file__).resolve().parents[2] / "app" / "program"
     found: set[str] = set()
     for name in ("spec.py", "checks.py", "changes.py", "edits.py", "lifecycle.py", "program_file.py",
                  "admin_pages.py"):

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlmodel import Session
 
-from tests.test_program_lifecycle_migration import _migrate, empty_engine  # noqa: F401 - fixture
+from tests.program.test_program_lifecycle_migration import _migrate, empty_engine  # noqa: F401 - fixture
 
 # Province 1 → districts 2, 3 → communes 4, 5 (under 2) and 6 (under 3) → village 7 (under 4).
 # Commune 4 is new-rural and led by the province Front; village 7 has 120 households, 500 people.

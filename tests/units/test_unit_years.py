@@ -225,7 +225,7 @@ def test_page_upload_with_errors_lists_them_and_writes_nothing(login, db):
 def test_cli_import_unit_years_imports_then_refuses_a_bad_file(tmp_path: Path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SEED_DEMO_VALUES": "false",
            "SEED_DEMO_2026": "false", "SEED_DEMO_USERS": "false"}
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=root, env=env,

@@ -7,7 +7,7 @@ from babel.messages.extract import extract_from_dir
 
 from app.core import i18n
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 METHODS = [("app/**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]
 
 

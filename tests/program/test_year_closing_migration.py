@@ -5,8 +5,8 @@ from alembic import command
 from sqlalchemy import text
 
 from app.core.migrate import alembic_config
-from tests.test_figures_generation_migration import empty_engine  # noqa: F401 -- the fixture, shared
-from tests.test_program_lifecycle_migration import ROWS as ROWS_0005
+from tests.core.test_figures_generation_migration import empty_engine  # noqa: F401 -- the fixture, shared
+from tests.program.test_program_lifecycle_migration import ROWS as ROWS_0005
 
 # The same rows as a 0015 database holds them: the unit without the per-year columns of 0012.
 ROWS = [r.replace(", front_led, is_demo) ", ", is_demo) ").replace(", 0, false, false)", ", 0, false)")

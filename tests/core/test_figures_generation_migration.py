@@ -12,7 +12,7 @@ from sqlalchemy import text
 from app.core.db import make_engine
 from app.core.migrate import alembic_config
 from tests.databases import drop_database, new_database_url
-from tests.test_program_lifecycle_migration import ROWS
+from tests.program.test_program_lifecycle_migration import ROWS
 
 
 @pytest.fixture
