@@ -14,11 +14,10 @@ from sqlmodel import Session
 
 from app.accounts.deps import ApiCaller, Principal
 from app.api.common import API_AUTH, AllowAllMethodsRoute, code_path, problems
-from app.api.programs import YearPath
+from app.api.programs import YearPath, program_or_404
 from app.core.db import SessionDep
 from app.core.problems import Problem
 from app.program import closing
-from app.program.changes import program_by_year
 from app.program.models import Program
 from app.units.deps import readable_unit
 from app.units.models import Unit
@@ -49,12 +48,6 @@ class ReopeningIn(BaseModel):
                         examples=["Sửa số liệu tháng 12 theo biên bản kiểm tra"])
 
 
-def _program(session: Session, year: int) -> Program:
-    program = program_by_year(session, year)
-    if program is None:
-        raise Problem(404, "Not Found", f"No program for year {year}.")
-    return program
-
 
 def _unit(session: Session, principal: Principal, program: Program, code: str) -> Unit:
     """The unit with this code in the program's year (codes are reused by later trees)."""
@@ -81,7 +74,7 @@ def _out(session: Session, program: Program) -> ClosingOut:
 @router.get("/programs/{year}/closing", response_model=ClosingOut, summary="Is the year closed, and reopenings",
             responses=problems(404))
 def get_closing(session: SessionDep, principal: ApiCaller, year: YearPath) -> ClosingOut:
-    return _out(session, _program(session, year))
+    return _out(session, program_or_404(session, year))
 
 
 @router.post("/programs/{year}/close", response_model=ClosingOut, summary="Close a finished year",
@@ -90,7 +83,7 @@ def close_year(session: SessionDep, principal: ApiCaller, year: YearPath) -> Clo
     """The province's administrators close the year once it is over in Việt Nam (from 1 January
     of the next year): its figures, submissions and tasks become read-only and every reopening
     ends. 422 `year_not_over` before then; 409 `already_closed`, `program_draft`."""
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         closing.close_year(session, principal, program, via="api")
     except (closing.ClosingError, PermissionError) as exc:
@@ -105,7 +98,7 @@ def close_year(session: SessionDep, principal: ApiCaller, year: YearPath) -> Clo
 def reopen_unit(session: SessionDep, principal: ApiCaller, year: YearPath, body: ReopeningIn) -> ClosingOut:
     """The level above the unit reopens its closed year for corrections, with a reason: the
     unit's own figures (and its villages') can be saved again. 409 `year_open`, `already_reopened`."""
-    program = _program(session, year)
+    program = program_or_404(session, year)
     unit = _unit(session, principal, program, body.unit)
     try:
         closing.reopen_unit(session, principal, program, unit, body.reason, via="api")
@@ -119,7 +112,7 @@ def reopen_unit(session: SessionDep, principal: ApiCaller, year: YearPath, body:
 @router.delete("/programs/{year}/reopenings/{unit}", status_code=204, summary="Close a reopened unit's year again",
                responses=problems(403, 404))
 def close_unit(session: SessionDep, principal: ApiCaller, year: YearPath, unit: UnitPath) -> Response:
-    program = _program(session, year)
+    program = program_or_404(session, year)
     found = _unit(session, principal, program, unit)
     try:
         closing.close_unit(session, principal, program, found, via="api")

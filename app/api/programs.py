@@ -182,7 +182,8 @@ def program_admin(principal: ApiCaller) -> Principal:
 ProgramAdmin = Annotated[Principal, Depends(program_admin)]
 
 
-def _program(session: Session, year: int) -> Program:
+def program_or_404(session: Session, year: int) -> Program:
+    """The program of `year` (draft or published); 404 when there is none."""
     program = lifecycle.program_by_year(session, year)
     if program is None:
         raise Problem(404, "Not Found", f"No program for year {year}.")
@@ -276,14 +277,14 @@ def list_programs(
 @router.get("/programs/{year}", response_model=ProgramOut, summary="One year's program",
             responses=problems(404))
 def get_program(session: SessionDep, principal: ApiCaller, year: YearPath) -> ProgramOut:
-    return _out(session, _program(session, year))
+    return _out(session, program_or_404(session, year))
 
 
 @router.get("/programs/{year}/indicators", response_model=list[IndicatorDetail],
             summary="A program's indicators with targets (ids) and baselines", responses=problems(404))
 def program_indicators(session: SessionDep, principal: ApiCaller, year: YearPath) -> list[IndicatorDetail]:
     """Drafts included; `baseline_suggestion` offers last year's figure for the province to confirm."""
-    program = _program(session, year)
+    program = program_or_404(session, year)
     return [indicator_detail(session, program, i) for i in session.exec(
         select(Indicator).where(Indicator.program_id == program.id).order_by(Indicator.number, Indicator.id)).all()]
 
@@ -311,7 +312,7 @@ def create_program(session: SessionDep, principal: ProgramAdmin, body: ProgramCr
 @router.patch("/programs/{year}", response_model=ProgramOut, summary="Change a program's title, theme, motto",
               responses=WRITE_ERRORS)
 def change_program(session: SessionDep, principal: ProgramAdmin, year: YearPath, body: ProgramChange) -> ProgramOut:
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         lifecycle.update_program(session, principal, program, body.model_dump(exclude_unset=True), via="api")
     except ERRORS as exc:
@@ -325,7 +326,7 @@ def change_program(session: SessionDep, principal: ProgramAdmin, year: YearPath,
              responses=WRITE_ERRORS)
 def publish_program(session: SessionDep, principal: ProgramAdmin, year: YearPath) -> ProgramOut:
     """Puts the draft in force; with errors, answers 422 listing every one and publishes nothing."""
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         lifecycle.publish(session, principal, program, via="api")
     except ERRORS as exc:
@@ -337,7 +338,7 @@ def publish_program(session: SessionDep, principal: ProgramAdmin, year: YearPath
 
 @router.delete("/programs/{year}", status_code=204, summary="Delete a draft", responses=WRITE_ERRORS)
 def delete_program(session: SessionDep, principal: ProgramAdmin, year: YearPath) -> Response:
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         lifecycle.delete_draft(session, principal, program, via="api")
     except ERRORS as exc:
@@ -351,7 +352,7 @@ def delete_program(session: SessionDep, principal: ProgramAdmin, year: YearPath)
              summary="Add an indicator to a draft", responses=WRITE_ERRORS)
 def add_indicator(session: SessionDep, principal: ProgramAdmin, year: YearPath,
                   body: IndicatorCreate) -> IndicatorDetail:
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         ind = lifecycle.add_indicator(session, principal, program, body.model_dump(exclude_unset=True), via="api")
     except ERRORS as exc:
@@ -366,7 +367,7 @@ def add_indicator(session: SessionDep, principal: ProgramAdmin, year: YearPath,
 def change_indicator(session: SessionDep, principal: ProgramAdmin, year: YearPath, code: CodePath,
                      body: IndicatorChange) -> IndicatorDetail:
     """Once figures exist, measure, entry levels and flow/stock are refused (409)."""
-    program = _program(session, year)
+    program = program_or_404(session, year)
     ind = _indicator(session, program, code)
     try:
         lifecycle.update_indicator(session, principal, program, ind, body.model_dump(exclude_unset=True), via="api")
@@ -381,7 +382,7 @@ def change_indicator(session: SessionDep, principal: ProgramAdmin, year: YearPat
              summary="Add a target", responses=WRITE_ERRORS)
 def add_target(session: SessionDep, principal: ProgramAdmin, year: YearPath, code: CodePath,
                body: TargetCreate) -> TargetDetail:
-    program = _program(session, year)
+    program = program_or_404(session, year)
     ind = _indicator(session, program, code)
     try:
         target = lifecycle.add_target(session, principal, program, ind, body.model_dump(exclude_unset=True), via="api")
@@ -397,7 +398,7 @@ def add_target(session: SessionDep, principal: ProgramAdmin, year: YearPath, cod
 def change_target(session: SessionDep, principal: ProgramAdmin, year: YearPath, target_id: IdPath,
                   body: TargetChange) -> TargetDetail:
     """Editable in a published program too: audited, and the kept roll-up follows at once."""
-    program = _program(session, year)
+    program = program_or_404(session, year)
     target = _owned(session, program, Target, target_id)
     try:
         lifecycle.update_target(session, principal, program, target, body.model_dump(exclude_unset=True), via="api")
@@ -412,7 +413,7 @@ def change_target(session: SessionDep, principal: ProgramAdmin, year: YearPath, 
 @router.delete("/programs/{year}/targets/{target_id}", status_code=204, summary="Delete a target",
                responses=WRITE_ERRORS)
 def remove_target(session: SessionDep, principal: ProgramAdmin, year: YearPath, target_id: IdPath) -> Response:
-    program = _program(session, year)
+    program = program_or_404(session, year)
     target = _owned(session, program, Target, target_id)
     try:
         lifecycle.delete_target(session, principal, program, target, via="api")
@@ -432,7 +433,7 @@ def _task_out(session: Session, program: Program, task: Task) -> TaskOut:
 @router.post("/programs/{year}/tasks", response_model=TaskOut, status_code=201,
              summary="Add a task to a draft's province plan", responses=WRITE_ERRORS)
 def add_task(session: SessionDep, principal: ProgramAdmin, year: YearPath, body: TaskCreate) -> TaskOut:
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         task = lifecycle.add_program_task(session, principal, program, body.model_dump(exclude_unset=True),
                                           via="api")
@@ -447,7 +448,7 @@ def add_task(session: SessionDep, principal: ProgramAdmin, year: YearPath, body:
               responses=WRITE_ERRORS)
 def change_task(session: SessionDep, principal: ProgramAdmin, year: YearPath, task_id: IdPath,
                 body: TaskChange) -> TaskOut:
-    program = _program(session, year)
+    program = program_or_404(session, year)
     task = _owned(session, program, Task, task_id)
     try:
         lifecycle.update_program_task(session, principal, program, task, body.model_dump(exclude_unset=True),
@@ -466,7 +467,7 @@ def change_task(session: SessionDep, principal: ProgramAdmin, year: YearPath, ta
                              "description": "The program as a workbook (docs/programs.md)."},
                        **problems(404)})
 def export_program(session: SessionDep, principal: ApiCaller, year: YearPath) -> Response:
-    program = _program(session, year)
+    program = program_or_404(session, year)
     return Response(program_file.export_xlsx(session, program), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="chuong-trinh-{year}.xlsx"'})
 
@@ -479,7 +480,7 @@ def import_program(session: SessionDep, principal: ProgramAdmin, year: YearPath,
                    ) -> ProgramOut:
     """Send the workbook as the body. Every error (with its sheet and row) answers 422 at once
     and nothing is written."""
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         program_file.import_xlsx(session, principal, program, data, via="api")
     except program_file.FileInvalid as exc:

@@ -36,7 +36,8 @@ def program_manager(principal: WebUser) -> Principal:
 Manager = Annotated[Principal, Depends(program_manager)]
 
 
-def _program(session: Session, year: int) -> Program:
+def program_or_404(session: Session, year: int) -> Program:
+    """The program of `year` (draft or published); 404 when there is none."""
     program = lifecycle.program_by_year(session, year)
     if program is None:
         raise Problem(404, "Not Found", _("There is no program for {year}.", year=year))
@@ -181,7 +182,7 @@ def _program_page(request: Request, session: Session, program: Program, **ctx: A
 
 @router.get("/admin/programs/{year}")
 def program_page(request: Request, principal: Manager, session: SessionDep, year: int):
-    return _program_page(request, session, _program(session, year))
+    return _program_page(request, session, program_or_404(session, year))
 
 
 @router.post("/admin/programs/{year}")
@@ -191,7 +192,7 @@ def change_program(
     theme: Annotated[str, Form(max_length=lifecycle.TEXT_MAX)] = "",
     motto: Annotated[str, Form(max_length=lifecycle.TEXT_MAX)] = "",
 ):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         lifecycle.update_program(session, principal, program, {"title": title, "theme": theme, "motto": motto})
     except ERRORS as exc:
@@ -203,7 +204,7 @@ def change_program(
 
 @router.post("/admin/programs/{year}/publish")
 def publish_program(request: Request, principal: Manager, session: SessionDep, year: int):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         lifecycle.publish(session, principal, program)
     except ERRORS as exc:
@@ -216,7 +217,7 @@ def publish_program(request: Request, principal: Manager, session: SessionDep, y
 
 @router.post("/admin/programs/{year}/delete")
 def delete_program(request: Request, principal: Manager, session: SessionDep, year: int):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         lifecycle.delete_draft(session, principal, program)
     except ERRORS as exc:
@@ -228,7 +229,7 @@ def delete_program(request: Request, principal: Manager, session: SessionDep, ye
 
 @router.get("/admin/programs/{year}/file")
 def export_file(principal: Manager, session: SessionDep, year: int) -> Response:
-    program = _program(session, year)
+    program = program_or_404(session, year)
     return Response(program_file.export_xlsx(session, program), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="chuong-trinh-{year}.xlsx"'})
 
@@ -236,7 +237,7 @@ def export_file(principal: Manager, session: SessionDep, year: int) -> Response:
 @router.post("/admin/programs/{year}/file")
 def import_file(request: Request, principal: Manager, session: SessionDep, year: int,
                 file: Annotated[UploadFile | None, File()] = None):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     data = file.file.read(program_file.MAX_BYTES + 1) if file is not None else b""
     try:
         program_file.import_xlsx(session, principal, program, data, via="web")
@@ -257,7 +258,7 @@ def add_indicator(
     entry_depths: Annotated[list[str], Form()] = [],  # noqa: B006
     time_rollup: Annotated[str, Form(max_length=8)] = "",
 ):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         ind = lifecycle.add_indicator(session, principal, program, {
             "code": code, "name": name, "short_name": short_name or name, "measure": measure,
@@ -289,7 +290,7 @@ def _indicator_page(request: Request, session: Session, program: Program, ind: I
 
 @router.get("/admin/programs/{year}/indicators/{code}")
 def indicator_page(request: Request, principal: Manager, session: SessionDep, year: int, code: str):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     return _indicator_page(request, session, program, _indicator(session, program, code))
 
 
@@ -307,7 +308,7 @@ def change_indicator(
     baseline_source: Annotated[str, Form(max_length=2000)] = "",
     meaning_shown: Annotated[str, Form(max_length=1)] = "",
 ):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     ind = _indicator(session, program, code)
     try:
         changes: dict[str, Any] = {"name": name, "short_name": short_name, "share_filter": share_filter,
@@ -346,7 +347,7 @@ def add_target(
     on: Annotated[str, Form(max_length=16)] = "",
     label: Annotated[str, Form(max_length=300)] = "",
 ):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     ind = _indicator(session, program, code)
     try:
         lifecycle.add_target(session, principal, program, ind,
@@ -371,7 +372,7 @@ def change_target(
     on: Annotated[str, Form(max_length=16)] = "",
     label: Annotated[str, Form(max_length=300)] = "",
 ):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     target = _target(session, program, target_id)
     ind = session.get(Indicator, target.indicator_id)
     try:
@@ -387,7 +388,7 @@ def change_target(
 
 @router.post("/admin/programs/{year}/targets/{target_id}/delete")
 def delete_target(request: Request, principal: Manager, session: SessionDep, year: int, target_id: int):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     target = _target(session, program, target_id)
     ind = session.get(Indicator, target.indicator_id)
     try:
@@ -420,7 +421,7 @@ def _task_values(quarter: str, number: str, title: str, text: str, due_month: st
 
 @router.get("/admin/programs/{year}/tasks/{task_id}")
 def task_page(request: Request, principal: Manager, session: SessionDep, year: int, task_id: int):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     return _task_page(request, session, program, _task(session, program, task_id))
 
 
@@ -436,7 +437,7 @@ def change_task(
     lead_department: Annotated[str, Form(max_length=120)] = "",
     indicators: Annotated[list[str], Form()] = [],  # noqa: B006
 ):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     task = _task(session, program, task_id)
     try:
         lifecycle.update_program_task(session, principal, program, task, _task_values(
@@ -456,7 +457,7 @@ def add_task(
     text: Annotated[str, Form(max_length=lifecycle.TEXT_MAX)] = "",
     due_month: Annotated[str, Form(max_length=2)] = "",
 ):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         lifecycle.add_program_task(session, principal, program, _task_values(
             quarter, "", title, text, due_month, "", "", []))

@@ -15,11 +15,9 @@ from sqlmodel import Session
 from app.accounts.deps import Principal, WebUser, verify_csrf
 from app.core.db import SessionDep
 from app.core.i18n import _
-from app.core.problems import Problem
 from app.core.templates import render
 from app.program import closing
-from app.program.admin_pages import Manager
-from app.program.changes import program_by_year
+from app.program.admin_pages import Manager, program_or_404
 from app.program.models import Program
 from app.units.deps import readable_unit
 from app.units.time import units_in_force
@@ -27,12 +25,6 @@ from app.values.rules import VILLAGE_DEPTH
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(verify_csrf)])
 
-
-def _program(session: Session, year: int) -> Program:
-    program = program_by_year(session, year)
-    if program is None:
-        raise Problem(404, "Not Found", _("There is no program for {year}.", year=year))
-    return program
 
 
 def _refusal_text(exc: Exception) -> tuple[str, int]:
@@ -56,12 +48,12 @@ def _close_page(request: Request, session: Session, principal: Principal, progra
 @router.get("/admin/programs/{year}/close")
 def close_form(request: Request, principal: Manager, session: SessionDep, year: int):
     """The confirmation step: what closing means, or why the year cannot be closed yet."""
-    return _close_page(request, session, principal, _program(session, year))
+    return _close_page(request, session, principal, program_or_404(session, year))
 
 
 @router.post("/admin/programs/{year}/close")
 def close_year(request: Request, principal: Manager, session: SessionDep, year: int):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     try:
         closing.close_year(session, principal, program)
     except (closing.ClosingError, PermissionError) as exc:
@@ -91,14 +83,14 @@ def _reopen_page(request: Request, session: Session, principal: Principal, progr
 def reopenings_page(request: Request, principal: WebUser, session: SessionDep, year: int):
     """A closed year's reopened units in the caller's scope, and (for the level above) the form
     that reopens one."""
-    return _reopen_page(request, session, principal, _program(session, year))
+    return _reopen_page(request, session, principal, program_or_404(session, year))
 
 
 @router.post("/years/{year}/reopenings")
 def reopen_unit(request: Request, principal: WebUser, session: SessionDep, year: int,
                 unit: Annotated[str, Form(max_length=32)] = "",
                 reason: Annotated[str, Form(max_length=closing.REASON_MAX + 100)] = ""):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     found = readable_unit(session, principal, unit, date(program.year, 12, 31))
     try:
         closing.reopen_unit(session, principal, program, found, reason)
@@ -113,7 +105,7 @@ def reopen_unit(request: Request, principal: WebUser, session: SessionDep, year:
 
 @router.post("/years/{year}/reopenings/{unit_code}/close")
 def close_unit(request: Request, principal: WebUser, session: SessionDep, year: int, unit_code: str):
-    program = _program(session, year)
+    program = program_or_404(session, year)
     found = readable_unit(session, principal, unit_code, date(program.year, 12, 31))
     try:
         closing.close_unit(session, principal, program, found)
