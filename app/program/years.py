@@ -31,15 +31,11 @@ from app.program.models import Program
 from app.units.models import Unit
 
 
-def _meets(root: Unit, principal: Principal) -> bool:
-    return any(path.startswith(root.path) or root.path.startswith(path) for path in principal.read_paths)
-
-
 def readable_programs(session: Session, principal: Principal) -> list[Program]:
     """The published programs the caller reads, the newest year first."""
     rows = session.exec(select(Program, Unit).join(Unit, col(Unit.id) == Program.root_unit_id)
                         .where(Program.status == "published").order_by(col(Program.year).desc())).all()
-    return [p for p, root in rows if _meets(root, principal)]
+    return [p for p, root in rows if principal.can_follow(root)]  # its tree and the caller's meet
 
 
 def readable_program(session: Session, principal: Principal, year: int) -> Program | None:
