@@ -39,11 +39,15 @@ def province_admin(principal: WebUser) -> Principal:
 ProvinceAdmin = Annotated[Principal, Depends(province_admin)]
 
 
-def _year(raw: str | None) -> int:
+def _year(session: Session, root: Unit, raw: str | None) -> int:
+    """The year asked for; else this year where the province is in force, else the latest year
+    offered (Yên Bái, ended on 30/06/2025, opens on 2023)."""
     text = (raw or "").strip()
     if text.isdigit() and len(text) == 4 and attributes.YEAR_MIN <= int(text) <= attributes.YEAR_MAX:
         return int(text)
-    return today_vn().year
+    this_year = today_vn().year
+    offered = _years(session, root, this_year)
+    return this_year if this_year in offered or not offered else offered[0]
 
 
 def _years(session: Session, root: Unit, year: int) -> list[int]:
@@ -93,7 +97,7 @@ def _page(request: Request, session: Session, principal: Principal, year: int, *
 
 @router.get(PATH)
 def years_page(request: Request, principal: ProvinceAdmin, session: SessionDep):
-    return _page(request, session, principal, _year(request.query_params.get("year")))
+    return _page(request, session, principal, _year(session, principal.unit, request.query_params.get("year")))
 
 
 def _back(year: int, request: Request, done: str, changed: int) -> RedirectResponse:

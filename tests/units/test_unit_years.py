@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,19 @@ def test_page_lists_the_years_communes_with_the_demo_label(login):
     assert 'data-code="04720"' in r.text and 'data-code="04249"' not in r.text
     r = c.get("/admin/units/years?year=2023&q=xu%C3%A2n%20long")
     assert r.text.count('name="ids"') == 1
+
+
+def test_page_opens_on_the_latest_year_the_province_is_in_force(login, db):
+    """A province that ended (Yên Bái, to 30/06/2025) opens on its last program year, 2023, not
+    on this year, when it has no communes."""
+    c = login("tinh.quantri")
+    province = db.exec(select(Unit).where(Unit.code == "15", Unit.depth == 0)).one()
+    province.valid_to = date(2025, 6, 30)
+    db.add(province)
+    db.flush()
+    r = c.get("/admin/units/years")
+    assert r.status_code == 200
+    assert "· 2023</h1>" in r.text and r.text.count('name="ids"') == 173
 
 
 def test_page_refused_to_a_district_administrator(login):
