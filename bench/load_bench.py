@@ -25,6 +25,11 @@ with its value (its row in the audit log, and the stored figure is the last one 
 (2xx/409/503/other 4xx/5xx), p50/p95 latency of saves and reads, throughput, the checks, and
 p95 save latency under load ÷ the single-client median. Bench months are July–December, which
 the demo seed leaves empty, so every stored figure there comes from an audited bench save.
+
+Arrivals: everyone signs in before the window opens (a barrier), then each client makes its
+first move after a random pause in [0, think) — as if the officers had been at work for a while
+— and not all at the same instant (`--start burst`: everyone at once, the first 50 requests
+queued together; the report prints save latency by phase of the window either way).
 """
 import argparse
 import json
@@ -64,6 +69,7 @@ MIX = ["entry"] * 6 + ["api"] * 2 + ["submit", "read"]  # roles of clients 0–9
 class Tally:
     statuses: Counter = field(default_factory=Counter)  # (kind, status class) → n
     latency: dict = field(default_factory=lambda: defaultdict(list))  # kind → seconds
+    ended: dict = field(default_factory=lambda: defaultdict(list))  # kind → when each answer came (monotonic)
     acks: list = field(default_factory=list)  # acknowledged saves
     busy_without_message: int = 0
     errors: list = field(default_factory=list)
@@ -77,6 +83,7 @@ class Tally:
         with self.lock:
             self.statuses[(kind, cls)] += 1
             self.latency[kind].append(seconds)
+            self.ended[kind].append(time.monotonic())
             if code == 503 and BUSY_VI not in response.text:
                 self.busy_without_message += 1
             if cls == "4xx" and kind not in self.refused:
@@ -174,7 +181,8 @@ def reader(c, tally: Tally, rng: random.Random) -> None:
 
 
 def run_clients(base: str, n: int, seconds: float, think: float, token: str, tally: Tally,
-                roles: list[str] | None = None) -> float:
+                roles: list[str] | None = None, burst: bool = False) -> tuple[float, float]:
+    """(window start, its length), monotonic seconds."""
     deadline = [0.0]
 
     def go() -> None:  # runs once everyone has signed in, before anyone is released
@@ -197,6 +205,8 @@ def run_clients(base: str, n: int, seconds: float, think: float, token: str, tal
             start_line.wait()
             if not ok:
                 return
+            if think and not burst:
+                time.sleep(rng.uniform(0, think))  # staggered arrivals (module docstring)
             try:
                 loop(c, role, rng)
             except Exception as e:
@@ -224,7 +234,7 @@ def run_clients(base: str, n: int, seconds: float, think: float, token: str, tal
     t0 = deadline[0] - seconds
     for t in threads:
         t.join(seconds + 300)
-    return time.monotonic() - t0
+    return t0, time.monotonic() - t0
 
 
 # --- the app and its database ------------------------------------------------------------------
@@ -416,27 +426,38 @@ def run_config(kind: str, workers: int, args: argparse.Namespace) -> dict:
         token = app.prepare()
         base = app.start()
         single = Tally()
-        run_clients(base, 1, args.single_seconds, 0.05, token, single, roles=["entry"])
+        run_clients(base, 1, args.single_seconds, 0.05, token, single, roles=["entry"], burst=True)
         floor = statistics.median(single.latency["web save"]) if single.latency["web save"] else float("nan")
         print(f"   single client: {len(single.latency['web save'])} saves, median {floor * 1000:.1f} ms, "
               f"p95 {pct(single.latency['web save'], 0.95) * 1000:.1f} ms", flush=True)
         tally = Tally()
         tally.acks.extend(single.acks)
-        elapsed = run_clients(base, args.clients, args.seconds, args.think, token, tally)
+        t0, elapsed = run_clients(base, args.clients, args.seconds, args.think, token, tally,
+                                  burst=args.start == "burst")
     finally:
         app.stop()
     try:
         checks = app.verify(tally.acks)
     finally:
         app.drop()
-    return {"label": label, "floor": floor, "single_p95": pct(single.latency["web save"], 0.95),
+    return {"label": label, "t0": t0, "floor": floor, "single_p95": pct(single.latency["web save"], 0.95),
             "tally": tally, "elapsed": elapsed, "checks": checks, "single": single}
+
+
+def by_phase(t: Tally, t0: float) -> list[str]:
+    """Web save latency by when the answer came: the opening seconds against the rest."""
+    out = []
+    for lo, hi in ((0, 5), (5, 15), (15, 30), (30, None)):
+        lat = [s for s, e in zip(t.latency["web save"], t.ended["web save"], strict=True)
+               if lo <= e - t0 < (hi or float("inf"))]
+        out.append(f"{lo}–{hi or 'end'} s: {len(lat)} saves, {pct(lat, .5) * 1000:.0f} / {pct(lat, .95) * 1000:.0f}")
+    return out
 
 
 def report(res: dict, args: argparse.Namespace) -> None:
     t: Tally = res["tally"]
     kinds = sorted({k for k, _ in t.statuses})
-    print(f"\n== {res['label']}: {args.clients} clients × {res['elapsed']:.0f} s, think ≈ {args.think} s")
+    print(f"\n== {res['label']}: {args.clients} clients × {res['elapsed']:.0f} s, think ≈ {args.think} s, start {args.start}")
     print(f"{'what':<16}{'2xx':>7}{'409':>6}{'503':>6}{'4xx':>6}{'5xx':>6}{'p50 ms':>9}{'p95 ms':>9}")
     for k in kinds:
         lat = t.latency[k]
@@ -447,6 +468,7 @@ def report(res: dict, args: argparse.Namespace) -> None:
     total = sum(t.statuses.values())
     n5xx = sum(n for (k, c), n in t.statuses.items() if c == "5xx")
     ratio = pct(t.latency["web save"], 0.95) / res["floor"]
+    print("web save p50 / p95 ms by phase of the window: " + "; ".join(by_phase(t, res["t0"])))
     c = res["checks"]
     print(f"throughput: {total / res['elapsed']:.1f} requests/s, "
           f"{(t.statuses[('web save', '2xx')] + t.statuses[('api batch', '2xx')]) / res['elapsed']:.1f} "
@@ -473,6 +495,8 @@ def main() -> int:
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--think", type=float, default=2.0, help="mean pause between a client's actions (s)")
+    p.add_argument("--start", choices=("staggered", "burst"), default="staggered",
+                   help="staggered: each client's first move after a random pause in [0, think); burst: all at once")
     p.add_argument("--single-seconds", type=float, default=15)
     p.add_argument("--pg-workers", type=int, default=4, help="also run PostgreSQL with this many workers (0: no)")
     p.add_argument("--threads", type=int, default=None, help="WEB_THREADS of each server process")
