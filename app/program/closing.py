@@ -19,11 +19,19 @@ the same save path, so the roll-up stays exact. The level above closes it again 
 deleted, audited), or the province re-closes the whole year, which ends every reopening.
 Services never commit: the caller owns the transaction.
 
-Cost and a known limit: in an open year the rule reads only `program.closed_at`, already
-loaded, so a save pays no extra query; in a closed year one small query reads the reopened
-units (once per batch for imports). A save whose request read the program just before the
-close committed may still land (on PostgreSQL; SQLite's single writer serialises them): the
-province closes a year weeks after its last figures, and the audit log shows any such save.
+A save and a close at the same moment: every write of the year's data first reads the year's
+`closed_at` under a share lock of the program row (`hold_year`: PostgreSQL's FOR KEY SHARE,
+once per transaction and program), and a close, or the end of a reopening, first locks that row
+FOR UPDATE (`_lock_for_closing`). The two lock modes conflict, so a close waits for the saves
+in flight to commit, and a save that asks after the close has locked the row waits for the close
+and then reads the year closed (READ COMMITTED re-reads the row's newest version) — refused with
+"year_closed", never landing in a closed year; the reopened units are read after the lock too.
+Saves do not wait for each other (share locks) nor for other edits of the program row (an
+UPDATE of its other columns takes FOR NO KEY UPDATE, which KEY SHARE does not conflict with).
+No deadlock: a close takes no other lock before the program row, and writers never wait for a
+close while holding a lock the close needs. SQLite has one writer at a time (`begin_write`), so
+the same order holds without row locks. Cost: one small locking SELECT per write transaction
+on PostgreSQL; in a closed year one more reads the reopened units (once per batch for imports).
 """
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -65,8 +73,29 @@ def is_open_for(session: Session, program: Program, unit: Unit) -> bool:
     return year_open_for(program, unit, lambda: reopened_unit_ids(session, program))
 
 
+def hold_year(session: Session, program: Program) -> None:
+    """Before a write of the year's data: read the year's `closed_at` again under a share lock
+    that a close waits for (module docstring). Once per transaction and program; PostgreSQL only."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    held = session.info.setdefault("years_held", {})
+    transaction = session.get_transaction()
+    if transaction is not None and held.get(program.id) is transaction:
+        return
+    session.refresh(program, ["closed_at"], with_for_update={"read": True, "key_share": True})
+    held[program.id] = session.get_transaction()
+
+
+def _lock_for_closing(session: Session, program: Program) -> None:
+    """Before a close or the end of a reopening: wait for the saves in flight (module docstring)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.refresh(program, ["closed_at", "closed_by_id"], with_for_update=True)
+
+
 def require_year_open(session: Session, program: Program, unit: Unit) -> None:
-    """Raise EntryError "year_closed" unless the unit's year is open (not closed, or reopened)."""
+    """Raise EntryError "year_closed" unless the unit's year is open (not closed, or reopened),
+    read under the year's share lock (`hold_year`)."""
+    hold_year(session, program)
     check_year_open(program, unit, lambda: reopened_unit_ids(session, program))
 
 
@@ -96,6 +125,7 @@ def close_year(session: Session, principal: Principal, program: Program, *, toda
     ends every reopening. Audited; does not commit. Raises PermissionError or ClosingError."""
     if not can_close(principal, program):
         raise PermissionError("programs")
+    _lock_for_closing(session, program)
     ended = sorted(reopened_unit_ids(session, program))
     refusal = close_refusal(program, today, len(ended))
     if refusal is not None:
@@ -146,6 +176,7 @@ def close_unit(session: Session, principal: Principal, program: Program, unit: U
                via: str = "web") -> None:
     """Close a reopened unit's year again (the level above). Audited; does not commit."""
     _require_reopener(principal, unit)
+    _lock_for_closing(session, program)
     row = session.exec(select(YearReopening).where(YearReopening.program_id == program.id,
                                                     YearReopening.unit_id == unit.id)).first()
     if row is None:

@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 from app.accounts.deps import Principal
 from app.core.time import utcnow
 from app.program import rules
-from app.program.closing import reopened_unit_ids
+from app.program.closing import hold_year, reopened_unit_ids
 from app.program.models import Indicator, Program
 from app.rollup import service as rollup
 from app.rollup.rules import IndicatorFacts
@@ -187,6 +187,8 @@ def _preload(session: Session, rows: Sequence[ImportRow]) -> _Preloaded:
             units.setdefault(u.code, []).append(u)
     programs = {p.year: p for p in session.exec(select(Program).where(Program.status == "published")).all()}
     latest = programs[max(programs)] if programs else None
+    for program in programs.values():  # a close waits for this batch, or the batch for the close
+        hold_year(session, program)
     indicators = {(i.program_id, i.code): i for i in session.exec(select(Indicator)).all()}
     reopened = {p.id: reopened_unit_ids(session, p) for p in programs.values() if p.closed_at is not None}
     return _Preloaded(units, programs, latest, indicators, reopened=reopened)

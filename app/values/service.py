@@ -20,7 +20,7 @@ from sqlmodel import Session
 from app.accounts.principal import Principal
 from app.audit.service import audit
 from app.core.time import utcnow
-from app.program.closing import reopened_unit_ids, require_year_open
+from app.program.closing import hold_year, reopened_unit_ids, require_year_open
 from app.program.models import Indicator, Program
 from app.rollup import service as rollup
 from app.units.models import Unit
@@ -81,6 +81,7 @@ def save_value(
     entity_id until the batch fills it in (`app.values.bulk`).
     Raises EntryError, Conflict, or PermissionError when the caller may not write the unit.
     """
+    hold_year(session, program)  # whether the year is closed, read under the lock a close waits for
     check_save(principal, program, unit, indicator, period, fig,
                reopened=lambda: reopened_unit_ids(session, program))
     if existing is False:
