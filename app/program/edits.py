@@ -27,6 +27,7 @@ from app.program.checks import (
     target_problems,
     task_problems,
 )
+from app.program.closing import hold_year
 from app.program.models import Indicator, Program, Target, Task, TaskIndicator
 from app.program.periods import quarter_of
 from app.program.spec import (
@@ -44,10 +45,21 @@ from app.units.models import Unit
 PROGRAM_FIELDS = ("title", "theme", "motto", "source")
 
 
+def _require_editable(session: Session, principal: Principal, program: Program) -> None:
+    """The province's administrators edit a program until its year is closed: a closed year is
+    read-only, its targets included (they judge the year's figures). The year is read under the
+    lock a close waits for (`app.program.closing.hold_year`)."""
+    require_manager(principal, program)
+    hold_year(session, program)
+    if program.closed_at is not None:
+        raise ProgramError("year_closed", "The year {year} is closed: its program (indicators, targets and tasks) "
+                           "is read-only.", status=409, year=program.year)
+
+
 def update_program(session: Session, principal: Principal, program: Program, changes: dict[str, Any],
                    *, via: str = "web") -> Program:
     """Title, theme, motto, source: editable in a draft and in a published program. Audited."""
-    require_manager(principal, program)
+    _require_editable(session, principal, program)
     old, new = {}, {}
     for name, value in changes.items():
         if name not in PROGRAM_FIELDS:
@@ -95,7 +107,7 @@ def update_indicator(session: Session, principal: Principal, program: Program, i
                      changes: dict[str, Any], *, via: str = "web") -> Indicator:
     """Change an indicator's fields. Refused (409) when figures exist and the change would alter
     what they mean; the code only changes in a draft. Audited; rebuilds a published roll-up."""
-    require_manager(principal, program)
+    _require_editable(session, principal, program)
     unknown = [k for k in changes if k not in INDICATOR_FIELDS]
     if unknown:
         raise ProgramError("unknown_field", "{name} cannot be changed here.", loc=(unknown[0],), name=unknown[0])
@@ -139,7 +151,7 @@ def update_indicator(session: Session, principal: Principal, program: Program, i
 def add_indicator(session: Session, principal: Principal, program: Program, values: dict[str, Any],
                   *, via: str = "web") -> Indicator:
     """A new indicator of a draft. Audited."""
-    require_manager(principal, program)
+    _require_editable(session, principal, program)
     require_draft(program)
     values = {k: _clean(k, v) for k, v in values.items() if k in INDICATOR_FIELDS}
     if values.get("number") is None:
@@ -215,7 +227,7 @@ def _clean_target(values: dict[str, Any]) -> dict[str, Any]:
 def add_target(session: Session, principal: Principal, program: Program, indicator: Indicator,
                values: dict[str, Any], *, via: str = "web") -> Target:
     """A new target (draft or published). Audited; rebuilds a published roll-up."""
-    require_manager(principal, program)
+    _require_editable(session, principal, program)
     values = _clean_target(values)
     if values.get("scope") is None or values.get("comparator") is None:
         raise ProgramError("missing", "Choose the target's scope and comparator and enter its value.")
@@ -237,7 +249,7 @@ def update_target(session: Session, principal: Principal, program: Program, targ
                   values: dict[str, Any], *, via: str = "web") -> Target:
     """Change a target (draft or published): checked like at publishing. Audited (old → new);
     a published program's kept roll-up is rebuilt in the same transaction."""
-    require_manager(principal, program)
+    _require_editable(session, principal, program)
     indicator = session.get(Indicator, target.indicator_id)
     values = _clean_target(values)
     before = target_spec(session, program, target, indicator)
@@ -265,7 +277,7 @@ def update_target(session: Session, principal: Principal, program: Program, targ
 
 def delete_target(session: Session, principal: Principal, program: Program, target: Target,
                   *, via: str = "web") -> None:
-    require_manager(principal, program)
+    _require_editable(session, principal, program)
     indicator = session.get(Indicator, target.indicator_id)
     old = _target_row(target_spec(session, program, target, indicator))
     session.delete(target)
@@ -338,7 +350,7 @@ def _check_task(session: Session, program: Program, spec: TaskSpec) -> None:
 def add_program_task(session: Session, principal: Principal, program: Program, values: dict[str, Any],
                      *, via: str = "web") -> Task:
     """A task of a draft's province plan. Audited."""
-    require_manager(principal, program)
+    _require_editable(session, principal, program)
     require_draft(program)
     values = _clean_task(values)
     if values.get("quarter") is not None and values.get("number") is None:
@@ -361,7 +373,7 @@ def add_program_task(session: Session, principal: Principal, program: Program, v
 def update_program_task(session: Session, principal: Principal, program: Program, task: Task,
                         values: dict[str, Any], *, via: str = "web") -> Task:
     """Change a draft's task: quarter, number, text, due month, lead, linked indicators. Audited."""
-    require_manager(principal, program)
+    _require_editable(session, principal, program)
     require_draft(program)
     if task.program_id != program.id:
         raise ProgramError("not_found", "Not found in this program.", status=404)

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from app.audit.models import AuditLog
 from app.program import closing
-from app.program.models import Program, Task, YearReopening
+from app.program.models import Indicator, Program, Target, Task, YearReopening
 from app.rollup.check import check as rollup_check
 from app.units.models import Unit
 from app.values import rules
@@ -281,3 +281,42 @@ def test_a_reopening_covers_the_unit_and_its_villages_only():
         True, True, False, False]
     program.closed_at = None
     assert rules.year_open_for(program, sibling, lambda: pytest.fail("not asked while the year is open"))
+
+
+# --- the program of a closed year is read-only (its targets judge the year's figures) ---------------
+
+PROGRAM_CLOSED = "Năm 2023 đã kết thúc: chương trình của năm (chỉ tiêu, mục tiêu và nhiệm vụ) chỉ còn để xem."
+
+
+def _a_target(db: Session) -> Target:
+    return db.exec(select(Target).join(Indicator, Target.indicator_id == Indicator.id)
+                   .join(Program, Indicator.program_id == Program.id)
+                   .where(Program.year == 2023).order_by(Target.id)).first()
+
+
+def test_closed_year_refuses_program_and_target_edits_over_the_api(closed, province, db):
+    target = _a_target(db)
+    before = (target.comparator, target.value, target.value_high)
+    body = assert_problem(province.patch(f"/api/v1/programs/2023/targets/{target.id}", json={"value": 1}), 409)
+    assert body["errors"][0]["type"] == "year_closed" and "2023 is closed" in body["detail"]
+    for r in (province.patch("/api/v1/programs/2023", json={"title": "Khác"}),
+              province.delete(f"/api/v1/programs/2023/targets/{target.id}")):
+        assert assert_problem(r, 409)["errors"][0]["type"] == "year_closed"
+    db.expire_all()
+    target = db.get(Target, target.id)
+    assert (target.comparator, target.value, target.value_high) == before
+    assert db.exec(select(Program).where(Program.year == 2023)).one().title != "Khác"
+
+
+def test_closed_year_program_pages_show_it_read_only_and_refuse_a_posted_target(closed, province, db):
+    target = _a_target(db)
+    code = db.get(Indicator, target.indicator_id).code
+    program_page = province.get("/admin/programs/2023").text
+    assert PROGRAM_CLOSED in program_page and "fieldset class=\"plain\" disabled" in program_page
+    page = province.get(f"/admin/programs/2023/indicators/{code}").text
+    assert PROGRAM_CLOSED in page and 'id="new-target"' not in page and "/delete\"" not in page
+    r = province.post(f"/admin/programs/2023/targets/{target.id}", data={
+        "scope": target.scope, "comparator": ">=", "value": "1", "on": "value"})
+    assert r.status_code == 409 and PROGRAM_CLOSED in r.text
+    db.expire_all()
+    assert db.get(Target, target.id).value == target.value
