@@ -28,6 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import func, inspect, table
@@ -532,8 +533,12 @@ def _browser_session(app, c: Caller) -> tuple[str, str]:
     return cookie, token
 
 
-def _client_for(app, c: Caller, w: World) -> TestClient:
+def _client_for(app, c: Caller, w: World, portal: BlockingPortal | None = None) -> TestClient:
+    """A client for the caller. With `portal`, its requests run on that portal's event loop
+    (without one, Starlette starts a thread and an event loop for every request, some 3 ms);
+    either way the app's lifespan is not run (no `with`)."""
     client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    client.portal = portal
     if c.kind == "token":
         client.headers["Authorization"] = f"Bearer {w.tokens[c.name]}"
     else:
@@ -606,10 +611,15 @@ def check(w: World, route: Route, spec: Spec, c: Caller, label: str, unit: str, 
 
 def run_route(app, db, w: World, route: Route, callers=CALLERS, only_label: str | None = None) -> list[str]:
     spec = spec_of(route)
-    failures: list[str] = []
     conn = db.bind
+    with start_blocking_portal() as portal:
+        return _run_route(app, db, conn, w, route, spec, callers, only_label, portal)
+
+
+def _run_route(app, db, conn, w: World, route: Route, spec: Spec, callers, only_label, portal) -> list[str]:
+    failures: list[str] = []
     for c in callers:
-        client = _client_for(app, c, w)
+        client = _client_for(app, c, w, portal)
         answers: dict[str, tuple[int, str]] = {}
         for label, value, unit in targets(w, c, spec.target):
             if only_label and label != only_label:
