@@ -128,8 +128,15 @@ def login(app):
 _SLOW_FILES = ("test_schemathesis.py", "test_access_matrix.py", "_migration.py", "test_two_instances.py")
 
 
+# Worker balance (`-n 2` hands out tests in collection order, in chunks): the access matrix's
+# hundreds of sub-second tests run last, as filler, so that no worker finishes early and waits
+# for a 20-second test the other one picked up near the end (tests/units, tests/values).
+_FILLER_FILES = ("test_access_matrix.py",)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         path = item.path.as_posix()
         if "/tests/browser/" in path or path.endswith(_SLOW_FILES):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: item.path.as_posix().endswith(_FILLER_FILES))  # stable: others keep their order

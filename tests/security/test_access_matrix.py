@@ -18,17 +18,22 @@ taken from the app):
 - inside but not allowed (a viewer writing, an editor administering): 403;
 - allowed: success (2xx/3xx other than a redirect to /login, or a listed domain refusal).
 Each combination runs in a savepoint rolled back afterwards, so none sees another's writes.
+The world and the nine sign-ins are made once per module (and pytest process) in a transaction
+rolled back at its end; each test runs in a savepoint of it (the `db` fixture below).
 """
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlalchemy import func, inspect, table
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, select
 
 from app.accounts.demo import DEMO_PASSWORD
 from app.accounts.models import ApiToken, User
@@ -85,6 +90,8 @@ class World:
     out: dict[str, str]  # unit code → a unit outside its subtree (a sibling where possible)
     objects: dict[str, list[tuple[str, str]]]  # kind → [(id as text, unit code)]
     tokens: dict[str, str] = field(default_factory=dict)  # caller name → bearer secret
+    sessions: dict[str, tuple[str, str]] = field(default_factory=dict)  # caller name → (cookie, CSRF token)
+    rows: dict[str, int] = field(default_factory=dict)  # table → rows, once the world is made
 
 
 def reads(w: World, c: Caller, unit: str) -> bool:
@@ -508,28 +515,36 @@ def targets(w: World, c: Caller, kind: str | None) -> list[tuple[str, str, str]]
 
 # --- running one combination -------------------------------------------------------------------
 
-_session_cookies: dict[str, tuple[str, str]] = {}  # username → (cookie, csrf), for one test
 TRIED = {"combinations": 0, "routes": 0}
 
 
-def _client_for(app, c: Caller, w: World) -> TestClient:
-    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+def _browser_session(app, c: Caller) -> tuple[str, str]:
+    """(session cookie, CSRF token) of a new sign-in of the demo user; for the anonymous caller,
+    of the session a browser gets from the sign-in page (it carries a CSRF token too)."""
+    client = TestClient(app, base_url="http://testserver", follow_redirects=False)  # no `with`: no lifespan
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
     if c.kind == "user":
-        if c.name not in _session_cookies:
-            page = client.get("/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-            r = client.post("/login", data={"username": c.name, "password": DEMO_PASSWORD, "csrf_token": token})
-            assert r.status_code == 303, (c.name, r.status_code)
-            csrf = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/account").text).group(1)
-            _session_cookies[c.name] = (client.cookies.get("mttq_session"), csrf)
-        cookie, csrf = _session_cookies[c.name]
-        client.cookies.set("mttq_session", cookie)
-        client.headers["X-CSRF-Token"] = csrf
-    elif c.kind == "token":
+        r = client.post("/login", data={"username": c.name, "password": DEMO_PASSWORD, "csrf_token": token})
+        assert r.status_code == 303, (c.name, r.status_code)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/account").text).group(1)
+    cookie = client.cookies.get("mttq_session")
+    client.close()
+    assert cookie and token, c.name
+    return cookie, token
+
+
+def _client_for(app, c: Caller, w: World, portal: BlockingPortal | None = None) -> TestClient:
+    """A client for the caller. With `portal`, its requests run on that portal's event loop
+    (without one, Starlette starts a thread and an event loop for every request, some 3 ms);
+    either way the app's lifespan is not run (no `with`)."""
+    client = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    client.portal = portal
+    if c.kind == "token":
         client.headers["Authorization"] = f"Bearer {w.tokens[c.name]}"
     else:
-        page = client.get("/login")  # an anonymous browser still has a session with a CSRF token
-        client.headers["X-CSRF-Token"] = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        cookie, csrf = w.sessions[c.name]
+        client.cookies.set("mttq_session", cookie)
+        client.headers["X-CSRF-Token"] = csrf
     return client
 
 
@@ -596,10 +611,15 @@ def check(w: World, route: Route, spec: Spec, c: Caller, label: str, unit: str, 
 
 def run_route(app, db, w: World, route: Route, callers=CALLERS, only_label: str | None = None) -> list[str]:
     spec = spec_of(route)
-    failures: list[str] = []
     conn = db.bind
+    with start_blocking_portal() as portal:
+        return _run_route(app, db, conn, w, route, spec, callers, only_label, portal)
+
+
+def _run_route(app, db, conn, w: World, route: Route, spec: Spec, callers, only_label, portal) -> list[str]:
+    failures: list[str] = []
     for c in callers:
-        client = _client_for(app, c, w)
+        client = _client_for(app, c, w, portal)
         answers: dict[str, tuple[int, str]] = {}
         for label, value, unit in targets(w, c, spec.target):
             if only_label and label != only_label:
@@ -640,10 +660,60 @@ def _report(request):
         print(line)
 
 
+@pytest.fixture(scope="module")
+def _module_connection(engine) -> Iterator[Connection]:
+    """The connection the module's tests share, in a transaction rolled back at the module's end."""
+    conn = engine.connect()
+    outer = conn.begin()
+    try:
+        yield conn
+    finally:
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def world(_module_connection) -> World:
+    """Built once per module: the objects, the tokens and the nine sign-ins (sessions are rows
+    of the module's transaction). Every test sees them as they were made: each test runs in a
+    savepoint rolled back after it (`db`), each combination in a savepoint inside that one."""
+    from app.core.db import get_session
+
+    session = Session(bind=_module_connection, join_transaction_mode="create_savepoint")
+
+    def _session_override():
+        yield session
+
+    fastapi_app.dependency_overrides[get_session] = _session_override
+    try:
+        w = _build_world(session)
+        w.sessions = {c.name: _browser_session(fastapi_app, c) for c in CALLERS if c.kind != "token"}
+        w.rows = _row_counts(session)
+    finally:
+        fastapi_app.dependency_overrides.pop(get_session, None)
+        session.close()
+    return w
+
+
+def _row_counts(db: Session) -> dict[str, int]:
+    names = sorted(inspect(db.connection()).get_table_names())
+    counts = db.execute(select(*(select(func.count()).select_from(table(n)).scalar_subquery() for n in names)))
+    return dict(zip(names, counts.one(), strict=True))
+
+
 @pytest.fixture
-def world(db) -> World:
-    _session_cookies.clear()  # sessions are rows of the test's transaction: sign in again
-    return _build_world(db)
+def db(_module_connection, world) -> Iterator[Session]:
+    """This module's `db` (in place of tests/conftest.py's): a session on the module's connection
+    whose commits land in a savepoint rolled back after the test. The test sees the world, never
+    another test's writes (checked: every table holds as many rows as when the world was made)."""
+    savepoint = _module_connection.begin_nested()
+    session = Session(bind=_module_connection, join_transaction_mode="create_savepoint")
+    try:
+        assert _row_counts(session) == world.rows, "a test before this one left rows behind"
+        yield session
+    finally:
+        session.close()
+        savepoint.rollback()
 
 
 def test_every_route_is_covered_or_public():
