@@ -58,14 +58,19 @@ def _delta(a: Triple | None, b: Triple | None) -> Quad:
             (a[2] if a else 0) - (b[2] if b else 0), (a is not None) - (b is not None))
 
 
-def apply_changes(session: Session, changes: Iterable[ValueChange]) -> None:
-    """`service.on_values_changed`: bring every kept table up to date after the changes."""
+def apply_changes(session: Session, changes: Iterable[ValueChange], *,
+                  after: dict[GroupKey, dict[str, Triple]] | None = None) -> None:
+    """`service.on_values_changed`: bring every kept table up to date after the changes.
+    `after`: the stored figures of every changed (unit, indicator, year) once changed, as
+    `read_rows` reads them, when the caller knows them already (an import read them under its
+    locks); else they are read."""
     batch = _Batch()
     batch.collect(session, list(changes))
     if not batch.groups:
         return
     session.flush()
-    after = read_rows(session, batch.groups)
+    if after is None:
+        after = read_rows(session, batch.groups)
     for key, old in batch.groups.items():
         rows_after = after.get(key, {})
         if batch.inds[key[1]].time_rollup == "flow":

@@ -176,6 +176,8 @@ class _Preloaded:
     indicators: dict[tuple[int, str], Indicator]
     values: dict[tuple[int, int, str], Row] = field(default_factory=dict)  # DataValue's columns
     submitted: set[tuple[int, str]] = field(default_factory=set)
+    # (unit, indicator, year) → month → (value, numerator, denominator): stored figures (`_load_current`)
+    years: dict[tuple[int, int, int], dict[str, Any]] = field(default_factory=dict)
     reopened: dict[int, frozenset[int]] = field(default_factory=dict)  # closed programs' reopened units
 
 
@@ -192,21 +194,54 @@ def _preload(session: Session, rows: Sequence[ImportRow]) -> _Preloaded:
     return _Preloaded(units, programs, latest, indicators, reopened=reopened)
 
 
-def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, str]]) -> None:
-    """The stored values and the submitted months that the batch's rows touch."""
+def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, str]], *,
+                  whole_years: bool) -> None:
+    """The stored values and the submitted months that the batch's rows touch. With
+    `whole_years` (a batch that may write), every stored figure of the batch's units and
+    indicators in the batch's years too, by (unit, indicator, year) in `pre.years`: the roll-up's
+    "after" is worked out from them (`_after`) instead of read again once written. The batch's
+    figures are locked before this read (`rollup.lock_figures`), so they are still the stored
+    ones when the batch writes."""
     unit_ids = sorted({k[0] for k in keys})
+    ind_ids = sorted({k[1] for k in keys})
     periods = sorted(p for p in {k[2] for k in keys} if rules.parse_period(p))  # the others are refused later
+    if whole_years and periods:
+        span = (DataValue.period >= f"{periods[0][:4]}-01", DataValue.period <= f"{periods[-1][:4]}-12")
+    else:
+        span = (DataValue.period.in_(periods),)
     conn = session.connection()  # plain rows, past the ORM's result machinery (_preload has flushed)
+    values, years = pre.values, pre.years
     for chunk in _chunks(unit_ids):
-        for dv in conn.execute(sa_select(*_DV_COLUMNS).where(DataValue.unit_id.in_(chunk),
-                                                                 DataValue.period.in_(periods))):
-            key = (dv.unit_id, dv.indicator_id, dv.period)
+        rows = conn.execute(sa_select(*_DV_COLUMNS).where(
+            DataValue.unit_id.in_(chunk), DataValue.indicator_id.in_(ind_ids), *span)).all()
+        for dv in rows:
+            key = (dv[1], dv[2], dv[3])
             if key in keys:
-                pre.values[key] = dv
+                values[key] = dv
+            if whole_years:
+                group = years.get((dv[1], dv[2], int(dv[3][:4])))
+                if group is None:
+                    group = years[(dv[1], dv[2], int(dv[3][:4]))] = {}
+                group[dv[3]] = (dv[4] or 0, dv[5] or 0, dv[6] or 0)
         pre.submitted.update(session.exec(
             select(PeriodSubmission.unit_id, PeriodSubmission.period)
             .where(PeriodSubmission.unit_id.in_(chunk), PeriodSubmission.status == "submitted",
                    PeriodSubmission.period.in_(periods))).all())
+
+
+def _after(years: dict[tuple[int, int, int], dict[str, Any]],
+           writes: bulk_write.Writes) -> dict[tuple[int, int, int], dict[str, Any]]:
+    """The stored figures of the batch's (unit, indicator, year) groups once the batch is written,
+    as `rollup.batch.read_rows` would read them back: `years` with the batch's writes applied."""
+    for (u, i, p), new in writes.created:
+        years.setdefault((u, i, int(p[:4])), {})[p] = (new["value"] or 0, new["numerator"] or 0,
+                                                        new["denominator"] or 0)
+    for (u, i, p), _id, _old, new in writes.updated:
+        years.setdefault((u, i, int(p[:4])), {})[p] = (new["value"] or 0, new["numerator"] or 0,
+                                                        new["denominator"] or 0)
+    for (u, i, p), _id, _old in writes.deleted:
+        years.get((u, i, int(p[:4])), {}).pop(p, None)
+    return years
 
 
 def _shape_error(indicator: Indicator, row: ImportRow) -> EntryError | None:
@@ -309,7 +344,7 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
     resolved, seen = _resolve(principal, rows, comment, pre, result)
     if not dry_run:
         rollup.lock_figures(session, {(k[0], k[1]) for k in seen})
-    _load_current(session, pre, set(seen))
+    _load_current(session, pre, set(seen), whole_years=not dry_run)
 
     # Pass 2: every row judged by the service's rules (`check_save`, `decide_save`), in Python;
     # then, if none is rejected, the whole batch written set-wise (`bulk_write`) and the
@@ -323,7 +358,7 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
             if decided is not None:
                 _record(item, *decided, result, writes, changes)
     if not result.rejected and not dry_run and writes.order:
-        _write_batch(session, principal, writes, changes, via)
+        _write_batch(session, principal, writes, changes, via, pre.years)
     result.rejected.sort(key=lambda r: r.index)
     if result.rejected and not dry_run:
         result.imported = result.updated = result.unchanged = result.deleted = 0
@@ -457,7 +492,7 @@ def _record(item: _Resolved, action: str, fig: Any, current: Any, result: Import
 
 
 def _write_batch(session: Session, principal: Principal, writes: bulk_write.Writes, changes: list[Any],
-                 via: str) -> None:
+                 via: str, years: dict[tuple[int, int, int], dict[str, Any]]) -> None:
     """The whole batch written set-wise and the roll-up brought up to date, in a savepoint."""
     savepoint = session.begin_nested()
     try:
@@ -465,7 +500,7 @@ def _write_batch(session: Session, principal: Principal, writes: bulk_write.Writ
                          token_id=principal.token_id, via=via)
         _expire_values(session)
         if changes:
-            rollup.on_values_changed(session, changes)
+            rollup.on_values_changed(session, changes, after=_after(years, writes))
         savepoint.commit()
     except BaseException:
         if savepoint.is_active:

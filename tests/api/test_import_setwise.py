@@ -173,15 +173,15 @@ def test_the_collector_runs_again_after_a_large_batch_even_one_that_fails(db, pr
     seen: list[bool] = []
     real = rollup.on_values_changed
 
-    def spy(session, changes):
+    def spy(session, changes, **kw):
         seen.append(gc.isenabled())
-        return real(session, changes)
+        return real(session, changes, **kw)
 
     monkeypatch.setattr(rollup, "on_values_changed", spy)
     bulk.import_values(db, _admin(db), rows, via="api")
     assert seen == [False] and gc.isenabled()  # held during the batch, running again after
 
-    def boom(session, changes):
+    def boom(session, changes, **kw):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(rollup, "on_values_changed", boom)
