@@ -264,41 +264,34 @@ class _Judge:
     `check_place` runs and raises its first broken rule, as for a single save. The numbers
     (`check_numbers`) are checked for every row."""
 
-    def __init__(self, principal: Principal) -> None:
+    def __init__(self, principal: Principal, reopened: dict[int, frozenset[int]]) -> None:
         self.principal = principal
+        self.reopened = reopened  # closed programs' reopened units, by program id
         self.units: dict[int, tuple[bool, int]] = {}  # id(unit) → (may write, depth)
         self.right: set[tuple[Any, ...]] = set()
-        self.indicators: dict[int, IndicatorFacts] = {}
 
-    def facts(self, indicator: Indicator) -> IndicatorFacts:
-        """A plain copy of the indicator (`parse_figure` and `check_numbers` read its measure)."""
-        facts = self.indicators.get(id(indicator))
-        if facts is None:
-            facts = self.indicators[id(indicator)] = IndicatorFacts(indicator)
-        return facts
-
-    def check(self, program: Program, unit: Unit, indicator: Indicator, period: str, fig: Any, *,
-              reopened: frozenset[int] = frozenset()) -> None:
+    def check(self, program: Program, unit: Unit, facts: IndicatorFacts, period: str, fig: Any) -> None:
         known = self.units.get(id(unit))
         if known is None:
             known = self.units[id(unit)] = (self.principal.can_write(unit), unit.depth)
         if not known[0]:
             raise PermissionError(unit.code)
-        level, place = (id(program), id(indicator), known[1], period), (id(unit), period)
+        level, place = (id(program), facts.id, known[1], period), (id(unit), period)
         if level not in self.right or place not in self.right:
-            check_year_open(program, unit, reopened)  # a place's year (closed unless reopened for it)
-            check_place(program, unit, indicator, period)
+            # a place's year (closed unless reopened for it), then where the figure goes
+            check_year_open(program, unit, self.reopened.get(program.id, frozenset()))
+            check_place(program, unit, facts.obj, period)
             self.right.add(level)
             self.right.add(place)
-        check_numbers(self.facts(indicator), fig)
+        check_numbers(facts, fig)
 
 
 def _snapshot(current: Row | None) -> dict[str, Any] | None:
-    """`snapshot` of a stored row."""
+    """`snapshot` of a stored row (`_DV_COLUMNS`, read by position)."""
     if current is None:
         return None
-    return {"value": current.value, "numerator": current.numerator, "denominator": current.denominator,
-            "comment": current.comment, "version": current.version}
+    return {"value": current[4], "numerator": current[5], "denominator": current[6], "comment": current[7],
+            "version": current[8]}
 
 
 def _expire_values(session: Session) -> None:
@@ -351,7 +344,7 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
     # roll-up brought up to date once, inside a savepoint.
     writes = bulk_write.Writes()
     changes: list[Any] = []
-    judge = _Judge(principal)
+    judge = _Judge(principal, pre.reopened)
     for item in resolved:
         if item is not None:
             decided = _decide(session, judge, pre, item, comment, result)
@@ -365,7 +358,8 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
     return result
 
 
-_Resolved = tuple[int, ImportRow, Unit, Program, Indicator, tuple[int, int, str]]  # …, (unit, indicator, month) ids
+# (index, row, unit, program, indicator as plain facts, (unit, indicator, month) ids)
+_Resolved = tuple[int, ImportRow, Unit, Program, IndicatorFacts, tuple[int, int, str]]
 
 
 def _unit_of_month(units: list[Unit], principal: Principal, period: str) -> Unit | None:
@@ -382,8 +376,10 @@ def _resolve(principal: Principal, rows: Sequence[ImportRow], comment: str | Non
     """Pass 1: resolve codes; the same figure twice in a batch is ambiguous."""
     resolved: list[_Resolved | None] = []
     seen: dict[tuple[int, int, str], int] = {}
-    units_of: dict[tuple[str, str], Unit | None] = {}  # (code, month) → the unit it names then
-    years: dict[str, int | None] = {}  # period → its year (None: not a month)
+    units_of: dict[tuple[str, str], tuple[Unit, int] | None] = {}  # (code, month) → the unit it names then
+    programs_of: dict[str, Program | None] = {}  # period → the program of its year, else the latest
+    facts_of: dict[tuple[int, str], IndicatorFacts | None] = {}  # (id(program), code) → its indicator
+    nul = "\x00" in (comment or "")
 
     def reject(i: int, row: ImportRow, code: str, message: str, fld: str | None = None) -> None:
         result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
@@ -391,95 +387,95 @@ def _resolve(principal: Principal, rows: Sequence[ImportRow], comment: str | Non
         resolved.append(None)
 
     for i, row in enumerate(rows):
-        if "\x00" in (row.comment or "") + (comment or ""):
+        if nul or (row.comment and "\x00" in row.comment):
             reject(i, row, "bad_characters", "The comment contains a NUL character.", "comment")
             continue
-        unit_key = (row.org_unit, row.period)
-        if unit_key in units_of:
-            unit = units_of[unit_key]
-        else:
-            unit = units_of[unit_key] = _unit_of_month(pre.units.get(row.org_unit, []), principal, row.period)
+        unit = units_of.get((row.org_unit, row.period), False)
+        if unit is False:
+            found = _unit_of_month(pre.units.get(row.org_unit, []), principal, row.period)
+            unit = units_of[(row.org_unit, row.period)] = (found, found.id) if found is not None else None
         if unit is None:
             reject(i, row, "unknown_unit", f"No unit with code {row.org_unit!r} in your scope.", "orgUnit")
             continue
-        if row.period in years:
-            year = years[row.period]
-        else:
+        program = programs_of.get(row.period, False)
+        if program is False:
             parsed = rules.parse_period(row.period)
-            year = years[row.period] = parsed[0] if parsed else None
-        program = pre.programs.get(year) if year is not None else None
-        program = program or pre.latest  # its rules then refuse the month with a clear message
+            # no program of its year: the latest, whose rules then refuse the month with a clear message
+            program = programs_of[row.period] = (pre.programs.get(parsed[0]) if parsed else None) or pre.latest
         if program is None:
             reject(i, row, "no_program", "No program has been set up yet.", "period")
             continue
-        indicator = pre.indicators.get((program.id, row.data_element))
-        if indicator is None:
+        facts = facts_of.get((id(program), row.data_element), False)
+        if facts is False:
+            indicator = pre.indicators.get((program.id, row.data_element))
+            facts = facts_of[(id(program), row.data_element)] = IndicatorFacts(indicator) if indicator is not None else None
+        if facts is None:
             reject(i, row, "unknown_indicator",
                    f"No indicator {row.data_element!r} in the {program.year} program (CT01…).", "dataElement")
             continue
-        key = (unit.id, indicator.id, row.period)
+        key = (unit[1], facts.id, row.period)
         if key in seen:
             reject(i, row, "duplicate_row", f"Same unit, indicator and month as row {seen[key]}; "
                    "send each figure once.")
             continue
         seen[key] = i
-        resolved.append((i, row, unit, program, indicator, key))
+        resolved.append((i, row, unit[0], program, facts, key))
     return resolved, seen
+
+
+def _rejected(result: ImportResult, item: _Resolved, code: str, message: str, fld: str | None = None,
+              now: DataValue | None = None) -> None:
+    row = item[1]
+    result.rejected.append(Rejection(item[0], row.line, row.org_unit, row.data_element, row.period,
+                                     code, message, fld, now))
 
 
 def _decide(session: Session, judge: _Judge, pre: _Preloaded, item: _Resolved, comment: str | None,
             result: ImportResult) -> tuple[str, Any, Any] | None:
     """(action, figure, stored row) for one resolved row, or None when the row is rejected."""
-    i, row, unit, program, indicator, key = item
+    _i, row, unit, program, facts, key = item  # facts: what the rules read of the indicator
     current = pre.values.get(key)
-    facts = judge.facts(indicator)  # what the rules read of the indicator, as plain attributes
-
-    def rejected(code: str, message: str, fld: str | None = None, now: Any = None) -> None:
-        result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
-                                         code, message, fld, now))
-
     try:
         bad_shape = _shape_error(facts, row)
         if bad_shape:
             raise bad_shape
-        raw = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
-               "comment": row.comment or comment}
-        fig = parse_figure(facts, raw)
-        judge.check(program, unit, indicator, row.period, fig,  # `check_save`
-                    reopened=pre.reopened.get(program.id, frozenset()))
-        action = decide_save(unit, row.period, fig, current, row.version, (key[0], row.period) in pre.submitted)
+        fig = parse_figure(facts, {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
+                                   "comment": row.comment or comment})
+        judge.check(program, unit, facts, row.period, fig)  # `check_save`
+        return (decide_save(unit, row.period, fig, current, row.version, (key[0], row.period) in pre.submitted),
+                fig, current)
     except Conflict:
         assert current is not None  # noqa: S101 -- a conflict is only ever over a stored row (for the type checker)
-        return rejected("conflict", f"The figure changed since version {row.version} was read: it is now "
-                        f"version {current.version}. Read it again and send the batch again.", None,
-                        session.get(DataValue, current.id, populate_existing=True))
+        return _rejected(result, item, "conflict", f"The figure changed since version {row.version} was read: it "
+                         f"is now version {current.version}. Read it again and send the batch again.", None,
+                         session.get(DataValue, current.id, populate_existing=True))
     except EntryError as e:
         if e.code == "deleted_meanwhile":
-            return rejected("conflict", f"The figure was cleared since version {row.version} was read. "
-                            "Read it again and send the batch again.")
-        return rejected(e.code, str(e), e.field)
+            return _rejected(result, item, "conflict", f"The figure was cleared since version {row.version} was "
+                             "read. Read it again and send the batch again.")
+        return _rejected(result, item, e.code, str(e), e.field)
     except PermissionError:
-        return rejected("forbidden", f"You may read unit {row.org_unit!r} but not enter its figures.", "orgUnit")
-    return action, fig, current
+        return _rejected(result, item, "forbidden", f"You may read unit {row.org_unit!r} but not enter its "
+                         "figures.", "orgUnit")
 
 
 def _record(item: _Resolved, action: str, fig: Any, current: Any, result: ImportResult,
             writes: bulk_write.Writes, changes: list[Any]) -> None:
     """Count the row and queue its write and its roll-up change."""
-    _i, row, unit, _program, indicator, key = item
     if action == "unchanged":
         result.unchanged += 1
         return
+    _i, row, unit, _program, facts, key = item
     old = _snapshot(current)
     if action == "deleted":
         result.deleted += 1
         writes.order.append(("deleted", len(writes.deleted)))
-        writes.deleted.append((key, current.id, old))
-        changes.append(rollup.ValueChange(unit, indicator, row.period, old, None))
+        writes.deleted.append((key, current[0], old))
+        changes.append(rollup.ValueChange(unit, facts.obj, row.period, old, None))
         return
-    new = {"value": fig.value, "numerator": fig.numerator, "denominator": fig.denominator,
-           "comment": fig.comment if fig.comment is not None else (current.comment if current else None),
-           "version": current.version + 1 if current is not None else 1}
+    comment = fig.comment if fig.comment is not None else (current[7] if current is not None else None)
+    new = {"value": fig.value, "numerator": fig.numerator, "denominator": fig.denominator, "comment": comment,
+           "version": current[8] + 1 if current is not None else 1}
     if action == "created":
         result.imported += 1
         writes.order.append(("created", len(writes.created)))
@@ -487,8 +483,8 @@ def _record(item: _Resolved, action: str, fig: Any, current: Any, result: Import
     else:
         result.updated += 1
         writes.order.append(("updated", len(writes.updated)))
-        writes.updated.append((key, current.id, old, new))
-    changes.append(rollup.ValueChange(unit, indicator, row.period, old, new))
+        writes.updated.append((key, current[0], old, new))
+    changes.append(rollup.ValueChange(unit, facts.obj, row.period, old, new))
 
 
 def _write_batch(session: Session, principal: Principal, writes: bulk_write.Writes, changes: list[Any],
