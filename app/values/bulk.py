@@ -62,7 +62,7 @@ _DV_COLUMNS = [DataValue.__table__.c[name] for name in (
     "id", "unit_id", "indicator_id", "period", "value", "numerator", "denominator", "comment", "version")]
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRow:
     """One figure as sent: unit code, indicator code, month, and the raw numbers."""
 
@@ -210,19 +210,22 @@ def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, s
     else:
         span = (DataValue.period.in_(periods),)
     conn = session.connection()  # plain rows, past the ORM's result machinery (_preload has flushed)
-    values, years = pre.values, pre.years
+    values, years, year_of = pre.values, pre.years, {}
     for chunk in _chunks(unit_ids):
         rows = conn.execute(sa_select(*_DV_COLUMNS).where(
             DataValue.unit_id.in_(chunk), DataValue.indicator_id.in_(ind_ids), *span)).all()
         for dv in rows:
-            key = (dv[1], dv[2], dv[3])
-            if key in keys:
-                values[key] = dv
+            _id, u, i, p, v, n, d, _c, _ver = dv
+            if (u, i, p) in keys:
+                values[(u, i, p)] = dv
             if whole_years:
-                group = years.get((dv[1], dv[2], int(dv[3][:4])))
+                y = year_of.get(p)
+                if y is None:
+                    y = year_of[p] = int(p[:4])
+                group = years.get((u, i, y))
                 if group is None:
-                    group = years[(dv[1], dv[2], int(dv[3][:4]))] = {}
-                group[dv[3]] = (dv[4] or 0, dv[5] or 0, dv[6] or 0)
+                    group = years[(u, i, y)] = {}
+                group[p] = (v or 0, n or 0, d or 0)
         pre.submitted.update(session.exec(
             select(PeriodSubmission.unit_id, PeriodSubmission.period)
             .where(PeriodSubmission.unit_id.in_(chunk), PeriodSubmission.status == "submitted",
