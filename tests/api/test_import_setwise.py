@@ -205,3 +205,42 @@ def test_rows_sharing_a_place_with_a_right_row_are_still_judged_by_every_rule(db
     assert [(r.index, r.code) for r in result.rejected] == [
         (1, "level_does_not_enter"), (2, "negative"), (4, "bad_period")]
     assert result.imported == 2  # a dry run counts the right rows
+
+
+def test_a_batch_failing_after_its_writes_commits_nothing_of_it(engine, monkeypatch):
+    # The import has no savepoint of its own: when the roll-up update fails after the batch's
+    # figures and audit rows were written, the request's own session (not the tests' shared
+    # one) rolls them all back. Checked from another session, on committed state.
+    from fastapi.testclient import TestClient
+    from sqlalchemy import delete, func
+    from sqlmodel import Session
+
+    from app.accounts.models import ApiToken
+    from app.main import app
+    from tests.api_support import make_token
+
+    with Session(engine) as s:
+        secret = make_token(s, "141")
+        audits_before = s.exec(select(func.count()).select_from(AuditLog)).one()
+    written: list[int] = []
+
+    def boom(session, changes, **kw):
+        written.append(session.exec(select(func.count()).select_from(DataValue)).one())
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rollup, "on_values_changed", boom)
+    body = {"dataValues": [{"orgUnit": "04720", "dataElement": "CT17", "period": "2023-04", "value": "2"},
+                           {"orgUnit": "04720-01", "dataElement": "CT11", "period": "2023-04",
+                            "numerator": 120, "denominator": 150}]}
+    try:
+        r = TestClient(app, raise_server_exceptions=False).post(
+            "/api/v1/data-values", json=body, headers={"Authorization": f"Bearer {secret}"})
+        assert r.status_code == 500
+        assert written == [2]  # both figures were written in the request's transaction
+        with Session(engine) as s:
+            assert s.exec(select(func.count()).select_from(DataValue)).one() == 0
+            assert s.exec(select(func.count()).select_from(AuditLog)).one() == audits_before
+    finally:
+        with Session(engine) as s:
+            s.execute(delete(ApiToken).where(ApiToken.prefix == secret[:12]))
+            s.commit()
