@@ -292,14 +292,6 @@ class _Judge:
         check_numbers(facts, fig)
 
 
-def _snapshot(current: Row | None) -> dict[str, Any] | None:
-    """`snapshot` of a stored row (`_DV_COLUMNS`, read by position)."""
-    if current is None:
-        return None
-    return {"value": current[4], "numerator": current[5], "denominator": current[6], "comment": current[7],
-            "version": current[8]}
-
-
 def _expire_values(session: Session) -> None:
     """Figures the session already holds were written past the ORM: read them again on use."""
     for obj in list(session.identity_map.values()):
@@ -350,12 +342,7 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
     # roll-up brought up to date once.
     writes = bulk_write.Writes()
     changes: list[Any] = []
-    judge = _Judge(principal, pre.reopened)
-    for item in resolved:
-        if item is not None:
-            decided = _decide(session, judge, pre, item, comment, result)
-            if decided is not None:
-                _record(item, *decided, result, writes, changes)
+    _judge_rows(session, _Judge(principal, pre.reopened), pre, resolved, comment, result, writes, changes)
     if not result.rejected and not dry_run and writes.order:
         _write_batch(session, principal, writes, changes, via, pre.years)
     result.rejected.sort(key=lambda r: r.index)
@@ -436,61 +423,72 @@ def _rejected(result: ImportResult, item: _Resolved, code: str, message: str, fl
                                      code, message, fld, now))
 
 
-def _decide(session: Session, judge: _Judge, pre: _Preloaded, item: _Resolved, comment: str | None,
-            result: ImportResult) -> tuple[str, Any, Any] | None:
-    """(action, figure, stored row) for one resolved row, or None when the row is rejected."""
-    _i, row, unit, program, facts, key = item  # facts: what the rules read of the indicator
-    current = pre.values.get(key)
-    try:
-        bad_shape = _shape_error(facts, row)
-        if bad_shape:
-            raise bad_shape
-        fig = parse_figure(facts, {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
-                                   "comment": row.comment or comment})
-        judge.check(program, unit, facts, row.period, fig)  # `check_save`
-        return (decide_save(unit, row.period, fig, current, row.version, (key[0], row.period) in pre.submitted),
-                fig, current)
-    except Conflict:
+def _judge_rows(session: Session, judge: _Judge, pre: _Preloaded, resolved: list[_Resolved | None],
+                comment: str | None, result: ImportResult, writes: bulk_write.Writes, changes: list[Any]) -> None:
+    """Each resolved row judged (`check_save`, `decide_save`) over the stored figure, counted,
+    and its write and roll-up change queued (`writes.order`: the audit rows' order)."""
+    values, submitted, check = pre.values, pre.submitted, judge.check
+    order, created, updated, deleted = writes.order.append, writes.created, writes.updated, writes.deleted
+    counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
+    for item in resolved:
+        if item is None:
+            continue
+        _i, row, unit, program, facts, key = item  # facts: what the rules read of the indicator
+        current = values.get(key)
+        try:
+            bad_shape = _shape_error(facts, row)
+            if bad_shape:
+                raise bad_shape
+            fig = parse_figure(facts, {"value": row.value, "numerator": row.numerator,
+                                       "denominator": row.denominator, "comment": row.comment or comment})
+            check(program, unit, facts, row.period, fig)  # `check_save`
+            action = decide_save(unit, row.period, fig, current, row.version,
+                                 bool(submitted) and (key[0], row.period) in submitted)
+        except (Conflict, EntryError, PermissionError) as e:
+            _refuse(session, result, item, current, e)
+            continue
+        counts[action] += 1
+        if action == "unchanged":
+            continue
+        old = None if current is None else {"value": current[4], "numerator": current[5],  # `snapshot`
+                                            "denominator": current[6], "comment": current[7], "version": current[8]}
+        if action == "deleted":
+            order(("deleted", len(deleted)))
+            deleted.append((key, current[0], old))
+            changes.append(rollup.ValueChange(unit, facts.obj, row.period, old, None))
+            continue
+        new = {"value": fig.value, "numerator": fig.numerator, "denominator": fig.denominator,
+               "comment": fig.comment if fig.comment is not None else (current[7] if current is not None else None),
+               "version": current[8] + 1 if current is not None else 1}
+        if action == "created":
+            order(("created", len(created)))
+            created.append((key, new))
+        else:
+            order(("updated", len(updated)))
+            updated.append((key, current[0], old, new))
+        changes.append(rollup.ValueChange(unit, facts.obj, row.period, old, new))
+    result.imported += counts["created"]
+    result.updated += counts["updated"]
+    result.deleted += counts["deleted"]
+    result.unchanged += counts["unchanged"]
+
+
+def _refuse(session: Session, result: ImportResult, item: _Resolved, current: Any, e: Exception) -> None:
+    """The rejection of a row whose figure a rule refuses (`decide_save`'s conflicts as `conflict`)."""
+    row = item[1]
+    if isinstance(e, Conflict):
         assert current is not None  # noqa: S101 -- a conflict is only ever over a stored row (for the type checker)
-        return _rejected(result, item, "conflict", f"The figure changed since version {row.version} was read: it "
-                         f"is now version {current.version}. Read it again and send the batch again.", None,
-                         session.get(DataValue, current.id, populate_existing=True))
-    except EntryError as e:
-        if e.code == "deleted_meanwhile":
-            return _rejected(result, item, "conflict", f"The figure was cleared since version {row.version} was "
-                             "read. Read it again and send the batch again.")
-        return _rejected(result, item, e.code, str(e), e.field)
-    except PermissionError:
-        return _rejected(result, item, "forbidden", f"You may read unit {row.org_unit!r} but not enter its "
-                         "figures.", "orgUnit")
-
-
-def _record(item: _Resolved, action: str, fig: Any, current: Any, result: ImportResult,
-            writes: bulk_write.Writes, changes: list[Any]) -> None:
-    """Count the row and queue its write and its roll-up change."""
-    if action == "unchanged":
-        result.unchanged += 1
-        return
-    _i, row, unit, _program, facts, key = item
-    old = _snapshot(current)
-    if action == "deleted":
-        result.deleted += 1
-        writes.order.append(("deleted", len(writes.deleted)))
-        writes.deleted.append((key, current[0], old))
-        changes.append(rollup.ValueChange(unit, facts.obj, row.period, old, None))
-        return
-    comment = fig.comment if fig.comment is not None else (current[7] if current is not None else None)
-    new = {"value": fig.value, "numerator": fig.numerator, "denominator": fig.denominator, "comment": comment,
-           "version": current[8] + 1 if current is not None else 1}
-    if action == "created":
-        result.imported += 1
-        writes.order.append(("created", len(writes.created)))
-        writes.created.append((key, new))
+        _rejected(result, item, "conflict", f"The figure changed since version {row.version} was read: it is now "
+                  f"version {current.version}. Read it again and send the batch again.", None,
+                  session.get(DataValue, current.id, populate_existing=True))
+    elif isinstance(e, PermissionError):
+        _rejected(result, item, "forbidden", f"You may read unit {row.org_unit!r} but not enter its figures.",
+                  "orgUnit")
+    elif e.code == "deleted_meanwhile":  # type: ignore[attr-defined]
+        _rejected(result, item, "conflict", f"The figure was cleared since version {row.version} was read. "
+                  "Read it again and send the batch again.")
     else:
-        result.updated += 1
-        writes.order.append(("updated", len(writes.updated)))
-        writes.updated.append((key, current[0], old, new))
-    changes.append(rollup.ValueChange(unit, facts.obj, row.period, old, new))
+        _rejected(result, item, e.code, str(e), e.field)  # type: ignore[attr-defined]
 
 
 def _write_batch(session: Session, principal: Principal, writes: bulk_write.Writes, changes: list[Any],

@@ -244,3 +244,24 @@ def test_a_batch_failing_after_its_writes_commits_nothing_of_it(engine, monkeypa
         with Session(engine) as s:
             s.execute(delete(ApiToken).where(ApiToken.prefix == secret[:12]))
             s.commit()
+
+
+def test_rows_the_caller_may_read_but_not_enter_and_figures_cleared_meanwhile_are_refused(db, program):
+    # An editor of commune 04720 (no right below it) reads its village 04720-01 but does not
+    # enter its figures; a row sent with the version of a figure cleared since is a conflict.
+    commune = db.exec(select(Unit).where(Unit.code == "04720")).one()
+    editor = Principal(unit=commune, role="editor", via="api")
+    ct17 = db.exec(select(Indicator).where(Indicator.code == "CT17", Indicator.program_id == program.id)).one()
+    save_value(db, editor, program, commune, ct17, "2023-04", Figure(value=2))
+    save_value(db, editor, program, commune, ct17, "2023-04", Figure())  # cleared: no figure now
+    db.commit()
+    rows = [bulk.ImportRow("04720-01", "CT11", "2023-05", numerator="8", denominator="10"),
+            bulk.ImportRow("04720", "CT17", "2023-04", value="3", version=1),
+            bulk.ImportRow("04720", "CT17", "2023-05", value="1")]
+    result = bulk.import_values(db, editor, rows, via="api")
+    assert [(r.index, r.code, r.field) for r in result.rejected] == [(0, "forbidden", "orgUnit"),
+                                                                      (1, "conflict", None)]
+    assert "may read unit '04720-01' but not enter" in result.rejected[0].message
+    assert "cleared since version 1" in result.rejected[1].message and result.rejected[1].current is None
+    assert (result.imported, result.updated, result.unchanged, result.deleted) == (0, 0, 0, 0)
+    assert _stored(db, "04720", "CT17", "2023-05") is None  # nothing of the batch was written
