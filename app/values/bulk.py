@@ -62,7 +62,8 @@ _CHUNK = 500  # ids per IN (…) clause
 _CODE = re.compile(r"^[0-9A-Za-z_.-]{1,32}$")
 # A stored figure as the rules read it: a row, not an object (and no timestamps to parse).
 _DV_COLUMNS = [DataValue.__table__.c[name] for name in (
-    "id", "unit_id", "indicator_id", "period", "value", "numerator", "denominator", "comment", "version")]
+    "id", "unit_id", "indicator_id", "period", "value", "numerator", "denominator", "comment", "version",
+    "updated_by_id")]
 
 
 @dataclass(slots=True)
@@ -218,7 +219,7 @@ def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, s
         rows = conn.execute(sa_select(*_DV_COLUMNS).where(
             DataValue.unit_id.in_(chunk), DataValue.indicator_id.in_(ind_ids), *span)).all()
         for dv in rows:
-            _id, u, i, p, v, n, d, _c, _ver = dv
+            _id, u, i, p, v, n, d, _c, _ver, _by = dv
             if (u, i, p) in keys:
                 values[(u, i, p)] = dv
             if whole_years:
@@ -239,14 +240,21 @@ def _after(years: dict[tuple[int, int, int], dict[str, Any]],
            writes: bulk_write.Writes) -> dict[tuple[int, int, int], dict[str, Any]]:
     """The stored figures of the batch's (unit, indicator, year) groups once the batch is written,
     as `rollup.batch.read_rows` would read them back: `years` with the batch's writes applied."""
-    for (u, i, p), new in writes.created:
-        years.setdefault((u, i, int(p[:4])), {})[p] = (new["value"] or 0, new["numerator"] or 0,
-                                                        new["denominator"] or 0)
-    for (u, i, p), _id, _old, new in writes.updated:
-        years.setdefault((u, i, int(p[:4])), {})[p] = (new["value"] or 0, new["numerator"] or 0,
-                                                        new["denominator"] or 0)
-    for (u, i, p), _id, _old in writes.deleted:
-        years.get((u, i, int(p[:4])), {}).pop(p, None)
+    year_of: dict[str, int] = {}
+    for kind, entries in (("created", writes.created), ("updated", writes.updated), ("deleted", writes.deleted)):
+        for entry in entries:
+            u, i, p = entry[0]
+            y = year_of.get(p)
+            if y is None:
+                y = year_of[p] = int(p[:4])
+            if kind == "deleted":
+                years.get((u, i, y), {}).pop(p, None)
+                continue
+            new = entry[-1]
+            group = years.get((u, i, y))
+            if group is None:
+                group = years[(u, i, y)] = {}
+            group[p] = (new["value"] or 0, new["numerator"] or 0, new["denominator"] or 0)
     return years
 
 
@@ -429,6 +437,7 @@ def _judge_rows(session: Session, judge: _Judge, pre: _Preloaded, resolved: list
     and its write and roll-up change queued (`writes.order`: the audit rows' order)."""
     values, submitted, check = pre.values, pre.submitted, judge.check
     order, created, updated, deleted = writes.order.append, writes.created, writes.updated, writes.deleted
+    authors = writes.authors
     counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
     for item in resolved:
         if item is None:
@@ -466,6 +475,7 @@ def _judge_rows(session: Session, judge: _Judge, pre: _Preloaded, resolved: list
         else:
             order(("updated", len(updated)))
             updated.append((key, current[0], old, new))
+            authors[current[0]] = current[9]
         changes.append(rollup.ValueChange(unit, facts.obj, row.period, old, new))
     result.imported += counts["created"]
     result.updated += counts["updated"]

@@ -35,6 +35,7 @@ class Writes:
     updated: list[tuple[Key, int, dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # key, id, old, new
     deleted: list[tuple[Key, int, dict[str, Any]]] = field(default_factory=list)  # key, id, old
     order: list[tuple[str, int]] = field(default_factory=list)  # (kind, index in its list): the audit order
+    authors: dict[int, int | None] = field(default_factory=dict)  # updated id → its stored updated_by_id
 
 
 def _json(snap: dict[str, Any] | None) -> str | None:
@@ -92,11 +93,19 @@ def _update(session: Session, w: Writes, *, pg: bool, now: datetime, stamp: Any,
              "ver": [n["version"] for *_x, n in w.updated],
              "now": now, "by": user_id, "via": via})
     else:
-        session.connection().exec_driver_sql(
-            "UPDATE data_value SET value = ?, numerator = ?, denominator = ?, comment = ?, "
-            "version = ?, updated_at = ?, updated_by_id = ?, updated_via = ? WHERE id = ?",
-            [(n["value"], n["numerator"], n["denominator"], n["comment"], n["version"], stamp,
-              user_id, via, i) for _k, i, _o, n in w.updated])
+        # Rows whose updated_by_id is already the writer's are written without it: setting a
+        # foreign-key column costs SQLite a quarter of the statement, even to the same value.
+        conn, authors = session.connection(), w.authors
+        same = [(n["value"], n["numerator"], n["denominator"], n["comment"], n["version"], stamp, via, i)
+                for _k, i, _o, n in w.updated if i in authors and authors[i] == user_id]
+        other = [(n["value"], n["numerator"], n["denominator"], n["comment"], n["version"], stamp, user_id, via, i)
+                 for _k, i, _o, n in w.updated if i not in authors or authors[i] != user_id]
+        if same:
+            conn.exec_driver_sql("UPDATE data_value SET value = ?, numerator = ?, denominator = ?, comment = ?, "
+                                 "version = ?, updated_at = ?, updated_via = ? WHERE id = ?", same)
+        if other:
+            conn.exec_driver_sql("UPDATE data_value SET value = ?, numerator = ?, denominator = ?, comment = ?, "
+                                 "version = ?, updated_at = ?, updated_by_id = ?, updated_via = ? WHERE id = ?", other)
 
 
 def _insert(session: Session, w: Writes, *, pg: bool, now: datetime, stamp: Any, user_id: int | None,

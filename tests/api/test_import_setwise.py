@@ -265,3 +265,31 @@ def test_rows_the_caller_may_read_but_not_enter_and_figures_cleared_meanwhile_ar
     assert "cleared since version 1" in result.rejected[1].message and result.rejected[1].current is None
     assert (result.imported, result.updated, result.unchanged, result.deleted) == (0, 0, 0, 0)
     assert _stored(db, "04720", "CT17", "2023-05") is None  # nothing of the batch was written
+
+
+def test_an_update_records_who_made_it_whoever_made_the_figure_before(db, program):
+    # `updated_by_id` is the writer's (None for a token), also where it already was (SQLite
+    # then writes the row without that column).
+    from app.accounts.models import User
+
+    user = db.exec(select(User).order_by(User.id)).first()
+    province = db.exec(select(Unit).where(Unit.code == "15")).one()
+    signed_in = Principal(unit=province, role="admin", via="web", user=user)
+    ct17 = db.exec(select(Indicator).where(Indicator.code == "CT17", Indicator.program_id == program.id)).one()
+    commune = db.exec(select(Unit).where(Unit.code == "04720")).one()
+    save_value(db, signed_in, program, commune, ct17, "2023-04", Figure(value=1))  # by the user
+    save_value(db, _admin(db), program, commune, ct17, "2023-05", Figure(value=1))  # by no user
+    db.commit()
+
+    def by() -> list[int | None]:
+        return [_stored(db, "04720", "CT17", p).updated_by_id for p in ("2023-04", "2023-05")]
+
+    assert by() == [user.id, None]
+    rows = [bulk.ImportRow("04720", "CT17", p, value=str(v)) for p, v in (("2023-04", 2), ("2023-05", 2))]
+    assert bulk.import_values(db, signed_in, rows, via="import").updated == 2
+    db.commit()
+    assert by() == [user.id, user.id]
+    rows = [bulk.ImportRow("04720", "CT17", "2023-04", value="3")]
+    assert bulk.import_values(db, _admin(db), rows, via="api").updated == 1
+    db.commit()
+    assert by() == [None, user.id]
