@@ -158,8 +158,10 @@ class DataValueSetIn(BaseModel):
     @model_validator(mode="after")
     def _defaults(self) -> "DataValueSetIn":
         for i, row in enumerate(self.dataValues):
-            row.orgUnit = row.orgUnit or self.orgUnit
-            row.period = row.period or self.period
+            if row.orgUnit is None:  # never "" (at least one character)
+                row.orgUnit = self.orgUnit
+            if row.period is None:  # never "" (a month)
+                row.period = self.period
             if row.orgUnit is None or row.period is None:
                 missing = "orgUnit" if row.orgUnit is None else "period"
                 raise ValueError(f"dataValues[{i}] has no {missing}, and the set gives none")

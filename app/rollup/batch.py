@@ -58,14 +58,19 @@ def _delta(a: Triple | None, b: Triple | None) -> Quad:
             (a[2] if a else 0) - (b[2] if b else 0), (a is not None) - (b is not None))
 
 
-def apply_changes(session: Session, changes: Iterable[ValueChange]) -> None:
-    """`service.on_values_changed`: bring every kept table up to date after the changes."""
+def apply_changes(session: Session, changes: Iterable[ValueChange], *,
+                  after: dict[GroupKey, dict[str, Triple]] | None = None) -> None:
+    """`service.on_values_changed`: bring every kept table up to date after the changes.
+    `after`: the stored figures of every changed (unit, indicator, year) once changed, as
+    `read_rows` reads them, when the caller knows them already (an import read them under its
+    locks); else they are read."""
     batch = _Batch()
     batch.collect(session, list(changes))
     if not batch.groups:
         return
     session.flush()
-    after = read_rows(session, batch.groups)
+    if after is None:
+        after = read_rows(session, batch.groups)
     for key, old in batch.groups.items():
         rows_after = after.get(key, {})
         if batch.inds[key[1]].time_rollup == "flow":
@@ -108,26 +113,41 @@ class _Batch:
                 self.inds[facts.id] = facts
         nr_of = new_rural_of(session, {(unit_of[id(ch.unit)][0], int(ch.period[:4])) for ch in changes
                                        if facts_of[id(ch.indicator)].share_filter == "new_rural"})
+        years: dict[str, int] = {}
+        groups, feeds = self.groups, self.feeds
         for ch in changes:
             uid, depth, path, unit = unit_of[id(ch.unit)]
             facts = facts_of[id(ch.indicator)]
-            iid, year = facts.id, int(ch.period[:4])
-            if uid not in self.units:
-                self.units[uid] = (depth, path, unit)
-            f = self.feeds.get((uid, iid, year))
+            per = ch.period
+            year = years.get(per)
+            if year is None:
+                year = years[per] = int(per[:4])
+            key = (uid, facts.id, year)
+            f = feeds.get(key)
             if f is None:
-                counts = counts_toward(facts, depth, nr_of.get((uid, year)))
-                owners = ()
-                if counts:
-                    owners = self.owners.get((uid, facts.maxd))
-                    if owners is None:
-                        owners = self.owners[(uid, facts.maxd)] = tuple(owners_from(path, depth, facts))
-                f = self.feeds[(uid, iid, year)] = (counts, owners)
+                f = self._feed(key, depth, path, unit, facts, nr_of.get((uid, year)))
             if not f[1] and facts.time_rollup != "flow":
                 continue
-            old = self.groups.setdefault((uid, iid, year), {})
-            if ch.period not in old:
-                old[ch.period] = triple(ch.old)
+            old = groups.get(key)
+            if old is None:
+                old = groups[key] = {}
+            if per not in old:
+                old[per] = triple(ch.old)
+
+    def _feed(self, key: GroupKey, depth: int, path: str, unit: Any, facts: IndicatorFacts,
+              new_rural: Any) -> tuple[bool, tuple[int, ...]]:
+        """Whether a (unit, indicator, year)'s figures count, and the owners of the cells they feed."""
+        uid = key[0]
+        if uid not in self.units:
+            self.units[uid] = (depth, path, unit)
+        counts = counts_toward(facts, depth, new_rural)
+        owners: tuple[int, ...] = ()
+        if counts:
+            owners = self.owners.get((uid, facts.maxd))
+            if owners is None:
+                owners = self.owners[(uid, facts.maxd)] = tuple(owners_from(path, depth, facts))
+        f = self.feeds[key] = (counts, owners)
+        return f
 
     def flow(self, key: GroupKey, old: dict[str, Triple | None], rows_after: dict[str, Triple]) -> None:
         """A flow's cells change only in the changed months; its cumulative own rows by the

@@ -73,9 +73,10 @@ def owners_from(path: str, depth: int, ind: Indicator) -> list[int]:
 def triple(snap: dict[str, Any] | None) -> tuple[int, int, int] | None:
     if snap is None:
         return None
-    if snap.get("value") is None and snap.get("numerator") is None and snap.get("denominator") is None:
+    v, n, d = snap.get("value"), snap.get("numerator"), snap.get("denominator")
+    if v is None and n is None and d is None:
         return None
-    return (snap.get("value") or 0, snap.get("numerator") or 0, snap.get("denominator") or 0)
+    return (v or 0, n or 0, d or 0)
 
 
 def monthly(rows: dict[str, tuple[int, int, int]], ind: Indicator,

@@ -70,12 +70,16 @@ def on_value_changed(session: Session, unit: Unit, indicator: Indicator, period:
     on_values_changed(session, [ValueChange(unit, indicator, period, old, new)])
 
 
-def on_values_changed(session: Session, changes: Iterable[ValueChange]) -> None:
+def on_values_changed(session: Session, changes: Iterable[ValueChange], *,
+                      after: dict[tuple[int, int, int], dict[str, Any]] | None = None) -> None:
     """Batch form for imports: call once after all the `data_value` rows are written.
 
     For every (unit, indicator, year) touched, the effective monthly figures after the changes
     (read from `data_value`) and before them (the same rows with each changed month put back to
     its `old` snapshot) are compared, and the differences added to the ancestors' cells.
+    `after`: those stored figures once changed, when the caller has them already (an import
+    read them under its locks, `app.values.bulk`), by (unit id, indicator id, year) → month →
+    (value, numerator, denominator), nulls as 0; else they are read back.
     """
-    batch.apply_changes(session, changes)  # set-wise, per batch: see that module
+    batch.apply_changes(session, changes, after=after)  # set-wise, per batch: see that module
 

@@ -59,7 +59,7 @@ class IndicatorResult:
         return MET
 
 
-@dataclass
+@dataclass(slots=True)
 class ValueChange:
     """One figure changed: `old`/`new` are snapshots ({value, numerator, denominator}) or None."""
 

@@ -6,8 +6,11 @@ what the batch needs loaded in a few queries first (units, indicators, the store
 plain rows, submitted months). Only when no row is rejected (and not on a dry run) is anything
 written, set-wise (`app.values.bulk_write`: one statement per table and kind of change, audit
 rows included), then the roll-up brought up to date once for the whole batch
-(`rollup.on_values_changed`: each kept cell changed once per affected key), inside a savepoint
-that a failure rolls back. Does not commit (the caller does).
+(`rollup.on_values_changed`: each kept cell changed once per affected key). Does not commit
+(the caller does). No savepoint of its own: a failure while writing raises, and the caller
+rolls its transaction back (the API's session does, and answers 409 or 500), so nothing of the
+batch is ever committed in part. (On SQLite a savepoint made every page the batch changed be
+copied to a sub-journal first: a fifth of the writes' cost when every figure changes.)
 
 The batch's figures are locked (`rollup.lock_figures`, all in one call) before their current
 values are read, so the roll-up's "before" and the version checks see the last committed
@@ -59,10 +62,11 @@ _CHUNK = 500  # ids per IN (…) clause
 _CODE = re.compile(r"^[0-9A-Za-z_.-]{1,32}$")
 # A stored figure as the rules read it: a row, not an object (and no timestamps to parse).
 _DV_COLUMNS = [DataValue.__table__.c[name] for name in (
-    "id", "unit_id", "indicator_id", "period", "value", "numerator", "denominator", "comment", "version")]
+    "id", "unit_id", "indicator_id", "period", "value", "numerator", "denominator", "comment", "version",
+    "updated_by_id")]
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRow:
     """One figure as sent: unit code, indicator code, month, and the raw numbers."""
 
@@ -176,6 +180,8 @@ class _Preloaded:
     indicators: dict[tuple[int, str], Indicator]
     values: dict[tuple[int, int, str], Row] = field(default_factory=dict)  # DataValue's columns
     submitted: set[tuple[int, str]] = field(default_factory=set)
+    # (unit, indicator, year) → month → (value, numerator, denominator): stored figures (`_load_current`)
+    years: dict[tuple[int, int, int], dict[str, Any]] = field(default_factory=dict)
     reopened: dict[int, frozenset[int]] = field(default_factory=dict)  # closed programs' reopened units
 
 
@@ -194,21 +200,64 @@ def _preload(session: Session, rows: Sequence[ImportRow]) -> _Preloaded:
     return _Preloaded(units, programs, latest, indicators, reopened=reopened)
 
 
-def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, str]]) -> None:
-    """The stored values and the submitted months that the batch's rows touch."""
+def _load_current(session: Session, pre: _Preloaded, keys: set[tuple[int, int, str]], *,
+                  whole_years: bool) -> None:
+    """The stored values and the submitted months that the batch's rows touch. With
+    `whole_years` (a batch that may write), every stored figure of the batch's units and
+    indicators in the batch's years too, by (unit, indicator, year) in `pre.years`: the roll-up's
+    "after" is worked out from them (`_after`) instead of read again once written. The batch's
+    figures are locked before this read (`rollup.lock_figures`), so they are still the stored
+    ones when the batch writes."""
     unit_ids = sorted({k[0] for k in keys})
+    ind_ids = sorted({k[1] for k in keys})
     periods = sorted(p for p in {k[2] for k in keys} if rules.parse_period(p))  # the others are refused later
+    if whole_years and periods:
+        span = (DataValue.period >= f"{periods[0][:4]}-01", DataValue.period <= f"{periods[-1][:4]}-12")
+    else:
+        span = (DataValue.period.in_(periods),)
     conn = session.connection()  # plain rows, past the ORM's result machinery (_preload has flushed)
+    values, years, year_of = pre.values, pre.years, {}
     for chunk in _chunks(unit_ids):
-        for dv in conn.execute(sa_select(*_DV_COLUMNS).where(DataValue.unit_id.in_(chunk),
-                                                                 DataValue.period.in_(periods))):
-            key = (dv.unit_id, dv.indicator_id, dv.period)
-            if key in keys:
-                pre.values[key] = dv
+        rows = conn.execute(sa_select(*_DV_COLUMNS).where(
+            DataValue.unit_id.in_(chunk), DataValue.indicator_id.in_(ind_ids), *span)).all()
+        for dv in rows:
+            _id, u, i, p, v, n, d, _c, _ver, _by = dv
+            if (u, i, p) in keys:
+                values[(u, i, p)] = dv
+            if whole_years:
+                y = year_of.get(p)
+                if y is None:
+                    y = year_of[p] = int(p[:4])
+                group = years.get((u, i, y))
+                if group is None:
+                    group = years[(u, i, y)] = {}
+                group[p] = (v or 0, n or 0, d or 0)
         pre.submitted.update(session.exec(
             select(PeriodSubmission.unit_id, PeriodSubmission.period)
             .where(PeriodSubmission.unit_id.in_(chunk), PeriodSubmission.status == "submitted",
                    PeriodSubmission.period.in_(periods))).all())
+
+
+def _after(years: dict[tuple[int, int, int], dict[str, Any]],
+           writes: bulk_write.Writes) -> dict[tuple[int, int, int], dict[str, Any]]:
+    """The stored figures of the batch's (unit, indicator, year) groups once the batch is written,
+    as `rollup.batch.read_rows` would read them back: `years` with the batch's writes applied."""
+    year_of: dict[str, int] = {}
+    for kind, entries in (("created", writes.created), ("updated", writes.updated), ("deleted", writes.deleted)):
+        for entry in entries:
+            u, i, p = entry[0]
+            y = year_of.get(p)
+            if y is None:
+                y = year_of[p] = int(p[:4])
+            if kind == "deleted":
+                years.get((u, i, y), {}).pop(p, None)
+                continue
+            new = entry[-1]
+            group = years.get((u, i, y))
+            if group is None:
+                group = years[(u, i, y)] = {}
+            group[p] = (new["value"] or 0, new["numerator"] or 0, new["denominator"] or 0)
+    return years
 
 
 def _shape_error(indicator: Indicator, row: ImportRow) -> EntryError | None:
@@ -231,41 +280,26 @@ class _Judge:
     `check_place` runs and raises its first broken rule, as for a single save. The numbers
     (`check_numbers`) are checked for every row."""
 
-    def __init__(self, principal: Principal) -> None:
+    def __init__(self, principal: Principal, reopened: dict[int, frozenset[int]]) -> None:
         self.principal = principal
+        self.reopened = reopened  # closed programs' reopened units, by program id
         self.units: dict[int, tuple[bool, int]] = {}  # id(unit) → (may write, depth)
         self.right: set[tuple[Any, ...]] = set()
-        self.indicators: dict[int, IndicatorFacts] = {}
 
-    def facts(self, indicator: Indicator) -> IndicatorFacts:
-        """A plain copy of the indicator (`parse_figure` and `check_numbers` read its measure)."""
-        facts = self.indicators.get(id(indicator))
-        if facts is None:
-            facts = self.indicators[id(indicator)] = IndicatorFacts(indicator)
-        return facts
-
-    def check(self, program: Program, unit: Unit, indicator: Indicator, period: str, fig: Any, *,
-              reopened: frozenset[int] = frozenset()) -> None:
+    def check(self, program: Program, unit: Unit, facts: IndicatorFacts, period: str, fig: Any) -> None:
         known = self.units.get(id(unit))
         if known is None:
             known = self.units[id(unit)] = (self.principal.can_write(unit), unit.depth)
         if not known[0]:
             raise PermissionError(unit.code)
-        level, place = (id(program), id(indicator), known[1], period), (id(unit), period)
+        level, place = (id(program), facts.id, known[1], period), (id(unit), period)
         if level not in self.right or place not in self.right:
-            check_year_open(program, unit, reopened)  # a place's year (closed unless reopened for it)
-            check_place(program, unit, indicator, period)
+            # a place's year (closed unless reopened for it), then where the figure goes
+            check_year_open(program, unit, self.reopened.get(program.id, frozenset()))
+            check_place(program, unit, facts.obj, period)
             self.right.add(level)
             self.right.add(place)
-        check_numbers(self.facts(indicator), fig)
-
-
-def _snapshot(current: Row | None) -> dict[str, Any] | None:
-    """`snapshot` of a stored row."""
-    if current is None:
-        return None
-    return {"value": current.value, "numerator": current.numerator, "denominator": current.denominator,
-            "comment": current.comment, "version": current.version}
+        check_numbers(facts, fig)
 
 
 def _expire_values(session: Session) -> None:
@@ -311,28 +345,24 @@ def _import_values(session: Session, principal: Principal, rows: Sequence[Import
     resolved, seen = _resolve(principal, rows, comment, pre, result)
     if not dry_run:
         rollup.lock_figures(session, {(k[0], k[1]) for k in seen})
-    _load_current(session, pre, set(seen))
+    _load_current(session, pre, set(seen), whole_years=not dry_run)
 
     # Pass 2: every row judged by the service's rules (`check_save`, `decide_save`), in Python;
     # then, if none is rejected, the whole batch written set-wise (`bulk_write`) and the
-    # roll-up brought up to date once, inside a savepoint.
+    # roll-up brought up to date once.
     writes = bulk_write.Writes()
     changes: list[Any] = []
-    judge = _Judge(principal)
-    for item in resolved:
-        if item is not None:
-            decided = _decide(session, judge, pre, item, comment, result)
-            if decided is not None:
-                _record(item, *decided, result, writes, changes)
+    _judge_rows(session, _Judge(principal, pre.reopened), pre, resolved, comment, result, writes, changes)
     if not result.rejected and not dry_run and writes.order:
-        _write_batch(session, principal, writes, changes, via)
+        _write_batch(session, principal, writes, changes, via, pre.years)
     result.rejected.sort(key=lambda r: r.index)
     if result.rejected and not dry_run:
         result.imported = result.updated = result.unchanged = result.deleted = 0
     return result
 
 
-_Resolved = tuple[int, ImportRow, Unit, Program, Indicator, tuple[int, int, str]]  # …, (unit, indicator, month) ids
+# (index, row, unit, program, indicator as plain facts, (unit, indicator, month) ids)
+_Resolved = tuple[int, ImportRow, Unit, Program, IndicatorFacts, tuple[int, int, str]]
 
 
 def _unit_of_month(units: list[Unit], principal: Principal, period: str) -> Unit | None:
@@ -349,8 +379,10 @@ def _resolve(principal: Principal, rows: Sequence[ImportRow], comment: str | Non
     """Pass 1: resolve codes; the same figure twice in a batch is ambiguous."""
     resolved: list[_Resolved | None] = []
     seen: dict[tuple[int, int, str], int] = {}
-    units_of: dict[tuple[str, str], Unit | None] = {}  # (code, month) → the unit it names then
-    years: dict[str, int | None] = {}  # period → its year (None: not a month)
+    units_of: dict[tuple[str, str], tuple[Unit, int] | None] = {}  # (code, month) → the unit it names then
+    programs_of: dict[str, Program | None] = {}  # period → the program of its year, else the latest
+    facts_of: dict[tuple[int, str], IndicatorFacts | None] = {}  # (id(program), code) → its indicator
+    nul = "\x00" in (comment or "")
 
     def reject(i: int, row: ImportRow, code: str, message: str, fld: str | None = None) -> None:
         result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
@@ -358,118 +390,125 @@ def _resolve(principal: Principal, rows: Sequence[ImportRow], comment: str | Non
         resolved.append(None)
 
     for i, row in enumerate(rows):
-        if "\x00" in (row.comment or "") + (comment or ""):
+        if nul or (row.comment and "\x00" in row.comment):
             reject(i, row, "bad_characters", "The comment contains a NUL character.", "comment")
             continue
-        unit_key = (row.org_unit, row.period)
-        if unit_key in units_of:
-            unit = units_of[unit_key]
-        else:
-            unit = units_of[unit_key] = _unit_of_month(pre.units.get(row.org_unit, []), principal, row.period)
+        unit = units_of.get((row.org_unit, row.period), False)
+        if unit is False:
+            found = _unit_of_month(pre.units.get(row.org_unit, []), principal, row.period)
+            unit = units_of[(row.org_unit, row.period)] = (found, found.id) if found is not None else None
         if unit is None:
             reject(i, row, "unknown_unit", f"No unit with code {row.org_unit!r} in your scope.", "orgUnit")
             continue
-        if row.period in years:
-            year = years[row.period]
-        else:
+        program = programs_of.get(row.period, False)
+        if program is False:
             parsed = rules.parse_period(row.period)
-            year = years[row.period] = parsed[0] if parsed else None
-        program = pre.programs.get(year) if year is not None else None
-        program = program or pre.latest  # its rules then refuse the month with a clear message
+            # no program of its year: the latest, whose rules then refuse the month with a clear message
+            program = programs_of[row.period] = (pre.programs.get(parsed[0]) if parsed else None) or pre.latest
         if program is None:
             reject(i, row, "no_program", "No program has been set up yet.", "period")
             continue
-        indicator = pre.indicators.get((program.id, row.data_element))
-        if indicator is None:
+        facts = facts_of.get((id(program), row.data_element), False)
+        if facts is False:
+            indicator = pre.indicators.get((program.id, row.data_element))
+            facts = facts_of[(id(program), row.data_element)] = IndicatorFacts(indicator) if indicator is not None else None
+        if facts is None:
             reject(i, row, "unknown_indicator",
                    f"No indicator {row.data_element!r} in the {program.year} program (CT01…).", "dataElement")
             continue
-        key = (unit.id, indicator.id, row.period)
+        key = (unit[1], facts.id, row.period)
         if key in seen:
             reject(i, row, "duplicate_row", f"Same unit, indicator and month as row {seen[key]}; "
                    "send each figure once.")
             continue
         seen[key] = i
-        resolved.append((i, row, unit, program, indicator, key))
+        resolved.append((i, row, unit[0], program, facts, key))
     return resolved, seen
 
 
-def _decide(session: Session, judge: _Judge, pre: _Preloaded, item: _Resolved, comment: str | None,
-            result: ImportResult) -> tuple[str, Any, Any] | None:
-    """(action, figure, stored row) for one resolved row, or None when the row is rejected."""
-    i, row, unit, program, indicator, key = item
-    current = pre.values.get(key)
-    facts = judge.facts(indicator)  # what the rules read of the indicator, as plain attributes
+def _rejected(result: ImportResult, item: _Resolved, code: str, message: str, fld: str | None = None,
+              now: DataValue | None = None) -> None:
+    row = item[1]
+    result.rejected.append(Rejection(item[0], row.line, row.org_unit, row.data_element, row.period,
+                                     code, message, fld, now))
 
-    def rejected(code: str, message: str, fld: str | None = None, now: Any = None) -> None:
-        result.rejected.append(Rejection(i, row.line, row.org_unit, row.data_element, row.period,
-                                         code, message, fld, now))
 
-    try:
-        bad_shape = _shape_error(facts, row)
-        if bad_shape:
-            raise bad_shape
-        raw = {"value": row.value, "numerator": row.numerator, "denominator": row.denominator,
-               "comment": row.comment or comment}
-        fig = parse_figure(facts, raw)
-        judge.check(program, unit, indicator, row.period, fig,  # `check_save`
-                    reopened=pre.reopened.get(program.id, frozenset()))
-        action = decide_save(unit, row.period, fig, current, row.version, (key[0], row.period) in pre.submitted)
-    except Conflict:
+def _judge_rows(session: Session, judge: _Judge, pre: _Preloaded, resolved: list[_Resolved | None],
+                comment: str | None, result: ImportResult, writes: bulk_write.Writes, changes: list[Any]) -> None:
+    """Each resolved row judged (`check_save`, `decide_save`) over the stored figure, counted,
+    and its write and roll-up change queued (`writes.order`: the audit rows' order)."""
+    values, submitted, check = pre.values, pre.submitted, judge.check
+    order, created, updated, deleted = writes.order.append, writes.created, writes.updated, writes.deleted
+    authors = writes.authors
+    counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
+    for item in resolved:
+        if item is None:
+            continue
+        _i, row, unit, program, facts, key = item  # facts: what the rules read of the indicator
+        current = values.get(key)
+        try:
+            bad_shape = _shape_error(facts, row)
+            if bad_shape:
+                raise bad_shape
+            fig = parse_figure(facts, {"value": row.value, "numerator": row.numerator,
+                                       "denominator": row.denominator, "comment": row.comment or comment})
+            check(program, unit, facts, row.period, fig)  # `check_save`
+            action = decide_save(unit, row.period, fig, current, row.version,
+                                 bool(submitted) and (key[0], row.period) in submitted)
+        except (Conflict, EntryError, PermissionError) as e:
+            _refuse(session, result, item, current, e)
+            continue
+        counts[action] += 1
+        if action == "unchanged":
+            continue
+        old = None if current is None else {"value": current[4], "numerator": current[5],  # `snapshot`
+                                            "denominator": current[6], "comment": current[7], "version": current[8]}
+        if action == "deleted":
+            order(("deleted", len(deleted)))
+            deleted.append((key, current[0], old))
+            changes.append(rollup.ValueChange(unit, facts.obj, row.period, old, None))
+            continue
+        new = {"value": fig.value, "numerator": fig.numerator, "denominator": fig.denominator,
+               "comment": fig.comment if fig.comment is not None else (current[7] if current is not None else None),
+               "version": current[8] + 1 if current is not None else 1}
+        if action == "created":
+            order(("created", len(created)))
+            created.append((key, new))
+        else:
+            order(("updated", len(updated)))
+            updated.append((key, current[0], old, new))
+            authors[current[0]] = current[9]
+        changes.append(rollup.ValueChange(unit, facts.obj, row.period, old, new))
+    result.imported += counts["created"]
+    result.updated += counts["updated"]
+    result.deleted += counts["deleted"]
+    result.unchanged += counts["unchanged"]
+
+
+def _refuse(session: Session, result: ImportResult, item: _Resolved, current: Any, e: Exception) -> None:
+    """The rejection of a row whose figure a rule refuses (`decide_save`'s conflicts as `conflict`)."""
+    row = item[1]
+    if isinstance(e, Conflict):
         assert current is not None  # noqa: S101 -- a conflict is only ever over a stored row (for the type checker)
-        return rejected("conflict", f"The figure changed since version {row.version} was read: it is now "
-                        f"version {current.version}. Read it again and send the batch again.", None,
-                        session.get(DataValue, current.id, populate_existing=True))
-    except EntryError as e:
-        if e.code == "deleted_meanwhile":
-            return rejected("conflict", f"The figure was cleared since version {row.version} was read. "
-                            "Read it again and send the batch again.")
-        return rejected(e.code, str(e), e.field)
-    except PermissionError:
-        return rejected("forbidden", f"You may read unit {row.org_unit!r} but not enter its figures.", "orgUnit")
-    return action, fig, current
-
-
-def _record(item: _Resolved, action: str, fig: Any, current: Any, result: ImportResult,
-            writes: bulk_write.Writes, changes: list[Any]) -> None:
-    """Count the row and queue its write and its roll-up change."""
-    _i, row, unit, _program, indicator, key = item
-    if action == "unchanged":
-        result.unchanged += 1
-        return
-    old = _snapshot(current)
-    if action == "deleted":
-        result.deleted += 1
-        writes.order.append(("deleted", len(writes.deleted)))
-        writes.deleted.append((key, current.id, old))
-        changes.append(rollup.ValueChange(unit, indicator, row.period, old, None))
-        return
-    new = {"value": fig.value, "numerator": fig.numerator, "denominator": fig.denominator,
-           "comment": fig.comment if fig.comment is not None else (current.comment if current else None),
-           "version": current.version + 1 if current is not None else 1}
-    if action == "created":
-        result.imported += 1
-        writes.order.append(("created", len(writes.created)))
-        writes.created.append((key, new))
+        _rejected(result, item, "conflict", f"The figure changed since version {row.version} was read: it is now "
+                  f"version {current.version}. Read it again and send the batch again.", None,
+                  session.get(DataValue, current.id, populate_existing=True))
+    elif isinstance(e, PermissionError):
+        _rejected(result, item, "forbidden", f"You may read unit {row.org_unit!r} but not enter its figures.",
+                  "orgUnit")
+    elif e.code == "deleted_meanwhile":  # type: ignore[attr-defined]
+        _rejected(result, item, "conflict", f"The figure was cleared since version {row.version} was read. "
+                  "Read it again and send the batch again.")
     else:
-        result.updated += 1
-        writes.order.append(("updated", len(writes.updated)))
-        writes.updated.append((key, current.id, old, new))
-    changes.append(rollup.ValueChange(unit, indicator, row.period, old, new))
+        _rejected(result, item, e.code, str(e), e.field)  # type: ignore[attr-defined]
 
 
 def _write_batch(session: Session, principal: Principal, writes: bulk_write.Writes, changes: list[Any],
-                 via: str) -> None:
-    """The whole batch written set-wise and the roll-up brought up to date, in a savepoint."""
-    savepoint = session.begin_nested()
-    try:
-        bulk_write.write(session, writes, now=utcnow(), user_id=principal.user_id,
-                         token_id=principal.token_id, via=via)
-        _expire_values(session)
-        if changes:
-            rollup.on_values_changed(session, changes)
-        savepoint.commit()
-    except BaseException:
-        if savepoint.is_active:
-            savepoint.rollback()
-        raise
+                 via: str, years: dict[tuple[int, int, int], dict[str, Any]]) -> None:
+    """The whole batch written set-wise and the roll-up brought up to date (on a failure the
+    caller rolls the transaction back)."""
+    bulk_write.write(session, writes, now=utcnow(), user_id=principal.user_id, token_id=principal.token_id,
+                     via=via)
+    _expire_values(session)
+    if changes:
+        rollup.on_values_changed(session, changes, after=_after(years, writes))

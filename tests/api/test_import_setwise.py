@@ -173,15 +173,15 @@ def test_the_collector_runs_again_after_a_large_batch_even_one_that_fails(db, pr
     seen: list[bool] = []
     real = rollup.on_values_changed
 
-    def spy(session, changes):
+    def spy(session, changes, **kw):
         seen.append(gc.isenabled())
-        return real(session, changes)
+        return real(session, changes, **kw)
 
     monkeypatch.setattr(rollup, "on_values_changed", spy)
     bulk.import_values(db, _admin(db), rows, via="api")
     assert seen == [False] and gc.isenabled()  # held during the batch, running again after
 
-    def boom(session, changes):
+    def boom(session, changes, **kw):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(rollup, "on_values_changed", boom)
@@ -205,3 +205,91 @@ def test_rows_sharing_a_place_with_a_right_row_are_still_judged_by_every_rule(db
     assert [(r.index, r.code) for r in result.rejected] == [
         (1, "level_does_not_enter"), (2, "negative"), (4, "bad_period")]
     assert result.imported == 2  # a dry run counts the right rows
+
+
+def test_a_batch_failing_after_its_writes_commits_nothing_of_it(engine, monkeypatch):
+    # The import has no savepoint of its own: when the roll-up update fails after the batch's
+    # figures and audit rows were written, the request's own session (not the tests' shared
+    # one) rolls them all back. Checked from another session, on committed state.
+    from fastapi.testclient import TestClient
+    from sqlalchemy import delete, func
+    from sqlmodel import Session
+
+    from app.accounts.models import ApiToken
+    from app.main import app
+    from tests.api_support import make_token
+
+    with Session(engine) as s:
+        secret = make_token(s, "141")
+        audits_before = s.exec(select(func.count()).select_from(AuditLog)).one()
+    written: list[int] = []
+
+    def boom(session, changes, **kw):
+        written.append(session.exec(select(func.count()).select_from(DataValue)).one())
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rollup, "on_values_changed", boom)
+    body = {"dataValues": [{"orgUnit": "04720", "dataElement": "CT17", "period": "2023-04", "value": "2"},
+                           {"orgUnit": "04720-01", "dataElement": "CT11", "period": "2023-04",
+                            "numerator": 120, "denominator": 150}]}
+    try:
+        r = TestClient(app, raise_server_exceptions=False).post(
+            "/api/v1/data-values", json=body, headers={"Authorization": f"Bearer {secret}"})
+        assert r.status_code == 500
+        assert written == [2]  # both figures were written in the request's transaction
+        with Session(engine) as s:
+            assert s.exec(select(func.count()).select_from(DataValue)).one() == 0
+            assert s.exec(select(func.count()).select_from(AuditLog)).one() == audits_before
+    finally:
+        with Session(engine) as s:
+            s.execute(delete(ApiToken).where(ApiToken.prefix == secret[:12]))
+            s.commit()
+
+
+def test_rows_the_caller_may_read_but_not_enter_and_figures_cleared_meanwhile_are_refused(db, program):
+    # An editor of commune 04720 (no right below it) reads its village 04720-01 but does not
+    # enter its figures; a row sent with the version of a figure cleared since is a conflict.
+    commune = db.exec(select(Unit).where(Unit.code == "04720")).one()
+    editor = Principal(unit=commune, role="editor", via="api")
+    ct17 = db.exec(select(Indicator).where(Indicator.code == "CT17", Indicator.program_id == program.id)).one()
+    save_value(db, editor, program, commune, ct17, "2023-04", Figure(value=2))
+    save_value(db, editor, program, commune, ct17, "2023-04", Figure())  # cleared: no figure now
+    db.commit()
+    rows = [bulk.ImportRow("04720-01", "CT11", "2023-05", numerator="8", denominator="10"),
+            bulk.ImportRow("04720", "CT17", "2023-04", value="3", version=1),
+            bulk.ImportRow("04720", "CT17", "2023-05", value="1")]
+    result = bulk.import_values(db, editor, rows, via="api")
+    assert [(r.index, r.code, r.field) for r in result.rejected] == [(0, "forbidden", "orgUnit"),
+                                                                      (1, "conflict", None)]
+    assert "may read unit '04720-01' but not enter" in result.rejected[0].message
+    assert "cleared since version 1" in result.rejected[1].message and result.rejected[1].current is None
+    assert (result.imported, result.updated, result.unchanged, result.deleted) == (0, 0, 0, 0)
+    assert _stored(db, "04720", "CT17", "2023-05") is None  # nothing of the batch was written
+
+
+def test_an_update_records_who_made_it_whoever_made_the_figure_before(db, program):
+    # `updated_by_id` is the writer's (None for a token), also where it already was (SQLite
+    # then writes the row without that column).
+    from app.accounts.models import User
+
+    user = db.exec(select(User).order_by(User.id)).first()
+    province = db.exec(select(Unit).where(Unit.code == "15")).one()
+    signed_in = Principal(unit=province, role="admin", via="web", user=user)
+    ct17 = db.exec(select(Indicator).where(Indicator.code == "CT17", Indicator.program_id == program.id)).one()
+    commune = db.exec(select(Unit).where(Unit.code == "04720")).one()
+    save_value(db, signed_in, program, commune, ct17, "2023-04", Figure(value=1))  # by the user
+    save_value(db, _admin(db), program, commune, ct17, "2023-05", Figure(value=1))  # by no user
+    db.commit()
+
+    def by() -> list[int | None]:
+        return [_stored(db, "04720", "CT17", p).updated_by_id for p in ("2023-04", "2023-05")]
+
+    assert by() == [user.id, None]
+    rows = [bulk.ImportRow("04720", "CT17", p, value=str(v)) for p, v in (("2023-04", 2), ("2023-05", 2))]
+    assert bulk.import_values(db, signed_in, rows, via="import").updated == 2
+    db.commit()
+    assert by() == [user.id, user.id]
+    rows = [bulk.ImportRow("04720", "CT17", "2023-04", value="3")]
+    assert bulk.import_values(db, _admin(db), rows, via="api").updated == 1
+    db.commit()
+    assert by() == [None, user.id]
