@@ -49,6 +49,12 @@ class LazyUnits(list):
     def __len__(self) -> int:
         return self._length if not self._done else super().__len__()
 
+    def ids(self) -> list[int]:
+        """The units' ids in order, without reading their rows when they were given as ids."""
+        if self._loader is None:
+            return list(self._ids)
+        return [u.id for u in self]
+
     def __bool__(self) -> bool:
         return len(self) > 0
 

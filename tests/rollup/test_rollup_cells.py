@@ -205,3 +205,23 @@ def test_save_updates_kept_each_commune_count_for_the_quarter(db, program):
                if r.indicator.code == "CT17")
     each = next(t for t in res.targets if t.target is not None and t.target.depth == 2)
     assert (each.units_meeting, each.units_total) == (1, 173)
+
+
+def test_lazy_units_give_their_ids_without_reading_rows(db):
+    """`LazyUnits.ids()`: the ids given, in order, with no statement; the same as the rows read."""
+    from sqlalchemy import event
+
+    from app.rollup.subtree import LazyUnits
+
+    ids = [u.id for u in db.exec(select(Unit).where(Unit.depth == 2).order_by(Unit.code.desc()).limit(5)).all()]
+    lazy, seen = LazyUnits(db, ids), []
+
+    def record(conn, cursor, statement, *rest) -> None:
+        seen.append(statement)
+
+    event.listen(db.get_bind(), "before_cursor_execute", record)
+    try:
+        assert (lazy.ids(), len(lazy), seen) == (ids, 5, [])
+        assert [u.id for u in lazy] == ids and len(seen) == 1
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", record)
