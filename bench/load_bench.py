@@ -1,13 +1,14 @@
 """The month-end rush: N clients for T seconds against a freshly started app, then checks.
 
-    .venv/bin/python bench/load_bench.py                      # SQLite, PostgreSQL, PostgreSQL × 4 workers
+    .venv/bin/python bench/load_bench.py                      # SQLite; PostgreSQL as served, × 1, × 4 workers
     .venv/bin/python bench/load_bench.py --db sqlite --clients 20 --seconds 15   # while iterating
 
 For each configuration a private database is made (SQLite: a file in a temporary directory;
 PostgreSQL: a new database on --pg-url's server, dropped afterwards), migrated and seeded with
 the demo data (`python -m app.cli seed`), and the app is started with the serve command's
-uvicorn line (`uvicorn app.main:app --proxy-headers`) on a free port — with `--workers 4` too
-on PostgreSQL. Then:
+uvicorn line (`uvicorn app.main:app --proxy-headers --workers N`) on a free port: on SQLite one
+worker, on PostgreSQL the serve command's (one per core, at most 4), then one process alone,
+then `--pg-workers` (4). Then:
 
 1. *one client* saves figures through the entry page for --single-seconds: the single-client
    save latency of this run, on this machine at this moment (the floor);
@@ -240,6 +241,7 @@ def run_clients(base: str, n: int, seconds: float, think: float, token: str, tal
 # --- the app and its database ------------------------------------------------------------------
 
 PORT: int | None = None  # --port: serve there instead of on a free port
+SERVE_PG_WORKERS = min(os.cpu_count() or 1, 4)  # what scripts/serve.sh starts on PostgreSQL
 
 
 def free_port() -> int:
@@ -418,7 +420,9 @@ def task_verify(path: str) -> None:
 # --- running -------------------------------------------------------------------------------------
 
 def run_config(kind: str, workers: int, args: argparse.Namespace) -> dict:
-    threads = args.threads or (8 if workers > 1 else None)
+    # The serve command's WEB_THREADS (20) up to its own workers; 8 beyond, so that the pools stay
+    # under PostgreSQL's max_connections.
+    threads = args.threads or (8 if workers > SERVE_PG_WORKERS else None)
     app = App(kind, workers, args.pg_url, threads)
     label = f"{kind}{f' × {workers} workers' if workers > 1 else ''}"
     print(f"\n== {label}: preparing a private database and seeding it …", flush=True)
@@ -520,9 +524,11 @@ def main() -> int:
     if args.db in ("sqlite", "both"):
         configs.append(("sqlite", 1))
     if args.db in ("postgresql", "both"):
-        configs.append(("postgresql", 1))
-        if args.pg_workers > 1:
-            configs.append(("postgresql", args.pg_workers))
+        # The serve command's workers on PostgreSQL (scripts/serve.sh: one per core, at most 4),
+        # then one process, then --pg-workers.
+        for n in dict.fromkeys((SERVE_PG_WORKERS, 1, args.pg_workers)):
+            if n >= 1:
+                configs.append(("postgresql", n))
     with open("/proc/loadavg") as f:
         print("load average before:", f.read().split()[:3], "cores:", os.cpu_count())
     for kind, workers in configs:

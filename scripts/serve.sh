@@ -26,5 +26,13 @@ seeded = seed_if_empty(engine)
 print(f"== {'Seeded' if seeded else 'Already seeded'}; database ready in {time.monotonic() - started:.1f} s",
       flush=True)
 PY
-echo "== Serving at $url (Ctrl+C stops)"
-exec .venv/bin/uvicorn app.main:app --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" --proxy-headers
+# Worker processes (WEB_WORKERS overrides): one on SQLite; on PostgreSQL one per core, at most 4.
+# A Python process runs its requests on one core at a time, and the app keeps nothing in process
+# memory, so on PostgreSQL each core serves; 4 × (WEB_THREADS + 2) connections stay under
+# PostgreSQL's default max_connections (100).
+workers="${WEB_WORKERS:-$(.venv/bin/python -c 'import os
+from app.core.config import settings
+print(1 if settings.is_sqlite else min(os.cpu_count() or 1, 4))')}"
+echo "== Serving at $url with $workers worker process(es) (Ctrl+C stops)"
+exec .venv/bin/uvicorn app.main:app --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" --proxy-headers \
+  --workers "$workers"
