@@ -96,10 +96,14 @@ def _update(session: Session, w: Writes, *, pg: bool, now: datetime, stamp: Any,
         # Rows whose updated_by_id is already the writer's are written without it: setting a
         # foreign-key column costs SQLite a quarter of the statement, even to the same value.
         conn, authors = session.connection(), w.authors
-        same = [(n["value"], n["numerator"], n["denominator"], n["comment"], n["version"], stamp, via, i)
-                for _k, i, _o, n in w.updated if i in authors and authors[i] == user_id]
-        other = [(n["value"], n["numerator"], n["denominator"], n["comment"], n["version"], stamp, user_id, via, i)
-                 for _k, i, _o, n in w.updated if i not in authors or authors[i] != user_id]
+        same: list[tuple[Any, ...]] = []
+        other: list[tuple[Any, ...]] = []
+        for _k, i, _o, n in w.updated:
+            figure = (n["value"], n["numerator"], n["denominator"], n["comment"], n["version"], stamp)
+            if i in authors and authors[i] == user_id:
+                same.append((*figure, via, i))
+            else:
+                other.append((*figure, user_id, via, i))
         if same:
             conn.exec_driver_sql("UPDATE data_value SET value = ?, numerator = ?, denominator = ?, comment = ?, "
                                  "version = ?, updated_at = ?, updated_via = ? WHERE id = ?", same)
