@@ -98,7 +98,7 @@ def test_two_instances_never_serve_a_stale_figure(engine, tmp_path):
 
     import httpx
 
-    from tests.core.test_two_instances import _start
+    from tests.core.test_two_instances import TLS, _start
     from tests.databases import drop_database, seeded_copy
 
     admin = os.environ.get("TEST_DATABASE_URL", "")
@@ -113,7 +113,7 @@ def test_two_instances_never_serve_a_stale_figure(engine, tmp_path):
         procs.append(b)
         clients = []
         for base in (url_a, url_b):
-            c = httpx.Client(base_url=base, follow_redirects=False, timeout=60)
+            c = httpx.Client(base_url=base, follow_redirects=False, timeout=60, verify=TLS)
             token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
             assert c.post("/login", data={"username": "tinh.quantri", "password": "demo2023",
                                           "csrf_token": token}).status_code == 303
