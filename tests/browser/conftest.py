@@ -92,15 +92,27 @@ def app_server(name: str, *, demo_values: bool = False, wait_s: float = 60, demo
 
 def signed_in_page(browser, base_url: str, username: str, viewport: dict | None = None):
     """A new browser context at `viewport` (phone size by default), signed in as `username`:
-    (context, page)."""
+    (context, page), once the page signing in led to has loaded. (Not "network idle": that
+    waits for half a second of silence after it, on every sign-in of the suite.)"""
     ctx = browser.new_context(viewport=viewport or PHONE, base_url=base_url)
     page = ctx.new_page()
     page.goto("/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "/login" not in page.url, f"{username} could not sign in: {page.inner_text('main')[:300]}"
     return ctx, page
+
+
+def keep_screenshot(page, name: str, *, full_page: bool = False) -> None:
+    """Save a screenshot for a person to look at, only when BROWSER_SCREENSHOTS names a directory
+    (`BROWSER_SCREENSHOTS=shots bash scripts/test.sh`): a full-page screenshot costs Chromium
+    about half a second of CPU, and nothing reads them in a test run."""
+    directory = os.environ.get("BROWSER_SCREENSHOTS")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(directory) / name), full_page=full_page)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -111,6 +123,15 @@ def _seeded_template(engine) -> None:
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
     with app_server("browser") as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def two_year_server() -> Iterator[str]:
+    """A server started as a fresh deployment with both years (SEED_DEMO_2026: the 2023 program
+    on the Yên Bái tree, the Lào Cai 2025 tree and its 2026 program; no demo figures), shared by
+    the tests of the two years: each enters figures no other test reads."""
+    with app_server("two_years", demo_2026=True, wait_s=120) as base:
         yield base
 
 

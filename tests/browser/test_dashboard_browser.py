@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from tests.browser.conftest import keep_screenshot
+
 pytestmark = pytest.mark.browser
 
 FIGURES = {"dataValues": [
@@ -42,7 +44,7 @@ def test_dashboard_drills_from_province_to_village_at_phone_size(page_as):
     assert "Chậm tiến độ" in ct08
     assert "Chưa đạt" not in ct08
     _no_sideways_scroll(page)
-    page.screenshot(path="/tmp/dashboard-province.png", full_page=True)
+    keep_screenshot(page, "dashboard-province.png", full_page=True)
 
     page.click("#ind-CT08 .ind-name a")
     page.wait_for_url(re.compile(r"/dashboard/15/CT08\?period=2023-01&year=2023$"))
@@ -61,7 +63,7 @@ def test_dashboard_drills_from_province_to_village_at_phone_size(page_as):
     assert "Không" in rows.nth(2).inner_text()  # Thôn 3: no
     assert "Chưa trả lời" in rows.nth(3).inner_text()  # Thôn 4: no answer, not "no"
     _no_sideways_scroll(page)
-    page.screenshot(path="/tmp/dashboard-villages.png", full_page=True)
+    keep_screenshot(page, "dashboard-villages.png", full_page=True)
 
     # The URL is a page of its own, and Back returns up the tree.
     page.go_back()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import PHONE, app_server, signed_in_page
+from tests.browser.conftest import PHONE, app_server, keep_screenshot, signed_in_page
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1366, "height": 768}
@@ -57,7 +57,7 @@ def test_dashboard_band_first_and_trend_charts(leader, viewport):
     assert page.locator(".ind svg.trend").count() >= 12
     assert "Phương châm" in page.inner_text(".year-words")
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-    page.screenshot(path=f"/tmp/leader-dashboard-{viewport['width']}.png")
+    keep_screenshot(page, f"leader-dashboard-{viewport['width']}.png")
 
 
 def test_drill_down_chart_and_its_table(leader):
@@ -99,7 +99,7 @@ def test_scorecard_fits_two_screens_at_desktop(leader):
     assert widths[0] <= widths[1] + 1, widths
     position = page.evaluate("getComputedStyle(document.querySelector('#scorecard thead th')).position")
     assert position == "sticky"
-    page.screenshot(path="/tmp/leader-scorecard-1366.png", full_page=True)
+    keep_screenshot(page, "leader-scorecard-1366.png", full_page=True)
     # Sorting is a plain link: largest fund first.
     page.click("#scorecard thead th.sc-ind >> nth=14 >> a")
     page.wait_for_url(re.compile(r"sort=CT15"))
@@ -120,7 +120,7 @@ def test_scorecard_scrolls_sideways_on_a_phone_with_the_unit_column_fixed(leader
     left, top, scrolled_x, _scrolled_y = _sticky_after_sideways_scroll(page)
     assert scrolled_x > 0
     assert abs(left) <= 2  # the unit column stays at the left edge
-    page.screenshot(path="/tmp/leader-scorecard-390.png")
+    keep_screenshot(page, "leader-scorecard-390.png")
 
 
 def test_scorecard_header_sticks_when_scrolled_down(leader):

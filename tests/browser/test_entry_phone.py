@@ -15,6 +15,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import keep_screenshot
+
 pytestmark = pytest.mark.browser
 MONTH = "2023-06"
 
@@ -53,7 +55,7 @@ def _enter_village(page, name: str, groups: str, held: bool, households: tuple[s
         page.locator("#f-CT07.is-pending").wait_for()
         assert page.locator("#s-CT07").inner_text() == "Chưa gửi được – sẽ tự gửi khi có mạng"
         expect(page.locator("#net-status")).to_contain_text("1 chưa gửi – sẽ tự gửi khi có mạng.")
-        page.screenshot(path="/tmp/entry-phone-offline.png", full_page=False)
+        keep_screenshot(page, "entry-phone-offline.png", full_page=False)
         page.context.set_offline(False)  # the `online` event sends it
         _saved(page, "CT07")
         expect(page.locator("#net-status")).to_be_hidden()
@@ -80,10 +82,10 @@ def test_enter_month_commune_and_villages_from_phone(page_as):
     page.locator("#f-CT17.has-error").wait_for()
     assert page.locator("#s-CT17").inner_text() == "Số không được âm; hãy nhập 0 hoặc số lớn hơn."
     page.locator("#f-CT17").scroll_into_view_if_needed()
-    page.screenshot(path="/tmp/entry-phone-error.png")
+    keep_screenshot(page, "entry-phone-error.png")
     _type_and_leave(page, "#CT17-value", "2")
     _saved(page, "CT17")
-    page.screenshot(path="/tmp/entry-phone-commune.png", full_page=True)
+    keep_screenshot(page, "entry-phone-commune.png", full_page=True)
 
     # Two villages, from the commune's list; one save goes out with no signal.
     page.get_by_role("link", name="Nhập cho thôn, tổ dân phố").click()
@@ -102,7 +104,7 @@ def test_enter_month_commune_and_villages_from_phone(page_as):
     page.wait_for_url(re.compile(rf"/entry/04720/{MONTH}$"))
     assert "Cán bộ nhập liệu xã Xuân Long đã gửi lúc" in page.locator("#entry-state").inner_text()
     assert page.locator("#CT17-value").is_disabled()
-    page.screenshot(path="/tmp/entry-phone-submitted.png")
+    keep_screenshot(page, "entry-phone-submitted.png")
     assert _no_horizontal_scroll(page)
 
     # The roll-ups for June: the commune's dashboard (as the cadre) and the province's (as a
@@ -110,7 +112,7 @@ def test_enter_month_commune_and_villages_from_phone(page_as):
     province = page_as("tinh.xem")
     for unit, reader in (("04720", page), ("15", province)):
         reader.goto(f"/dashboard/{unit}?period={MONTH}")
-        reader.screenshot(path=f"/tmp/entry-phone-dashboard-{unit}.png", full_page=True)
+        keep_screenshot(reader, f"entry-phone-dashboard-{unit}.png", full_page=True)
         assert "12.500.000 đ" in _row(reader, "CT15")
         assert re.search(r"(?<![\d.,])2(?![\d.,])", _row(reader, "CT17"))
         assert re.search(r"(?<![\d.,])5(?![\d.,])", _row(reader, "CT07"))
@@ -138,7 +140,7 @@ def test_replay_after_offline_conflict_shows_both(page_as):
     conflict = page.locator("#f-CT14 .conflict").inner_text()
     assert "Số của người kia: 5 — Quản trị xã Xuân Long" in conflict and "Số của bạn: 4" in conflict
     page.locator("#f-CT14").scroll_into_view_if_needed()
-    page.screenshot(path="/tmp/entry-phone-conflict.png")
+    keep_screenshot(page, "entry-phone-conflict.png")
     page.get_by_role("button", name="Giữ số của tôi").click()
     _saved(page, "CT14")
     assert page.input_value("#CT14-value") == "4"
@@ -162,7 +164,7 @@ def test_save_page_without_javascript(browser, live_server):
         assert "“12,5” không phải là số nguyên" in page.locator("#s-CT17").inner_text()
         assert page.input_value("#CT06-value") == "1"
         page.locator("#f-CT17").scroll_into_view_if_needed()
-        page.screenshot(path="/tmp/entry-nojs-error.png")
+        keep_screenshot(page, "entry-nojs-error.png")
         page.fill("#CT17-value", "12")
         page.get_by_role("button", name="Lưu tất cả").click()
         page.wait_for_url("**/entry/04720/2023-08?saved=1")

@@ -10,20 +10,15 @@ import re
 
 import pytest
 
-from tests.browser.conftest import app_server, signed_in_page
+from tests.browser.conftest import keep_screenshot, signed_in_page
 
 pytestmark = pytest.mark.browser
 MONTH = "2026-04"
 
 
-@pytest.fixture(scope="module")
-def two_tier_server():
-    with app_server("two_tier", demo_2026=True, wait_s=120) as base:
-        yield base
 
-
-def test_commune_of_the_new_tree_enters_2026_and_the_province_sees_it(browser, two_tier_server):
-    ctx, page = signed_in_page(browser, two_tier_server, "camnhan.nhaplieu")
+def test_commune_of_the_new_tree_enters_2026_and_the_province_sees_it(browser, two_year_server):
+    ctx, page = signed_in_page(browser, two_year_server, "camnhan.nhaplieu")
     try:
         page.goto(f"/entry/04726/{MONTH}")
         assert "Cảm Nhân" in page.content()
@@ -34,17 +29,17 @@ def test_commune_of_the_new_tree_enters_2026_and_the_province_sees_it(browser, t
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     finally:
         ctx.close()
-    ctx, page = signed_in_page(browser, two_tier_server, "laocai.xem")
+    ctx, page = signed_in_page(browser, two_year_server, "laocai.xem")
     try:
         page.goto(f"/dashboard/15?period={MONTH}")
         assert "Lào Cai" in page.content()
         card = page.locator("#ind-CT17").inner_text()
         assert re.search(r"(?<![\d.,])4(?![\d.,])", card), card
-        page.screenshot(path="/tmp/two-tier-province-2026.png", full_page=False)
+        keep_screenshot(page, "two-tier-province-2026.png", full_page=False)
     finally:
         ctx.close()
     # The Yên Bái province account still reads the 2023 program on the 2023 tree.
-    ctx, page = signed_in_page(browser, two_tier_server, "tinh.xem")
+    ctx, page = signed_in_page(browser, two_year_server, "tinh.xem")
     try:
         page.goto("/dashboard/15?period=2023-04")
         assert "Yên Bái" in page.content() and "2023" in page.content()

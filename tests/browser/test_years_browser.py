@@ -11,20 +11,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import app_server, signed_in_page
+from tests.browser.conftest import keep_screenshot, signed_in_page
 
 pytestmark = pytest.mark.browser
 NO_SIDEWAYS = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
-@pytest.fixture(scope="module")
-def years_server():
-    with app_server("years", demo_2026=True, wait_s=120) as base:
-        yield base
 
-
-def test_lao_cai_switches_to_2023_and_sees_yen_bai(browser, years_server):
-    ctx, page = signed_in_page(browser, years_server, "tinh.nhaplieu")
+def test_lao_cai_switches_to_2023_and_sees_yen_bai(browser, two_year_server):
+    ctx, page = signed_in_page(browser, two_year_server, "tinh.nhaplieu")
     try:
         page.goto("/entry/15/2023-04")
         page.fill("#CT17-value", "")
@@ -33,7 +28,7 @@ def test_lao_cai_switches_to_2023_and_sees_yen_bai(browser, years_server):
         page.locator("#f-CT17.is-saved").wait_for()
     finally:
         ctx.close()
-    ctx, page = signed_in_page(browser, years_server, "laocai.xem")
+    ctx, page = signed_in_page(browser, two_year_server, "laocai.xem")
     try:
         page.goto("/dashboard")
         years = page.locator("nav.years")
@@ -46,7 +41,7 @@ def test_lao_cai_switches_to_2023_and_sees_yen_bai(browser, years_server):
         expect(years.locator("a[aria-current=page]")).to_have_text("2023")
         expect(page.locator("#ind-CT17 .fig")).to_have_text(re.compile(r"^7\b"))
         assert page.evaluate(NO_SIDEWAYS)
-        page.screenshot(path="/tmp/years-lao-cai-2023.png", full_page=False)
+        keep_screenshot(page, "years-lao-cai-2023.png", full_page=False)
         page.locator("#ind-CT17 h2 a").click()  # the drill-down, swapped in by htmx
         page.wait_for_url(re.compile(r"/dashboard/15/CT17\?period=2023-[^&]+&year=2023"))
         expect(page.locator(".breadcrumb [aria-current=page]")).to_contain_text("Yên Bái")
