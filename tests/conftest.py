@@ -29,6 +29,7 @@ os.environ.update(
 )
 
 import pytest  # noqa: E402
+from anyio.from_thread import BlockingPortal, start_blocking_portal  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
@@ -83,10 +84,27 @@ def app(db):
     fastapi_app.dependency_overrides.clear()
 
 
+@pytest.fixture(scope="session")
+def portal() -> Iterator[BlockingPortal]:
+    """One event loop thread for the run's test clients, as a server has one. A TestClient not
+    entered with `with` starts a loop thread for each request otherwise, and one entered runs
+    the app's start-up each time (migration check, seeding check, a full garbage collection):
+    the session's `engine` fixture has done that start-up once."""
+    with start_blocking_portal() as p:
+        yield p
+
+
+def _test_client(app, portal: BlockingPortal) -> TestClient:
+    c = TestClient(app, base_url="http://testserver", follow_redirects=False)
+    c.portal = portal  # what `with TestClient(...)` sets, without the start-up
+    return c
+
+
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:
-    with TestClient(app, base_url="http://testserver", follow_redirects=False) as c:
-        yield c
+def client(app, portal) -> Iterator[TestClient]:
+    c = _test_client(app, portal)
+    yield c
+    c.close()
 
 
 def _login(c: TestClient, username: str, password: str = DEMO_PASSWORD) -> TestClient:
@@ -109,12 +127,12 @@ def _csrf_from(html: str) -> str:
 
 
 @pytest.fixture
-def login(app):
+def login(app, portal):
     """login("tinh.quantri") → a TestClient signed in as that demo user, CSRF header set."""
     clients: list[TestClient] = []
 
     def _make(username: str, password: str = DEMO_PASSWORD) -> TestClient:
-        c = TestClient(app, base_url="http://testserver", follow_redirects=False)
+        c = _test_client(app, portal)
         clients.append(c)
         return _login(c, username, password)
 
