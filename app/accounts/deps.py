@@ -2,6 +2,7 @@
 
 What a principal may touch (the scope rule) is written beside it in `app.accounts.principal`.
 """
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
@@ -114,17 +115,21 @@ def _require_changed_password(request: Request, user: User) -> None:
         raise PasswordChangeRequired()
 
 
-def _predecessors(session: SessionDep, unit: Unit) -> tuple[Unit, ...]:
-    """The roots of the predecessors' subtrees the principal also reads, read once per request
-    (a few small queries over `unit_successor`); those inside another's subtree are left out."""
-    return tuple(tree.outermost([u for u in tree.predecessors(session, unit) if not u.path.startswith(unit.path)]))
+def _predecessors(session: SessionDep, unit: Unit) -> Callable[[], tuple[Unit, ...]]:
+    """What reads the roots of the predecessors' subtrees the principal also reads (a few small
+    queries over `unit_successor`), when a check first needs them; those inside another's
+    subtree are left out."""
+    def load() -> tuple[Unit, ...]:
+        return tuple(tree.outermost([u for u in tree.predecessors(session, unit) if not u.path.startswith(unit.path)]))
+    return load
 
 
 def _principal_for_user(session: SessionDep, user: User, via: str,
                         web_session: UserSession | None = None) -> Principal:
     unit = session.get_one(Unit, user.unit_id)
     return Principal(unit=unit, role=user.role, via=via, user=user, web_session=web_session,
-                     predecessors=_predecessors(session, unit))
+                     predecessors=None,
+                     load_predecessors=_predecessors(session, unit))
 
 
 def optional_web_user(request: Request, session: SessionDep) -> Principal | None:
@@ -178,7 +183,8 @@ def _token_principal(session: SessionDep, secret: str) -> Principal:
         session.commit()
     unit = session.get_one(Unit, token.unit_id)
     return Principal(unit=unit, role="token", via="api", token=token,
-                     token_writes=token.mode == "write", predecessors=_predecessors(session, unit))
+                     token_writes=token.mode == "write", predecessors=None,
+                     load_predecessors=_predecessors(session, unit))
 
 
 __all__ = ["ApiCaller", "LoginRequired", "OptionalWebUser", "Principal", "WebUser", "csrf_token",

@@ -12,14 +12,16 @@ Scope rule (the unit subtree is the `Unit.path` prefix):
 - a token reads what its unit reads and, when its mode is `write`, writes its unit's subtree;
   it never administers.
 
-The predecessors are read once, when the principal is built for a request
-(`app.accounts.deps`, through `app.units.tree.predecessors`); every check is then a few string
-prefix tests.
+The predecessors are read at most once per request, and only when a check needs them: a unit
+inside the caller's own subtree, or above it, is decided without them (`came_from`; the loader
+is set by `app.accounts.deps`, through `app.units.tree.predecessors`). Every check is then a
+few string prefix tests.
 
 Its own module (no FastAPI, no database) so that services may take a `Principal` without
 importing the request dependencies that build one (`app.accounts.deps`).
 """
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from app.accounts.models import ApiToken, User, UserSession
 from app.units.models import Unit
@@ -34,12 +36,21 @@ class Principal:
     token: ApiToken | None = None
     token_writes: bool = False
     web_session: UserSession | None = None  # the sign-in this request came with
-    predecessors: tuple[Unit, ...] = ()  # the units `unit` came from (outermost only), shallowest first
+    # The units `unit` came from (outermost only), shallowest first; None until read, by
+    # `load_predecessors` when a check first needs them (a request inside its own tree never does).
+    predecessors: tuple[Unit, ...] | None = ()
+    load_predecessors: Callable[[], tuple[Unit, ...]] | None = field(default=None, repr=False, compare=False)
+
+    def came_from(self) -> tuple[Unit, ...]:
+        """The predecessors, read on first use."""
+        if self.predecessors is None:
+            self.predecessors = self.load_predecessors() if self.load_predecessors else ()
+        return self.predecessors
 
     @property
     def read_roots(self) -> tuple[Unit, ...]:
         """The roots of the subtrees the caller reads: its unit, then its predecessors."""
-        return (self.unit, *self.predecessors)
+        return (self.unit, *self.came_from())
 
     @property
     def read_paths(self) -> tuple[str, ...]:
@@ -54,7 +65,7 @@ class Principal:
         return self.token.id if self.token else None
 
     def can_read(self, unit: Unit) -> bool:
-        return unit.path.startswith(self.read_paths)
+        return self.in_own_subtree(unit) or unit.path.startswith(tuple(u.path for u in self.came_from()))
 
     def in_own_subtree(self, unit: Unit) -> bool:
         return unit.path.startswith(self.unit.path)
@@ -77,12 +88,15 @@ class Principal:
     def can_follow(self, unit: Unit) -> bool:
         """Reading a unit's plan of tasks: plans in the caller's subtree, and the plans of the
         units above it, which are the program the caller follows."""
-        return self.can_read(unit) or any(p.startswith(unit.path) for p in self.read_paths)
+        return (self.in_own_subtree(unit) or self.unit.path.startswith(unit.path)
+                or any(unit.path.startswith(u.path) or u.path.startswith(unit.path) for u in self.came_from()))
 
     def home_in(self, root: Unit) -> Unit | None:
         """The caller's place in the tree under `root` (a program's tree): its unit when it lies
         there, else its first predecessor that does; None when neither does."""
-        return next((u for u in self.read_roots if u.path.startswith(root.path)), None)
+        if self.unit.path.startswith(root.path):
+            return self.unit
+        return next((u for u in self.came_from() if u.path.startswith(root.path)), None)
 
     def figures_unit(self, unit: Unit) -> Unit:
         """Whose figures to show on a page about `unit` (a plan the caller follows): the unit's
@@ -91,7 +105,7 @@ class Principal:
         API: figures of units outside what the caller reads never show."""
         if self.can_read(unit):
             return unit
-        return next((u for u in self.read_roots if u.path.startswith(unit.path)), self.unit)
+        return self.home_in(unit) or self.unit
 
     def can_admin(self, unit: Unit) -> bool:
         """Managing users and tokens: an administrator's own subtree."""

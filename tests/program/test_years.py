@@ -132,6 +132,26 @@ def test_principal_reads_predecessors_but_writes_its_own_subtree(db):
     assert editor.figures_unit(yen_bai) == xuan_long  # a plan above: the caller's place in that tree
 
 
+def test_principal_reads_its_predecessors_only_when_a_check_needs_them(db):
+    lao_cai, yen_bai = _unit(db, "15", NEW), _unit(db, "15", OLD)
+    cam_nhan, other = _unit(db, "04726", NEW), _other_commune(db)
+    loads: list[int] = []
+
+    def load() -> tuple:
+        loads.append(1)
+        return (yen_bai,)
+
+    admin = Principal(unit=lao_cai, role="admin", via="web", predecessors=None, load_predecessors=load)
+    # Inside its own tree, or the tree's root itself: decided without them.
+    assert admin.can_read(cam_nhan) and admin.can_write(cam_nhan) and admin.can_follow(lao_cai)
+    assert admin.home_in(lao_cai) == lao_cai and admin.figures_unit(cam_nhan) == cam_nhan
+    assert loads == []
+    # Outside it: read once, then kept for the request.
+    assert admin.can_read(other) and admin.can_write(other) and admin.home_in(yen_bai) == yen_bai
+    assert admin.read_roots == (lao_cai, yen_bai)
+    assert loads == [1]
+
+
 def test_principal_of_a_request_carries_its_predecessors(login):
     me = login("laocai.xem").get("/api/v1/units?code=04720")
     assert me.status_code == 200 and me.json()["count"] == 1  # Xuân Long of 2023 is readable

@@ -8,8 +8,9 @@ database back and forth again fails here.
 
 Measured when written, statements besides PostgreSQL's locks (two advisory-lock calls, and the
 year's share lock that a close waits for: `app.program.closing.hold_year`): a field of the
-commune's own page 14 (16 before; data_value read 2 times instead of 4), a village's cell 14
-(19 before; data_value 2 instead of 5, unit 3 instead of 5).
+commune's own page 14 (16 before; data_value read 2 times instead of 4), a village's cell 13
+(19 before; data_value 2 instead of 5, unit 3 instead of 5); neither reads the caller's
+predecessors.
 """
 import re
 from collections.abc import Iterator
@@ -66,9 +67,10 @@ def test_one_field_save_reads_each_thing_once(login, engine):
     assert _reads(seen, "indicator") == 1
     # The page's one read of the month and the month before, and the roll-up's "before".
     assert _reads(seen, "data_value") == 2
-    # 14, and the caller's predecessors (read once when the Principal is built: whose earlier
-    # units it may read).
-    assert len(seen) - _locks(seen) <= 15
+    # The caller's predecessors (whose earlier units it may read) are read only when a check
+    # needs them: a commune writing its own figure never does.
+    assert _reads(seen, "unit_successor") == 0
+    assert len(seen) - _locks(seen) <= 14
 
 
 def test_one_village_cell_save_reads_each_thing_once(login, engine):
@@ -83,4 +85,5 @@ def test_one_village_cell_save_reads_each_thing_once(login, engine):
     assert _year_locks_as_expected(seen, engine)
     assert _reads(seen, "indicator") == 1
     assert _reads(seen, "data_value") == 2
-    assert len(seen) - _locks(seen) <= 14
+    assert _reads(seen, "unit_successor") == 0
+    assert len(seen) - _locks(seen) <= 13
