@@ -171,7 +171,7 @@ def seed_demo_values(session: Session, months: int = 3) -> None:
     for u in units:
         _draw_unit(u, put, rng, month_list, months, villages_of, attr)
     for i in range(0, len(rows), 5000):
-        session.execute(insert(DataValue), rows[i:i + 5000])
+        session.execute(insert(DataValue.__table__), rows[i:i + 5000])
     subs = _draw_submissions(by_depth, month_list, rng, clock, now)
     if subs:
         session.execute(insert(PeriodSubmission), subs)
@@ -357,5 +357,5 @@ def _demo_values_2026(session: Session, program, months: int) -> None:
                              "value": value, "numerator": num, "denominator": den, "version": 1,
                              "created_at": at, "updated_at": at, "updated_via": "seed"})
     for i in range(0, len(rows), 5000):
-        session.execute(insert(DataValue), rows[i:i + 5000])
+        session.execute(insert(DataValue.__table__), rows[i:i + 5000])
     session.flush()
