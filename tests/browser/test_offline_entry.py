@@ -13,7 +13,12 @@ pytestmark = pytest.mark.browser
 
 
 def _kept_offline(page, path: str) -> None:
-    """Wait until the service worker controls the page and has kept `path`."""
+    """Wait until the service worker controls the page and has kept `path`. A page opened while
+    the worker was still installing (the first page after signing in) stays uncontrolled until
+    it is loaded again, as in a real browser: it is reloaded then."""
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("() => !!navigator.serviceWorker.controller"):
+        page.reload()
     page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller")
     for _ in range(300):
         if page.evaluate("async (path) => !!(await (await caches.open('mttq-pages-v1')).match(path))", path):
