@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts import protection
@@ -59,6 +60,21 @@ class CacheHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class LanguageMiddleware:
+    """The request's language (app.core.i18n): `?lang=`, else the `lang` cookie, else the
+    default. A plain ASGI middleware: Starlette's `@app.middleware("http")` runs the rest of the
+    request in a task of its own, behind memory streams, on every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            conn = HTTPConnection(scope)
+            i18n.set_language(conn.query_params.get("lang") or conn.cookies.get("lang") or settings.DEFAULT_LANGUAGE)
+        await self.app(scope, receive, send)
+
+
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     if settings.is_sqlite:
@@ -97,12 +113,7 @@ def create_app(*, run_startup: bool = True) -> FastAPI:
             return resp
         return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
-    @app.middleware("http")
-    async def _language(request: Request, call_next):
-        lang = request.query_params.get("lang") or request.cookies.get("lang") or settings.DEFAULT_LANGUAGE
-        i18n.set_language(lang)
-        return await call_next(request)
-
+    app.add_middleware(LanguageMiddleware)
     # Level 6, not Starlette's 9: a third of the time for <1 % more bytes (a 60 KB dashboard:
     # 1.5 ms instead of 4.3 ms, 7,810 B instead of 7,753 B).
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)
