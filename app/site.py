@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from app.accounts.deps import OptionalWebUser, WebUser, csrf_token
+from app.accounts.protection import safe_next
 from app.core.i18n import LANGUAGES
 from app.core.templates import STATIC_DIR, render, static_url
 
@@ -35,8 +36,7 @@ def home(principal: OptionalWebUser) -> RedirectResponse:
 
 @router.get("/lang/{lang}")
 def switch_language(lang: str, request: Request, next: str = "/") -> RedirectResponse:
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
-    resp = RedirectResponse(target, status_code=303)
+    resp = RedirectResponse(safe_next(next), status_code=303)
     if lang in LANGUAGES:
         resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
     return resp

@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 
 from app.accounts import service, sessions
 from app.accounts.deps import OptionalWebUser, WebUser, end_session, start_session, verify_csrf
-from app.accounts.protection import check_login_rate
+from app.accounts.protection import check_login_rate, safe_next
 from app.core.db import SessionDep
 from app.core.i18n import _
 from app.core.templates import render
@@ -21,16 +21,11 @@ def role_name(role: str) -> str:
     return _(ROLE_NAMES.get(role, role))
 
 
-def _safe_next(next_url: str | None) -> str:
-    return next_url if next_url and next_url.startswith("/") and not next_url.startswith("//") \
-        and "\\" not in next_url else "/"
-
-
 @router.get("/login")
 def login_form(request: Request, principal: OptionalWebUser, next: str = "/"):
     if principal:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "accounts/login.html", {"next": _safe_next(next), "error": None})
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "accounts/login.html", {"next": safe_next(next), "error": None})
 
 
 @router.post("/login")
@@ -46,7 +41,7 @@ def login(
     if user is None:
         # One message for every refusal: unknown user, wrong password, paused or locked account.
         return render(request, "accounts/login.html",
-                      {"next": _safe_next(next), "username": username,
+                      {"next": safe_next(next), "username": username,
                        "error": _("Wrong username or password."),
                        "lock_note": _("After {k} failed attempts in a row, wait half a minute before "
                                       "trying again; after {n}, sign-in to the account pauses for "
@@ -57,7 +52,7 @@ def login(
     session.commit()
     if service.must_change_password(user):
         return RedirectResponse("/account?first=1", status_code=303)
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")

@@ -205,3 +205,11 @@ def install(app: FastAPI) -> None:
     if trusted:
         # Outermost: every later layer sees the client's own address and scheme.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
+
+
+def safe_next(next_url: str | None) -> str:
+    """Where to send the browser after signing in or switching language: a path of this site,
+    else "/". Not another site's address: `//host` and `/\\host` (which browsers read as
+    `//host`) are refused."""
+    return next_url if next_url and next_url.startswith("/") and not next_url.startswith("//") \
+        and "\\" not in next_url else "/"

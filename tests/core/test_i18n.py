@@ -105,3 +105,26 @@ def test_fmt_number_hand_worked_examples():
         assert i18n.fmt_number(12345678.25, 1) == "12,345,678.2"
     finally:
         i18n.set_language("vi")
+
+
+def test_each_request_reads_its_own_language(client):
+    """`?lang=` first, then the `lang` cookie the switch sets, else Vietnamese; nothing of one
+    request's language stays for the next."""
+    def title(r) -> str:
+        return r.text.split("<h1>")[1].split("</h1>")[0]
+
+    assert title(client.get("/login")) == "Đăng nhập"
+    assert title(client.get("/login?lang=en")) == "Sign in"
+    assert title(client.get("/login")) == "Đăng nhập"
+    client.cookies.set("lang", "en")
+    assert title(client.get("/login")) == "Sign in"
+    assert title(client.get("/login?lang=vi")) == "Đăng nhập"
+    client.cookies.set("lang", "xx")  # not a language of the app: the default
+    assert title(client.get("/login")) == "Đăng nhập"
+
+
+def test_language_switch_goes_back_only_to_a_page_of_this_site(client):
+    assert client.get("/lang/en?next=/dashboard/15").headers["location"] == "/dashboard/15"
+    for elsewhere in ("//evil.example", "/\\evil.example", "https://evil.example"):
+        r = client.get("/lang/en", params={"next": elsewhere})
+        assert (r.status_code, r.headers["location"]) == (303, "/"), elsewhere
