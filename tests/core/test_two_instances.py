@@ -135,7 +135,11 @@ def test_two_instances_share_sessions_lockout_and_limit(instances):
 
     with ThreadPoolExecutor(max_workers=30) as pool:
         statuses = list(pool.map(attempt, range(30)))
-    assert sorted(statuses) == [400] * (LIMIT - 5) + [429] * (30 - LIMIT + 5)
+    # On SQLite a loaded machine may answer one "busy, try again" (503, nothing written) where
+    # the limit would have answered 429; none on PostgreSQL. Exactly 15 are let through either way.
+    busy = statuses.count(503)
+    assert statuses.count(400) == LIMIT - 5 and statuses.count(429) + busy == 30 - LIMIT + 5, statuses
+    assert busy == 0 or not db_url.startswith("postgresql"), statuses
     # Of the 15 let through on one account, the 3rd failure locked it for both instances.
     failed, locked_until = _user_row(db_url, "huyen.xem")
     assert locked_until is not None and locked_until > utcnow() + timedelta(minutes=14)
