@@ -8,7 +8,6 @@ Fixtures: `live_server` (base URL), `browser` (Playwright Browser), `page_as("ti
 → a signed-in Page at phone size (390×844). Mark tests `@pytest.mark.browser`.
 """
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from app.accounts.demo import DEMO_PASSWORD
+from tests.conftest import _csrf_from
 from tests.databases import drop_database, has_template, new_database_url, seeded_copy
 
 CHROMIUM = "/usr/bin/chromium"
@@ -100,10 +100,9 @@ def signed_in_page(browser, base_url: str, username: str, viewport: dict | None 
     test_offline_entry (signing in again after a session ended) and test_entry_phone (without
     JavaScript)."""
     ctx = browser.new_context(viewport=viewport or PHONE, base_url=base_url)
-    form = re.search(r'name="csrf_token" value="([^"]+)"', ctx.request.get("/login").text())
-    assert form, "no CSRF token on the sign-in page"
+    token = _csrf_from(ctx.request.get("/login").text())
     r = ctx.request.post("/login", form={"username": username, "password": DEMO_PASSWORD,
-                                         "csrf_token": form.group(1)}, max_redirects=0)
+                                         "csrf_token": token}, max_redirects=0)
     assert r.status == 303, f"{username} could not sign in: {r.status} {r.text()[:300]}"
     page = ctx.new_page()
     page.goto(r.headers["location"])
